@@ -1,0 +1,337 @@
+"""The program loader: executables, the program registry, spawn, and pid 1.
+
+An executable is a regular file with an x bit whose first line is either the libk
+magic (``\\x7fLBK <name>``, a tiny ELF naming a program registered under the
+``libk.programs`` entry-point group) or ``#!interpreter [arg]``. The loader resolves
+only registered names, so nothing inside the machine can make the host import an
+arbitrary module. There is no fork (a coroutine cannot be cloned): processes are made
+by spawn, which also takes the file actions and attributes posix_spawn has.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
+
+from kernel.abi import (
+    E2BIG,
+    EACCES,
+    EINVAL,
+    ENOEXEC,
+    ENOTDIR,
+    EPERM,
+    S_ISUID,
+    SIG_IGN,
+    SPAWN_CHDIR,
+    SPAWN_CLOSE,
+    SPAWN_DUP2,
+    SPAWN_OPEN,
+    Error,
+    SpawnAttr,
+)
+from kernel.fs.file import FdTable
+from kernel.fs.vfs import FileInode, PathWalk, permitted
+from kernel.mm.vm import AddressSpace
+from kernel.proc import Cred, Process
+from kernel.thread import Thread
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+MAGIC = b"\x7fLBK "
+ENTRY_POINT_GROUP = "libk.programs"
+MAX_INTERPRETER_DEPTH = 4
+ARG_MAX = 128 * 1024
+
+ProgramMain = Callable[[list[str]], Any]
+
+_registered: dict[str, ProgramMain | str] = {}
+_discovered = False
+
+
+def _discover() -> None:
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        _registered.setdefault(ep.name, ep.value)
+
+
+def register_program(name: str, main: ProgramMain) -> None:
+    """Register a program at run time (as an entry point would): tests, embedding."""
+    _discover()
+    _registered[name] = main
+
+
+def program_names() -> list[str]:
+    """Every registered program name, sorted."""
+    _discover()
+    return sorted(_registered)
+
+
+def find_program(name: str) -> ProgramMain | None:
+    """The ``main`` of a registered program, importing its module on first use."""
+    _discover()
+    entry = _registered.get(name)
+    if entry is None or callable(entry):
+        return entry
+    module, _, attr = entry.partition(":")
+    obj: Any = __import__(module, fromlist=["_"])
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    _registered[name] = obj
+    return obj
+
+
+def executable_image(name: str) -> bytes:
+    """The bytes of an executable file that runs the registered program ``name``."""
+    return MAGIC + name.encode() + b"\n# libk executable: runs the registered program '" + \
+        name.encode() + b"'\n"
+
+
+class Loaded:
+    """A program ready to start."""
+
+    __slots__ = ("main", "argv", "exe", "setuid", "size")
+
+    def __init__(self, main: ProgramMain, argv: list[str], exe: str, setuid: int | None,
+                 size: int) -> None:
+        self.main = main
+        self.argv = argv
+        self.exe = exe
+        self.setuid = setuid
+        self.size = size
+
+
+def load(walk: PathWalk, path: str, argv: list[str], depth: int = 0) -> Loaded:
+    """Resolve ``path`` to a program and the argv it starts with.
+
+    Raises:
+        Error: ENOENT, EACCES (not executable, a directory, not a regular file),
+            ENOEXEC (unknown format or unregistered program), ELOOP (interpreters nest
+            too deep).
+    """
+    inode = walk.resolve(path)
+    if inode.is_dir or not isinstance(inode, FileInode):
+        raise Error(EACCES)
+    if not permitted(inode, walk.cred, 1):
+        raise Error(EACCES)
+    head = bytes(inode.data[:256])
+    first = head.split(b"\n", 1)[0]
+    if head.startswith(MAGIC):
+        name = first[len(MAGIC):].decode(errors="replace").strip()
+        main = find_program(name)
+        if main is None:
+            raise Error(ENOEXEC, f"Exec format error (program '{name}' is not registered)")
+        setuid = inode.uid if inode.mode & S_ISUID else None
+        return Loaded(main, argv, path, setuid, len(inode.data) + 64 * 1024)
+    if head.startswith(b"#!"):
+        if depth >= MAX_INTERPRETER_DEPTH:
+            from kernel.abi import ELOOP
+
+            raise Error(ELOOP)
+        words = first[2:].decode(errors="replace").strip().split(None, 1)
+        if not words:
+            raise Error(ENOEXEC)
+        interp = words[0]
+        new_argv = [interp, *words[1:], path, *argv[1:]]
+        loaded = load(walk, interp, new_argv, depth + 1)
+        return loaded
+    raise Error(ENOEXEC)
+
+
+def spawn(
+    k: Kernel,
+    parent: Process | None,
+    path: str,
+    argv: list[str],
+    env: dict[str, str] | None,
+    cwd: str | None,
+    actions: list[tuple[Any, ...]] | None,
+    attr: SpawnAttr | None,
+    *,
+    cred: Cred | None = None,
+) -> Process:
+    """Create a process running the program at ``path``.
+
+    The child inherits the parent's credentials, working directory, umask, mount
+    namespace, ignored signals and descriptors (but not close-on-exec ones); then
+    ``cwd``, the file ``actions`` and ``attr`` apply, in that order.
+
+    Raises:
+        Error: whatever loading or a file action fails with; nothing is left behind.
+    """
+    from kernel.sysfile import open_file
+
+    attr = attr or SpawnAttr()
+    if sum(len(a) + 1 for a in argv) + sum(len(a) + len(b) + 2 for a, b in (env or {}).items()) \
+            > ARG_MAX:
+        raise Error(E2BIG)
+    pcred = parent.cred if parent is not None else (cred or Cred())
+    child_cred = pcred.copy()
+    if attr.uid is not None or attr.gid is not None or attr.groups is not None:
+        if not pcred.is_root:
+            raise Error(EPERM)
+        if attr.uid is not None:
+            child_cred.uid = child_cred.euid = attr.uid
+        if attr.gid is not None:
+            child_cred.gid = child_cred.egid = attr.gid
+        if attr.groups is not None:
+            child_cred.groups = tuple(attr.groups)
+    ns = k.root_ns
+    walk = PathWalk(ns, child_cred, parent.cwd if parent is not None else ns.root, parent)
+    if cwd is not None:
+        walk.cwd = _chdir(walk, cwd)
+    # As posix_spawn: the file actions see every descriptor (as a forked child would),
+    # then the close-on-exec ones close when the program starts.
+    fds = parent.fds.copy() if parent is not None else FdTable()
+    umask = parent.umask if parent is not None else 0o022
+    try:
+        for action in actions or ():
+            kind = action[0]
+            if kind == SPAWN_OPEN:
+                _, fd, apath, flags, mode = action
+                f = open_file(k, None, walk, apath, flags, mode, umask)
+                fds.install(f, fd=fd)
+            elif kind == SPAWN_DUP2:
+                _, old, new = action
+                f = fds.get(old)
+                if old != new:
+                    fds.install(f, fd=new)
+                else:
+                    fds.cloexec.discard(new)
+            elif kind == SPAWN_CLOSE:
+                if action[1] in fds.files:
+                    fds.close(action[1])
+            elif kind == SPAWN_CHDIR:
+                walk.cwd = _chdir(walk, action[1])
+            else:
+                raise Error(EINVAL)
+        loaded = load(walk, path, list(argv))
+        fds.close_on_exec()
+    except BaseException:
+        fds.close_all()
+        raise
+    if loaded.setuid is not None:
+        child_cred.euid = loaded.setuid
+    return _create(k, parent, loaded, env, walk, fds, child_cred, umask, attr)
+
+
+def _chdir(walk: PathWalk, path: str) -> Any:
+    inode = walk.resolve(path)
+    if not inode.is_dir:
+        raise Error(ENOTDIR)
+    if not permitted(inode, walk.cred, 1):
+        raise Error(EACCES)
+    return inode
+
+
+def _create(k: Kernel, parent: Process | None, loaded: Loaded, env: dict[str, str] | None,
+            walk: PathWalk, fds: FdTable, cred: Cred, umask: int, attr: SpawnAttr) -> Process:
+    try:
+        mm = AddressSpace.for_program(k.frames, loaded.size)
+    except Error:
+        fds.close_all()
+        raise
+    coro = loaded.main(list(loaded.argv))
+    if not inspect.iscoroutine(coro):
+        mm.release()
+        fds.close_all()
+        raise Error(ENOEXEC, "Exec format error (a program's main must be async)")
+    procs = k.procs
+    pid = procs.alloc_id()
+    if parent is None:
+        pgid = sid = pid
+    else:
+        pgid, sid = parent.pgid, parent.sid
+    if attr.setsid:
+        pgid = sid = pid
+    elif attr.pgroup is not None:
+        if attr.pgroup == 0:
+            pgid = pid
+        elif procs.session_has_group(sid, attr.pgroup):
+            pgid = attr.pgroup
+        else:
+            coro.close()
+            mm.release()
+            fds.close_all()
+            raise Error(EPERM)
+    sigdisp = {s: d for s, d in (parent.sigdisp.items() if parent else ()) if d == SIG_IGN}
+    for s in attr.sigdefault:
+        sigdisp.pop(s, None)
+    for s in attr.sigignore:
+        sigdisp[s] = SIG_IGN
+    comm = loaded.exe.rsplit("/", 1)[-1][:15]
+    now = k.now()
+    proc = Process(
+        pid=pid, ppid=parent.pid if parent else 0, pgid=pgid, sid=sid, comm=comm,
+        argv=list(loaded.argv), env=dict(env) if env is not None else dict(parent.env if parent
+                                                                             else {}),
+        exe=_absolute(walk, loaded.exe), cred=cred, fds=fds, cwd=walk.cwd, mm=mm, umask=umask,
+        sigdisp=sigdisp, start_time=now, parent=parent,
+        ctty=None if attr.setsid or parent is None else parent.ctty,
+    )
+    t = Thread(tid=pid, proc=proc, coro=coro, name=comm, is_main=True, start_time=now,
+               cpu=parent.threads[0].cpu if parent and parent.threads else 0)
+    proc.threads.append(t)
+    procs.procs[pid] = proc
+    procs.threads[pid] = t
+    procs.created += 1
+    if parent is not None:
+        parent.children.append(proc)
+    # Descriptors opened by the actions before the child had a session: a session
+    # leader that has the console open now acquires it, as if it had opened it itself.
+    if attr.setsid:
+        for f in fds.files.values():
+            driver = getattr(f.inode, "driver", None)
+            if driver is not None and hasattr(driver, "acquire") and proc.ctty is None:
+                driver.open(t, f)
+    if attr.foreground and proc.ctty is not None:
+        proc.ctty.pgrp = pgid
+    k.make_runnable(t)
+    return proc
+
+
+def _absolute(walk: PathWalk, path: str) -> str:
+    if path.startswith("/"):
+        return path
+    base = walk.path_of(walk.cwd)
+    return (base.rstrip("/") + "/" + path) if base != "/" else "/" + path
+
+
+def exec_init(k: Kernel) -> None:
+    """Discover the registered programs and install /bin from them."""
+    from kernel.fs.vfs import DirInode
+
+    names = program_names()
+    root = k.root_ns.root
+    bindir = root.children.get("bin")
+    if not isinstance(bindir, DirInode):
+        bindir = root.make_child("dir", "bin", 0o755, 0, 0)
+    for name in names:
+        if name not in bindir.children:
+            bindir.make_child("file", name, 0o755, 0, 0)
+            node = bindir.children[name]
+            node.data = bytearray(executable_image(name))  # type: ignore[attr-defined]
+            node.fs.charge(0, len(node.data))  # type: ignore[attr-defined]
+    sbin = root.children.get("sbin")
+    if not isinstance(sbin, DirInode):
+        sbin = root.make_child("dir", "sbin", 0o755, 0, 0)
+    if "init" not in sbin.children and "init" in names:
+        sbin.make_child("symlink", "init", 0o777, 0, 0, target="/bin/init")
+    k.log(f"exec: {len(names)} programs registered in /bin")
+
+
+def userinit(k: Kernel) -> Process:
+    """Start pid 1: /sbin/init with the console on descriptors 0, 1 and 2."""
+    from kernel.abi import O_RDWR
+
+    init = k.info.init
+    argv = ["/sbin/init", "-u", init.user, "--" + init.on_exit, "--", *init.argv]
+    env = {"PATH": "/bin:/sbin:/usr/bin", "HOME": "/", "TERM": "libk"}
+    actions = [(SPAWN_OPEN, 0, "/dev/console", O_RDWR, 0), (SPAWN_DUP2, 0, 1),
+               (SPAWN_DUP2, 0, 2)]
+    return spawn(k, None, "/sbin/init", argv, env, "/", actions, SpawnAttr())

@@ -1,0 +1,147 @@
+"""How processes and threads end: exit, crashes, zombies, orphans and reaping.
+
+A thread ends by returning, by thread_exit, or with its process. A process ends when
+its main thread returns from ``main``, by exit, by a fatal signal, or when a program
+raises (the process dies with SIGSEGV and the kernel logs the traceback; the machine
+lives). An ended process stays a zombie until its parent collects it with wait4; its
+children are handed to init.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from kernel.abi import SIG_IGN, SIGCHLD, SIGCONT, SIGHUP, SIGNAL_NAMES, SIGSEGV, W_EXITCODE
+from kernel.proc import ALIVE, REAPED, ZOMBIE, Process
+from kernel.thread import DEAD, Thread
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+
+class Exits:
+    """Process and thread endings for one kernel."""
+
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    # ------------------------------------------------------------------ threads
+    def thread_returned(self, t: Thread, value: Any) -> None:
+        """A thread's coroutine returned: the main thread's return is the exit status."""
+        if t.is_main:
+            status = value if isinstance(value, int) and not isinstance(value, bool) else (
+                1 if value is False else 0)
+            self.exit_process(t.proc, W_EXITCODE(status & 0xFF))
+        else:
+            self.end_thread(t, value)
+
+    def thread_crashed(self, t: Thread, exc: BaseException) -> None:
+        """A program raised: log it, and the process dies with SIGSEGV."""
+        proc = t.proc
+        tb = traceback.extract_tb(exc.__traceback__)
+        frames = [f for f in tb if "/kernel/" not in f.filename.replace("\\", "/")]
+        where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames \
+            else ""
+        self.k.log(f"{proc.comm}[{proc.pid}]: segfault: uncaught "
+                   f"{type(exc).__name__}: {exc}{where}")
+        for f in frames[-4:]:
+            self.k.log(f"    {f.filename.rsplit('/', 2)[-1]}:{f.lineno} in {f.name}")
+        self.exit_process(proc, SIGSEGV | 0x80)
+
+    def end_thread(self, t: Thread, value: Any = None) -> None:
+        """End one thread; the process ends with its last thread."""
+        if t.state is DEAD:
+            return
+        proc = t.proc
+        t.result = value
+        if t.tid != proc.pid:
+            proc.exited_threads[t.tid] = value
+        self._kill_thread(t)
+        proc.threads.remove(t)
+        if not proc.threads:
+            self.exit_process(proc, W_EXITCODE(0))
+
+    def _kill_thread(self, t: Thread) -> None:
+        t.state = DEAD
+        t.sleep_seq += 1
+        t.wchan = ""
+        proc = t.proc
+        proc.utime += t.utime
+        proc.stime += t.stime
+        for obj in (t.kgen, t.coro):
+            if obj is not None:
+                try:
+                    obj.close()
+                except BaseException:  # noqa: BLE001,S110 - a program's finally that awaits
+                    pass
+        t.kgen = None
+        t.coro = None
+        if t.tid != proc.pid:
+            self.k.procs.threads.pop(t.tid, None)
+        if t.joiners is not None:
+            self.k.wake_all(t.joiners)
+
+    # ------------------------------------------------------------------ processes
+    def exit_process(self, proc: Process, status: int) -> None:
+        """End ``proc`` with wait status ``status``: threads, files, memory, family."""
+        if proc.state != ALIVE:
+            return
+        k = self.k
+        for t in list(proc.threads):
+            self._kill_thread(t)
+        proc.threads.clear()
+        proc.state = ZOMBIE
+        proc.exit_status = status
+        proc.stopped = False
+        proc.fds.close_all()
+        proc.mm.release()
+        sig = status & 0x7F
+        if sig and status & 0x80:
+            k.log(f"{proc.comm}[{proc.pid}]: killed by {SIGNAL_NAMES.get(sig, sig)} (core)")
+        if proc.pid == 1:
+            from kernel.kernel import Panic
+
+            raise Panic(f"Attempted to kill init! exitcode=0x{status:08x}")
+        tty = proc.ctty
+        if tty is not None and proc.pid == proc.sid and tty.sid == proc.sid:
+            fg = tty.pgrp
+            tty.session_ended(proc.sid)
+            if fg is not None:
+                k.signals.send_group(fg, SIGHUP)
+                k.signals.send_group(fg, SIGCONT)
+        self._reparent_children(proc)
+        parent = proc.parent
+        if parent is None or parent.state != ALIVE:
+            self.reap(proc)
+            return
+        if parent.sigdisp.get(SIGCHLD) == SIG_IGN:
+            self.reap(proc)  # POSIX: children of a parent ignoring SIGCHLD don't linger
+        k.wake_all(parent.child_wait)
+        k.signals.send(parent, SIGCHLD)
+
+    def _reparent_children(self, proc: Process) -> None:
+        init = self.k.procs.procs.get(1)
+        for child in proc.children:
+            child.ppid = 1
+            child.parent = init
+            if init is not None and init is not proc:
+                init.children.append(child)
+                if child.state == ZOMBIE:
+                    self.k.wake_all(init.child_wait)
+        proc.children = []
+
+    def reap(self, proc: Process) -> None:
+        """Remove a zombie for good; its CPU time goes to the parent's children-time."""
+        if proc.state == REAPED:
+            return
+        proc.state = REAPED
+        parent = proc.parent
+        if parent is not None:
+            if proc in parent.children:
+                parent.children.remove(proc)
+            parent.cutime += proc.utime + proc.cutime
+            parent.cstime += proc.stime + proc.cstime
+        self.k.procs.procs.pop(proc.pid, None)
+        self.k.procs.threads.pop(proc.pid, None)
+        proc.parent = None

@@ -1,0 +1,102 @@
+"""Pipes: a bounded byte buffer between a writer end and a reader end.
+
+Reads block while the pipe is empty and a writer remains, and return end-of-file once
+every writer has gone. Writes block while the pipe is full (back-pressure at 64 KiB),
+writes of at most PIPE_BUF bytes are atomic, and a write with no reader left fails with
+EPIPE (the system-call layer then sends SIGPIPE).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernel.abi import EPIPE, O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, Error
+from kernel.fs.file import File
+from kernel.fs.vfs import FileSystem, Inode, WouldBlock
+from kernel.thread import Sleep, WaitQueue
+
+PIPE_CAPACITY = 64 * 1024
+PIPE_BUF = 4096
+
+
+class PipeInode(Inode):
+    """The shared buffer of a pipe (anonymous, or a FIFO's while it is open)."""
+
+    __slots__ = ("buf", "readers", "writers", "read_wait", "write_wait", "_rsleep", "_wsleep")
+
+    io_cost = "pipe"
+
+    def __init__(self, fs: FileSystem, mode: int = 0o600, uid: int = 0, gid: int = 0) -> None:
+        super().__init__(fs, S_IFIFO | mode, uid, gid)
+        self.buf = bytearray()
+        self.readers = 0
+        self.writers = 0
+        self.read_wait = WaitQueue("pipe_read")
+        self.write_wait = WaitQueue("pipe_write")
+        self._rsleep = Sleep((self.read_wait,), None, "pipe_read")
+        self._wsleep = Sleep((self.write_wait,), None, "pipe_write")
+
+    @property
+    def size(self) -> int:
+        return len(self.buf)
+
+    def _wake(self, queue: WaitQueue) -> None:
+        if queue:
+            self.fs.kernel.wake_all(queue)
+
+    @property
+    def seekable(self) -> bool:
+        return False
+
+    def open(self, t: Any, f: File) -> None:
+        acc = f.flags & O_ACCMODE
+        if acc in (O_RDONLY, O_RDWR):
+            self.readers += 1
+        if acc in (O_WRONLY, O_RDWR):
+            self.writers += 1
+
+    def release(self, f: File) -> None:
+        acc = f.flags & O_ACCMODE
+        if acc in (O_RDONLY, O_RDWR):
+            self.readers -= 1
+            if self.readers == 0:
+                self._wake(self.write_wait)
+        if acc in (O_WRONLY, O_RDWR):
+            self.writers -= 1
+            if self.writers == 0:
+                self._wake(self.read_wait)
+
+    def read(self, t: Any, f: File, count: int) -> bytes:
+        buf = self.buf
+        if not buf:
+            if self.writers == 0:
+                return b""
+            raise WouldBlock(self._rsleep)
+        if count >= len(buf):
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = bytes(buf[:count])
+            del buf[:count]
+        self._wake(self.write_wait)
+        return data
+
+    def write(self, t: Any, f: File, data: bytes) -> int:
+        if self.readers == 0:
+            raise Error(EPIPE)
+        space = PIPE_CAPACITY - len(self.buf)
+        n = len(data)
+        if space <= 0 or (n <= PIPE_BUF and space < n):
+            raise WouldBlock(self._wsleep)
+        if n > space:
+            n = space
+            data = data[:space]
+        self.buf += data
+        self._wake(self.read_wait)
+        return n
+
+
+class PipeFS(FileSystem):
+    """The anonymous file system that holds pipe inodes (``pipe:[ino]``)."""
+
+    fstype = "pipefs"

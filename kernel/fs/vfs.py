@@ -1,0 +1,516 @@
+"""The virtual file system: inodes, permission checks and the path walk.
+
+Every file system (tmpfs, devfs, procfs, pipes) builds its files from the inode classes
+here. A directory knows its parent and its name, so the working directory can be turned
+back into a path; mount points are crossed through the caller's mount namespace
+(``kernel.fs.mount``), in both directions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from kernel.abi import (
+    DT_CHR,
+    DT_DIR,
+    DT_FIFO,
+    DT_LNK,
+    DT_REG,
+    DT_UNKNOWN,
+    EACCES,
+    EEXIST,
+    EINVAL,
+    EISDIR,
+    ELOOP,
+    ENAMETOOLONG,
+    ENOENT,
+    ENOTDIR,
+    ENOTEMPTY,
+    EPERM,
+    S_IFCHR,
+    S_IFDIR,
+    S_IFIFO,
+    S_IFLNK,
+    S_IFMT,
+    S_IFREG,
+    Error,
+    Stat,
+)
+
+if TYPE_CHECKING:
+    from kernel.fs.file import File
+    from kernel.fs.mount import MountNamespace
+    from kernel.proc import Cred
+    from kernel.thread import Thread
+
+MAX_SYMLINKS = 40
+PATH_MAX = 4096
+NAME_MAX = 255
+
+
+class FileSystem:
+    """A mounted file-system instance (a superblock): its type, device number, inodes."""
+
+    fstype = "none"
+    nodev = True
+
+    def __init__(self, dev: int, kernel: Any) -> None:
+        self.dev = dev
+        self.kernel = kernel  # anything with now() -> ns and wake_all(queue)
+        self.clock = kernel.now
+        self._next_ino = 1
+        self.root: DirInode
+
+    def next_ino(self) -> int:
+        """A fresh inode number in this file system."""
+        ino = self._next_ino
+        self._next_ino += 1
+        return ino
+
+    def charge(self, old_size: int, new_size: int) -> None:
+        """Account for file data growing or shrinking (tmpfs charges memory)."""
+
+
+class Inode:
+    """A file of any type. Subclasses add the type's operations."""
+
+    __slots__ = ("fs", "ino", "mode", "uid", "gid", "nlink", "atime", "mtime", "ctime", "rdev")
+
+    def __init__(self, fs: FileSystem, mode: int, uid: int = 0, gid: int = 0) -> None:
+        self.fs = fs
+        self.ino = fs.next_ino()
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.nlink = 1
+        now = fs.clock()
+        self.atime = self.mtime = self.ctime = now
+        self.rdev = 0
+
+    # -- attributes ----------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """Size in bytes as stat reports it."""
+        return 0
+
+    @property
+    def is_dir(self) -> bool:
+        """Is this a directory?"""
+        return (self.mode & S_IFMT) == S_IFDIR
+
+    @property
+    def is_symlink(self) -> bool:
+        """Is this a symbolic link?"""
+        return (self.mode & S_IFMT) == S_IFLNK
+
+    def dtype(self) -> int:
+        """The d_type getdents reports."""
+        return _DTYPES.get(self.mode & S_IFMT, DT_UNKNOWN)
+
+    def stat(self) -> Stat:
+        """The stat structure for this inode."""
+        size = self.size
+        return Stat(
+            st_dev=self.fs.dev,
+            st_ino=self.ino,
+            st_mode=self.mode,
+            st_nlink=self.nlink,
+            st_uid=self.uid,
+            st_gid=self.gid,
+            st_rdev=self.rdev,
+            st_size=size,
+            st_blksize=4096,
+            st_blocks=-(-size // 512),
+            st_atime_ns=self.atime,
+            st_mtime_ns=self.mtime,
+            st_ctime_ns=self.ctime,
+        )
+
+    def touch(self) -> None:
+        """Mark modified now (mtime and ctime)."""
+        self.mtime = self.ctime = self.fs.clock()
+
+    # -- operations; the defaults are what a plain inode can't do ---------------------
+    def lookup(self, name: str) -> Inode:
+        """Find a child by name (directories only)."""
+        raise Error(ENOTDIR)
+
+    def readlink(self) -> str:
+        """The target of a symbolic link."""
+        raise Error(EINVAL)
+
+    def readlink_for(self, proc: Any) -> str:
+        """The target as the process ``proc`` sees it (/proc/self differs by caller)."""
+        return self.readlink()
+
+    def follow_for(self, proc: Any) -> Inode | None:
+        """A "magic" link's inode, reached without a path (/proc/<pid>/fd/N); or None."""
+        return None
+
+    def open(self, t: Thread | None, f: File) -> None:
+        """Called when the inode is opened; may set up ``f.private``."""
+
+    def release(self, f: File) -> None:
+        """Called when the last descriptor of an open file description closes."""
+
+    def read(self, t: Thread | None, f: File, count: int) -> bytes:
+        """Read at ``f.pos``; may raise WouldBlock."""
+        raise Error(EINVAL)
+
+    def write(self, t: Thread | None, f: File, data: bytes) -> int:
+        """Write at ``f.pos`` (or the end, for O_APPEND); may raise WouldBlock."""
+        raise Error(EINVAL)
+
+    def truncate(self, length: int) -> None:
+        """Set the length (regular files)."""
+        raise Error(EINVAL)
+
+    def ioctl(self, t: Thread | None, f: File, request: int, arg: Any) -> Any:
+        """Device control; most files are not terminals."""
+        from kernel.abi import ENOTTY
+
+        raise Error(ENOTTY)
+
+    @property
+    def seekable(self) -> bool:
+        """Does lseek make sense on this file?"""
+        return True
+
+
+_DTYPES = {
+    S_IFDIR: DT_DIR,
+    S_IFREG: DT_REG,
+    S_IFLNK: DT_LNK,
+    S_IFCHR: DT_CHR,
+    S_IFIFO: DT_FIFO,
+}
+
+
+class DirInode(Inode):
+    """A directory. In-memory file systems keep their entries in ``children``."""
+
+    __slots__ = ("children", "parent", "name")
+
+    def __init__(
+        self, fs: FileSystem, mode: int = 0o755, uid: int = 0, gid: int = 0,
+        parent: DirInode | None = None, name: str = "",
+    ) -> None:
+        super().__init__(fs, S_IFDIR | (mode & 0o7777), uid, gid)
+        self.children: dict[str, Inode] = {}
+        self.parent = parent if parent is not None else self
+        self.name = name
+        self.nlink = 2
+
+    @property
+    def size(self) -> int:
+        return 4096
+
+    def lookup(self, name: str) -> Inode:
+        try:
+            return self.children[name]
+        except KeyError:
+            raise Error(ENOENT) from None
+
+    def list(self) -> Iterable[tuple[str, Inode]]:
+        """The entries, without ``.`` and ``..``."""
+        return list(self.children.items())
+
+    def read(self, t: Thread | None, f: File, count: int) -> bytes:
+        raise Error(EISDIR)
+
+    def write(self, t: Thread | None, f: File, data: bytes) -> int:
+        raise Error(EISDIR)
+
+    # -- mutation (in-memory directories) ------------------------------------------
+    def check_new(self, name: str) -> None:
+        """Refuse a name that exists or is malformed."""
+        if len(name) > NAME_MAX:
+            raise Error(ENAMETOOLONG)
+        if name in self.children:
+            raise Error(EEXIST)
+
+    def add(self, name: str, inode: Inode) -> None:
+        """Link ``inode`` under ``name`` (the caller checked permissions)."""
+        self.check_new(name)
+        self.children[name] = inode
+        if isinstance(inode, DirInode):
+            inode.parent = self
+            inode.name = name
+            self.nlink += 1
+        self.touch()
+
+    def remove(self, name: str) -> Inode:
+        """Unlink ``name`` and return its inode."""
+        inode = self.lookup(name)
+        del self.children[name]
+        if isinstance(inode, DirInode):
+            self.nlink -= 1
+            inode.nlink = 0
+        else:
+            inode.nlink -= 1
+            if inode.nlink == 0 and isinstance(inode, FileInode):
+                inode.drop_if_unused()
+        self.touch()
+        return inode
+
+    def make_child(self, kind: str, name: str, mode: int, uid: int, gid: int,
+                   target: str = "") -> Inode:
+        """Create a file, directory or symlink of this file system here."""
+        self.check_new(name)
+        if kind == "dir":
+            inode: Inode = DirInode(self.fs, mode, uid, gid, self, name)
+        elif kind == "symlink":
+            inode = SymlinkInode(self.fs, target, uid, gid)
+        else:
+            inode = FileInode(self.fs, mode, uid, gid)
+        self.add(name, inode)
+        return inode
+
+    def check_empty(self) -> None:
+        """Raise ENOTEMPTY unless the directory has no entries."""
+        if self.children:
+            raise Error(ENOTEMPTY)
+
+
+class FileInode(Inode):
+    """A regular file whose bytes live in memory."""
+
+    __slots__ = ("data", "opens")
+
+    def __init__(self, fs: FileSystem, mode: int = 0o644, uid: int = 0, gid: int = 0,
+                 data: bytes = b"") -> None:
+        super().__init__(fs, S_IFREG | (mode & 0o7777), uid, gid)
+        self.data = bytearray(data)
+        self.opens = 0
+        if data:
+            fs.charge(0, len(data))
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def open(self, t: Thread | None, f: File) -> None:
+        self.opens += 1
+
+    def release(self, f: File) -> None:
+        self.opens -= 1
+        self.drop_if_unused()
+
+    def drop_if_unused(self) -> None:
+        """Free the bytes of a file with no names and no open descriptions."""
+        if self.nlink == 0 and self.opens == 0 and self.data:
+            self.fs.charge(len(self.data), 0)
+            self.data = bytearray()
+
+    def read(self, t: Thread | None, f: File, count: int) -> bytes:
+        pos = f.pos
+        chunk = bytes(self.data[pos : pos + count])
+        f.pos = pos + len(chunk)
+        self.atime = self.fs.clock()
+        return chunk
+
+    def write(self, t: Thread | None, f: File, data: bytes) -> int:
+        from kernel.abi import O_APPEND
+
+        buf = self.data
+        pos = len(buf) if f.flags & O_APPEND else f.pos
+        old = len(buf)
+        end = pos + len(data)
+        if end > old:
+            self.fs.charge(old, end)
+        if pos > old:
+            buf.extend(bytes(pos - old))
+        buf[pos:end] = data
+        f.pos = end
+        self.touch()
+        return len(data)
+
+    def truncate(self, length: int) -> None:
+        old = len(self.data)
+        if length != old:
+            self.fs.charge(old, length)
+        if length < old:
+            del self.data[length:]
+        else:
+            self.data.extend(bytes(length - old))
+        self.touch()
+
+
+class SymlinkInode(Inode):
+    """A symbolic link."""
+
+    __slots__ = ("target",)
+
+    def __init__(self, fs: FileSystem, target: str, uid: int = 0, gid: int = 0) -> None:
+        super().__init__(fs, S_IFLNK | 0o777, uid, gid)
+        self.target = target
+
+    @property
+    def size(self) -> int:
+        return len(self.target.encode())
+
+    def readlink(self) -> str:
+        return self.target
+
+
+class WouldBlock(Exception):  # noqa: N818 - a control signal, not an error
+    """Raised by a file operation that cannot proceed yet; carries where to sleep."""
+
+    __slots__ = ("sleep",)
+
+    def __init__(self, sleep: Any) -> None:
+        super().__init__()
+        self.sleep = sleep
+
+
+# ----------------------------------------------------------------------- permissions
+
+
+def permitted(inode: Inode, cred: Cred, want: int, *, real: bool = False) -> bool:
+    """Does ``cred`` have the access bits ``want`` (R=4, W=2, X=1) on ``inode``?
+
+    Root may read and write anything and execute anything with an x bit (or search any
+    directory). ``real`` checks with the real ids, as access(2) does.
+    """
+    uid = cred.uid if real else cred.euid
+    if uid == 0:
+        if want & 1 and not inode.is_dir:
+            return bool(inode.mode & 0o111)
+        return True
+    mode = inode.mode
+    if uid == inode.uid:
+        bits = (mode >> 6) & 7
+    elif (cred.gid if real else cred.egid) == inode.gid or inode.gid in cred.groups:
+        bits = (mode >> 3) & 7
+    else:
+        bits = mode & 7
+    return bits & want == want
+
+
+def require(inode: Inode, cred: Cred, want: int) -> None:
+    """Raise EACCES unless :func:`permitted`."""
+    if not permitted(inode, cred, want):
+        raise Error(EACCES)
+
+
+def may_delete(directory: Inode, victim: Inode, cred: Cred) -> None:
+    """Write+search on the directory, and the sticky bit's owner rule."""
+    require(directory, cred, 3)
+    if directory.mode & 0o1000 and cred.euid not in (0, victim.uid, directory.uid):
+        raise Error(EPERM)
+
+
+# ------------------------------------------------------------------------ path walk
+
+
+class PathWalk:
+    """Resolves paths for one caller: its mount namespace, credentials, working dir."""
+
+    __slots__ = ("ns", "cred", "cwd", "proc")
+
+    def __init__(self, ns: MountNamespace, cred: Cred, cwd: Inode, proc: Any = None) -> None:
+        self.ns = ns
+        self.cred = cred
+        self.cwd = cwd
+        self.proc = proc
+
+    def resolve(self, path: str, *, follow: bool = True) -> Inode:
+        """The inode a path names.
+
+        Raises:
+            Error: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG.
+        """
+        parent, name, must_dir = self._walk(path)
+        if name is None:
+            return parent
+        inode = self._child(parent, name)
+        if inode.is_symlink and (follow or must_dir):
+            inode = self._follow(parent, inode, [0])
+        if must_dir and not inode.is_dir:
+            raise Error(ENOTDIR)
+        return inode
+
+    def resolve_parent(self, path: str) -> tuple[DirInode, str]:
+        """The directory that would hold the last component, and that component.
+
+        ``.`` and ``..`` as the last component (or ``/``) give EINVAL-free results the
+        caller must refuse for creation (they return EEXIST there, as Linux does).
+        """
+        parent, name, _ = self._walk(path)
+        if name is None:
+            raise Error(EEXIST)
+        return parent, name  # type: ignore[return-value]
+
+    def _walk(self, path: str) -> tuple[Any, str | None, bool]:
+        if not path:
+            raise Error(ENOENT)
+        if len(path) >= PATH_MAX:
+            raise Error(ENAMETOOLONG)
+        must_dir = path.endswith("/")
+        cur: Inode = self.ns.root if path[0] == "/" else self.cwd
+        parts = [p for p in path.split("/") if p and p != "."]
+        if not parts:
+            return cur, None, must_dir
+        if parts[-1] == "..":
+            cur = self._descend(cur, parts, [0])
+            return cur, None, must_dir
+        cur = self._descend(cur, parts[:-1], [0])
+        if not cur.is_dir:
+            raise Error(ENOTDIR)
+        require(cur, self.cred, 1)
+        return cur, parts[-1], must_dir
+
+    def _descend(self, cur: Inode, parts: list[str], links: list[int]) -> Inode:
+        for name in parts:
+            if not cur.is_dir:
+                raise Error(ENOTDIR)
+            require(cur, self.cred, 1)
+            if name == "..":
+                cur = self.ns.parent_of(cur)
+                continue
+            nxt = self._child(cur, name)
+            if nxt.is_symlink:
+                nxt = self._follow(cur, nxt, links)
+            cur = nxt
+        return cur
+
+    def _child(self, directory: Inode, name: str) -> Inode:
+        if len(name) > NAME_MAX:
+            raise Error(ENAMETOOLONG)
+        inode = directory.lookup(name)
+        mounted = self.ns.mounted_on
+        while inode in mounted:
+            inode = mounted[inode].root
+        return inode
+
+    def _follow(self, directory: Inode, link: Inode, links: list[int]) -> Inode:
+        links[0] += 1
+        if links[0] > MAX_SYMLINKS:
+            raise Error(ELOOP)
+        magic = link.follow_for(self.proc)
+        if magic is not None:
+            return magic
+        target = link.readlink_for(self.proc)
+        if not target:
+            raise Error(ENOENT)
+        start: Inode = self.ns.root if target.startswith("/") else directory
+        parts = [p for p in target.split("/") if p and p != "."]
+        return self._descend(start, parts, links) if parts else start
+
+    def path_of(self, inode: Inode) -> str:
+        """The absolute path of a directory in this namespace (for getcwd)."""
+        names: list[str] = []
+        cur = inode
+        seen = 0
+        while cur is not self.ns.root and seen < 4096:
+            seen += 1
+            mount = self.ns.by_root.get(cur)
+            if mount is not None and mount.mountpoint is not None:
+                cur = mount.mountpoint
+                continue
+            if not isinstance(cur, DirInode) or cur.parent is cur:
+                return "(unreachable)" + ("/" + "/".join(reversed(names)) if names else "/")
+            names.append(cur.name)
+            cur = cur.parent
+        return "/" + "/".join(reversed(names))

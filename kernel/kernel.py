@@ -1,0 +1,478 @@
+"""The kernel: its init order, the run loop, sleeping and waking, and panics.
+
+``start_kernel`` is the table of contents of the machine (xv6's ``main.c``): every
+subsystem is brought up in order, each step logged. ``Kernel.run`` is the discrete-event
+loop: it always advances the CPU with the lowest virtual clock that has work, for at
+most one quantum (its *window*), so the CPUs stay within a quantum of each other;
+inside a window the CPU runs threads request by request, charging the cost model,
+switching on sleep, yield, or the end of a slice. When no CPU has work the clock jumps
+to the next timer (idle time is skipped; realtime pacing is the front end's business).
+"""
+
+from __future__ import annotations
+
+import heapq
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from kernel.abi import ENOSYS, Error
+from kernel.klog import KernelLog
+from kernel.proc import ProcessTable
+from kernel.sched import CPU, POLICIES
+from kernel.thread import RUNNABLE, SLEEPING, STOPPED, Sleep, Thread, WaitQueue
+
+if TYPE_CHECKING:
+    from kernel.image import BootInfo
+
+# What run() returns.
+IDLE = "idle"  # nothing runnable and no timer pending: waiting for input
+UNTIL = "until"  # reached the requested virtual time
+BUDGET = "budget"  # dispatched the requested number of requests
+HALTED = "halted"  # powered off, or panicked
+
+RELEASE = "0.1.0"
+
+
+class Blocked(Exception):  # noqa: N818 - control flow between dispatcher and handlers
+    """A blocking system call's kernel half must sleep: carries it and where."""
+
+    __slots__ = ("gen", "sleep")
+
+    def __init__(self, gen: Any, sleep: Sleep) -> None:
+        super().__init__()
+        self.gen = gen
+        self.sleep = sleep
+
+
+class Panic(Exception):
+    """The kernel found itself in a state it cannot continue from."""
+
+
+class Halt(Exception):  # noqa: N818 - control flow
+    """Raised by reboot(2) after powering off: leave the run loop at once."""
+
+
+class Kernel:
+    """One simulated machine. Built by :func:`start_kernel`; see the module docstring."""
+
+    def __init__(self, info: BootInfo) -> None:
+        self.info = info
+        costs = info.clock.costs
+        self.cost_syscall = max(1, costs.syscall)
+        self.cost_checkpoint = max(1, costs.checkpoint)
+        self.cost_switch = max(0, costs.context_switch)
+        self.io_costs = {"tty": costs.tty, "pipe": costs.pipe, "": 0}
+        self.now_ns = 0
+        self.cur_cpu: CPU | None = None
+        self.timers: list[tuple[int, int, Any, Any]] = []
+        self._timer_seq = 0
+        self.halted = False
+        self.power_status = 0
+        self.reboot_requested = False
+        self.panic_report: str | None = None
+        self.procs = ProcessTable()
+        self.log = KernelLog(self.now)
+        self.trace_hook: Any = None
+        self.hostname = info.hostname
+        self.loadavg = [0.0, 0.0, 0.0]
+        self._next_loadavg = 5_000_000_000
+        self.generation = 0
+        self.cpus: list[CPU] = []
+        self.table: list[Any] = []
+        self.syscount: list[int] = []
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> int:
+        """Virtual time as the running CPU sees it (or the machine's, between runs)."""
+        cpu = self.cur_cpu
+        return cpu.clock if cpu is not None else self.now_ns
+
+    def charge(self, ns: int) -> None:
+        """Add ``ns`` of kernel work (a device's latency) to the running CPU's clock."""
+        cpu = self.cur_cpu
+        if cpu is not None:
+            cpu.clock += ns
+            cpu.system += ns
+
+    def add_timer(self, deadline: int, callback: Any) -> None:
+        """Call ``callback(deadline)`` when virtual time reaches ``deadline``."""
+        self._timer_seq += 1
+        heapq.heappush(self.timers, (deadline, self._timer_seq, callback, None))
+
+    def next_event(self) -> int | None:
+        """The virtual time of the next timer, or None."""
+        return self.timers[0][0] if self.timers else None
+
+    @property
+    def runnable(self) -> bool:
+        """Does any CPU have a thread to run?"""
+        return any(c.current is not None or c.runq for c in self.cpus)
+
+    # ------------------------------------------------------------------ sleep / wake
+    def sleep(self, t: Thread, sl: Sleep) -> None:
+        """Put ``t`` to sleep as ``sl`` describes."""
+        t.state = SLEEPING
+        seq = t.sleep_seq = t.sleep_seq + 1
+        t.wchan = sl.wchan
+        t.interrupted = False
+        for q in sl.queues:
+            q.add(t)
+        if sl.deadline is not None:
+            self._timer_seq += 1
+            heapq.heappush(self.timers, (sl.deadline, self._timer_seq, t, seq))
+
+    def wake(self, t: Thread, value: Any = None, exc: BaseException | None = None,
+             at: int | None = None) -> None:
+        """Make a sleeping thread runnable; ``value``/``exc`` go to its kernel half."""
+        if t.state is not SLEEPING:
+            return
+        t.sleep_seq += 1
+        t.wchan = ""
+        t.resume = value
+        t.resume_exc = exc
+        now = self.now()
+        t.ready_at = at if at is not None and at > now else now
+        if t.proc.stopped:
+            t.state = STOPPED
+            return
+        t.state = RUNNABLE
+        self.sched.enqueue(t)
+
+    def wake_all(self, q: WaitQueue) -> None:
+        """Wake every thread sleeping on ``q``."""
+        for t in q.take():
+            self.wake(t)
+
+    def make_runnable(self, t: Thread) -> None:
+        """Queue a new or continued thread."""
+        t.state = RUNNABLE
+        t.ready_at = max(t.ready_at, self.now())
+        self.sched.enqueue(t)
+
+    def interrupt(self, t: Thread) -> None:
+        """End an interruptible sleep with EINTR (a signal or an exit request)."""
+        if t.state is SLEEPING:
+            from kernel.abi import EINTR
+
+            t.interrupted = True
+            self.wake(t, exc=Error(EINTR))
+
+    def _fire_timers(self, now: int) -> None:
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            deadline, _, target, token = heapq.heappop(timers)
+            if token is None:
+                target(deadline)
+            elif target.sleep_seq == token and target.state is SLEEPING:
+                self.wake(target, value="timeout", at=deadline)
+
+    # ------------------------------------------------------------------ the run loop
+    def run(self, until: int | None = None, budget: int | None = None) -> str:
+        """Run the machine.
+
+        Args:
+            until: stop when virtual time reaches this (ns); None: no limit.
+            budget: stop after dispatching this many requests; None: no limit.
+
+        Returns:
+            IDLE, UNTIL, BUDGET or HALTED.
+        """
+        if self.halted:
+            return HALTED
+        left = budget if budget is not None else 1 << 62
+        cpus = self.cpus
+        quantum = self.sched.quantum
+        timers = self.timers
+        try:
+            while True:
+                best = None
+                for cpu in cpus:
+                    if (cpu.current is not None or cpu.runq) and (
+                        best is None or cpu.clock < best.clock
+                    ):
+                        best = cpu
+                if best is None:
+                    if not timers:
+                        return IDLE
+                    deadline = timers[0][0]
+                    if until is not None and deadline > until:
+                        self.now_ns = max(self.now_ns, until)
+                        return UNTIL
+                    self.now_ns = max(self.now_ns, deadline)
+                    self._fire_timers(deadline)
+                    continue
+                clock = best.clock
+                if until is not None and clock >= until:
+                    self.now_ns = max(self.now_ns, until)
+                    return UNTIL
+                if timers and timers[0][0] <= clock:
+                    self.now_ns = max(self.now_ns, clock)
+                    self._fire_timers(clock)
+                    continue
+                end = clock + quantum
+                if timers and timers[0][0] < end:
+                    end = timers[0][0]
+                if until is not None and until < end:
+                    end = until
+                self.cur_cpu = best
+                try:
+                    left -= self._run_cpu(best, end, left)
+                finally:
+                    self.cur_cpu = None
+                if best.clock > self.now_ns:
+                    self.now_ns = best.clock
+                    if self.now_ns >= self._next_loadavg:
+                        self._update_loadavg()
+                if self.halted:
+                    return HALTED
+                if left <= 0:
+                    return BUDGET
+        except Panic as p:
+            self.panic(str(p))
+            return HALTED
+        except Halt:
+            return HALTED
+
+    def _run_cpu(self, cpu: CPU, end: int, limit: int) -> int:
+        """Run ``cpu`` until its clock reaches ``end`` or ``limit`` requests ran."""
+        table = self.table
+        ntable = len(table)
+        syscount = self.syscount
+        cost_sc = self.cost_syscall
+        cost_ck = self.cost_checkpoint
+        quantum = self.sched.quantum
+        runq = cpu.runq
+        steps = 0
+        t = cpu.current
+        while True:
+            if t is None or t.state is not RUNNABLE or t.on_rq:
+                cpu.current = t = None
+                while runq:
+                    cand = runq.popleft()
+                    cand.on_rq = False
+                    if cand.state is RUNNABLE:
+                        t = cand
+                        break
+                if t is None:
+                    return steps
+                if t.ready_at > cpu.clock:
+                    cpu.clock = t.ready_at
+                if cpu.last is not t:
+                    cpu.clock += self.cost_switch
+                    cpu.system += self.cost_switch
+                    cpu.ctxt += 1
+                    cpu.last = t
+                t.cpu = cpu.id
+                cpu.current = t
+                cpu.slice_end = cpu.clock + quantum
+                if cpu.clock >= end:
+                    return steps
+            if t.kgen is not None and not self._resume_kernel_half(t):
+                cpu.current = t = None
+                continue
+            coro = t.coro
+            send = coro.send  # type: ignore[union-attr]
+            val = t.resume
+            exc = t.resume_exc
+            t.resume = t.resume_exc = None
+            counters = t.proc.counters
+            bound = end if end < cpu.slice_end else cpu.slice_end
+            trace = self.trace_hook
+            while True:
+                try:
+                    if exc is None:
+                        req = send(val)
+                    else:
+                        req = coro.throw(exc)  # type: ignore[union-attr]
+                        exc = None
+                except StopIteration as stop:
+                    self.exits.thread_returned(t, stop.value)
+                    cpu.current = t = None
+                    break
+                except BaseException as crash:  # noqa: BLE001 - userland faults stay there
+                    self.exits.thread_crashed(t, crash)
+                    cpu.current = t = None
+                    break
+                steps += 1
+                nr = getattr(req, "nr", -1)
+                if nr == 0:
+                    cpu.clock += cost_ck
+                    cpu.user += cost_ck
+                    t.utime += cost_ck
+                    val = None
+                else:
+                    cpu.clock += cost_sc
+                    cpu.system += cost_sc
+                    t.stime += cost_sc
+                    entry = table[nr] if 0 < nr < ntable else None
+                    val = None
+                    if entry is None:
+                        if nr < 0:
+                            self.exits.thread_crashed(
+                                t, TypeError(f"awaited {req!r}, which is not a libk request")
+                            )
+                            cpu.current = t = None
+                            break
+                        exc = Error(ENOSYS)
+                    else:
+                        syscount[nr] += 1
+                        counters[nr] = counters.get(nr, 0) + 1
+                        try:
+                            val = entry(t, req.args)
+                        except Error as err:
+                            exc = err
+                        except Blocked as blk:
+                            t.kgen = blk.gen
+                            self.sleep(t, blk.sleep)
+                            t.nvcsw += 1
+                            if trace is not None:
+                                trace(t, nr, req.args, "<blocked>", None)
+                            cpu.current = t = None
+                            break
+                        except (Panic, Halt):
+                            raise
+                        except Exception:  # noqa: BLE001 - a kernel bug: panic
+                            raise Panic(
+                                f"in system call {entry.name} from pid {t.proc.pid}:\n"
+                                + traceback.format_exc()
+                            ) from None
+                    if trace is not None:
+                        trace(t, nr, req.args, val, exc)
+                    if t.state is not RUNNABLE or t.on_rq:
+                        t.resume = val
+                        t.resume_exc = exc
+                        if t.on_rq:
+                            t.nvcsw += 1
+                        cpu.current = t = None
+                        break
+                if cpu.clock >= bound or steps >= limit:
+                    t.resume = val
+                    t.resume_exc = exc
+                    if cpu.clock >= cpu.slice_end:
+                        if runq:
+                            t.nivcsw += 1
+                            t.on_rq = True
+                            runq.append(t)
+                            cpu.current = t = None
+                        else:
+                            cpu.slice_end = cpu.clock + quantum
+                    if steps >= limit or cpu.clock >= end or self.halted:
+                        return steps
+                    break
+            if self.halted:
+                return steps
+
+    def _resume_kernel_half(self, t: Thread) -> bool:
+        """Continue a blocking system call after a wake-up; False if it sleeps again."""
+        gen = t.kgen
+        t.kgen = None
+        exc = t.resume_exc
+        try:
+            if exc is not None:
+                t.resume_exc = None
+                sl = gen.throw(exc)  # type: ignore[union-attr]
+            else:
+                sl = gen.send(t.resume)  # type: ignore[union-attr]
+        except StopIteration as stop:
+            t.resume = stop.value
+            return t.state is RUNNABLE
+        except Error as err:
+            t.resume = None
+            t.resume_exc = err
+            return t.state is RUNNABLE
+        except Exception:  # noqa: BLE001 - a kernel bug: panic
+            raise Panic(f"resuming a system call of pid {t.proc.pid}:\n"
+                        + traceback.format_exc()) from None
+        if t.state is not RUNNABLE:
+            gen.close()  # type: ignore[union-attr]
+            return False
+        t.kgen = gen
+        self.sleep(t, sl)
+        return False
+
+    def _update_loadavg(self) -> None:
+        """Exponentially-decayed run-queue lengths, sampled every 5 s like Linux."""
+        import math
+
+        n = sum(len([x for x in c.runq if x.state is RUNNABLE]) + (c.current is not None)
+                for c in self.cpus)
+        while self._next_loadavg <= self.now_ns:
+            for i, minutes in enumerate((1, 5, 15)):
+                e = math.exp(-5 / (60 * minutes))
+                self.loadavg[i] = self.loadavg[i] * e + n * (1 - e)
+            self._next_loadavg += 5_000_000_000
+
+    # ------------------------------------------------------------------ signals, sessions
+    def signal_group(self, pgid: int, sig: int) -> None:
+        """Send ``sig`` to every process of a process group."""
+        self.signals.send_group(pgid, sig)
+
+    def session_alive(self, sid: int) -> bool:
+        """Is the leader of session ``sid`` still alive?"""
+        leader = self.procs.procs.get(sid)
+        return leader is not None and leader.state == "alive" and leader.sid == sid
+
+    # ------------------------------------------------------------------ halting
+    def panic(self, report: str) -> None:
+        """Halt the machine with a report the front end shows."""
+        self.panic_report = f"Kernel panic - not syncing: {report.rstrip()}"
+        for line in self.panic_report.splitlines():
+            self.log(line)
+        self.halted = True
+        self.power_status = 70
+
+    def power_off(self, status: int, *, restart: bool = False) -> None:
+        """Stop the machine (reboot(2) or init leaving)."""
+        self.log("reboot: Restarting system" if restart else "reboot: Power down")
+        self.reboot_requested = restart
+        self.power_status = status
+        self.halted = True
+
+
+def start_kernel(info: BootInfo) -> Kernel:
+    """Stage 2 of the loader: bring a machine up from its boot info.
+
+    Reads like a table of contents: each step is one subsystem's init function.
+    """
+    from kernel import exec as execmod
+    from kernel import exit as exitmod
+    from kernel import signal as signalmod
+    from kernel import syscall
+    from kernel.fs import fsinit
+
+    k = Kernel(info)
+    k.log(f"libk version {RELEASE} ({info.name}) #1 SMP")
+    k.log(f"Command line: {' '.join(f'{a}={b}' for a, b in info.params)}".rstrip())
+    mm_init(k)  # physical page frames from the boot-info's free regions
+    sched_init(k)  # CPUs, run queues, the scheduling policy
+    k.signals = signalmod.Signals(k)  # signal delivery and job control
+    k.exits = exitmod.Exits(k)  # process and thread ends, zombies, orphans
+    syscall.init(k)  # the system-call table
+    fsinit.vfs_init(k)  # root tmpfs, the initial mount namespace, image files
+    fsinit.dev_init(k)  # devfs and the console TTY
+    fsinit.mounts_init(k)  # the image's mounts (devfs, tmpfs, procfs)
+    execmod.exec_init(k)  # program registry; /bin from it
+    execmod.userinit(k)  # pid 1
+    k.log("Run /sbin/init as init process")
+    return k
+
+
+def mm_init(k: Kernel) -> None:
+    """Physical memory: a frame allocator over the boot-info's free regions."""
+    from kernel.mm.frames import FrameAllocator
+
+    info = k.info
+    free = sum(r.length for r in info.memory_regions)
+    k.frames = FrameAllocator(info.page_size, info.memory, free)
+    k.log(f"Memory: {free // 1024}K/{info.memory // 1024}K available "
+          f"({(info.memory - free) // 1024}K kernel reserved), page size {info.page_size}")
+
+
+def sched_init(k: Kernel) -> None:
+    """CPUs and their run queues, and the scheduling policy."""
+    info = k.info
+    k.cpus = [CPU(i) for i in range(info.cpus)]
+    policy = POLICIES[info.scheduler.policy]
+    k.sched = policy(k.cpus, info.scheduler.quantum)
+    k.log(f"smp: Brought up {info.cpus} CPU{'s' if info.cpus > 1 else ''}")
+    k.log(f"sched: policy {policy.name}, quantum {info.scheduler.quantum // 1000} us")

@@ -1,0 +1,149 @@
+"""Processes: the process record, credentials, and the process table.
+
+A process owns an address-space record, a file-descriptor table, credentials, a working
+directory, signal dispositions and one or more threads. Processes and threads share one
+id space (a process's id is its main thread's id). There is no fork: a coroutine cannot
+be cloned, so processes are created by spawn (see ``kernel.exec``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kernel.thread import Thread, WaitQueue
+
+if TYPE_CHECKING:
+    from kernel.fs.file import FdTable
+    from kernel.fs.vfs import Inode
+    from kernel.mm.vm import AddressSpace
+
+# Process states (the main thread's state is shown for a live process).
+ALIVE = "alive"
+ZOMBIE = "Z"
+REAPED = "reaped"
+
+
+@dataclass(slots=True)
+class Cred:
+    """User credentials: real and effective ids and supplementary groups."""
+
+    uid: int = 0
+    gid: int = 0
+    euid: int = 0
+    egid: int = 0
+    groups: tuple[int, ...] = ()
+
+    def copy(self) -> Cred:
+        """An independent copy (children inherit a copy)."""
+        return Cred(self.uid, self.gid, self.euid, self.egid, self.groups)
+
+    @property
+    def is_root(self) -> bool:
+        """Effective uid 0: the permission checks' override."""
+        return self.euid == 0
+
+
+@dataclass(slots=True, eq=False)
+class Process:
+    """One process.
+
+    Attributes:
+        pid, ppid, pgid, sid: ids; ppid changes to 1 when the parent dies first.
+        comm: the command name (basename of the program, 15 characters at most).
+        argv, env: as given to spawn.
+        exe: the path of the executable that was loaded.
+        cred: credentials.
+        fds: the file-descriptor table.
+        cwd: the working directory's inode.
+        umask: the file-creation mask.
+        threads: live threads, main thread first.
+        state: ALIVE, ZOMBIE or REAPED.
+        exit_status: the wait status once it is a zombie.
+        stopped: stopped by a stop signal and not yet continued.
+        report: a wait status change a parent has not collected (stop/continue).
+        sigdisp: signal number -> SIG_DFL / SIG_IGN.
+        children: live and zombie children.
+        child_wait: where the parent sleeps in wait4.
+        counters: system calls made, by number.
+        cutime, cstime: CPU time of reaped children.
+        start_time: virtual time of creation.
+    """
+
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    comm: str
+    argv: list[str]
+    env: dict[str, str]
+    exe: str
+    cred: Cred
+    fds: FdTable
+    cwd: Inode
+    mm: AddressSpace
+    umask: int = 0o022
+    threads: list[Thread] = field(default_factory=list)
+    state: str = ALIVE
+    exit_status: int = 0
+    stopped: bool = False
+    report: int | None = None
+    sigdisp: dict[int, int] = field(default_factory=dict)
+    children: list[Process] = field(default_factory=list)
+    child_wait: WaitQueue = field(default_factory=lambda: WaitQueue("wait4"))
+    counters: dict[int, int] = field(default_factory=dict)
+    nsyscalls: int = 0
+    utime: int = 0
+    stime: int = 0
+    cutime: int = 0
+    cstime: int = 0
+    start_time: int = 0
+    next_tid_hint: int = 0
+    ctty: Any = None
+    parent: Process | None = None
+    minflt: int = 0
+    exited_threads: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def main_thread(self) -> Thread | None:
+        """The thread whose id is the pid, if it is still alive."""
+        for t in self.threads:
+            if t.tid == self.pid:
+                return t
+        return None
+
+
+class ProcessTable:
+    """All processes and threads by id, and id allocation (Linux-style, wrapping)."""
+
+    __slots__ = ("procs", "threads", "_next", "pid_max", "created")
+
+    def __init__(self, pid_max: int = 4_194_304) -> None:
+        self.procs: dict[int, Process] = {}
+        self.threads: dict[int, Thread] = {}
+        self._next = 1
+        self.pid_max = pid_max
+        self.created = 0
+
+    def alloc_id(self) -> int:
+        """The next free id for a process or thread.
+
+        Raises:
+            RuntimeError: never in practice (the id space is 4 million wide).
+        """
+        start = self._next
+        while True:
+            nid = self._next
+            self._next = nid + 1 if nid + 1 < self.pid_max else 2
+            if nid not in self.threads and nid not in self.procs:
+                return nid
+            if self._next == start:
+                raise RuntimeError("out of process ids")
+
+    def group(self, pgid: int) -> list[Process]:
+        """Live (non-zombie) members of a process group."""
+        return [p for p in self.procs.values() if p.pgid == pgid and p.state == ALIVE]
+
+    def session_has_group(self, sid: int, pgid: int) -> bool:
+        """Does a process group with this id exist in the session?"""
+        return any(p.pgid == pgid and p.sid == sid for p in self.procs.values())

@@ -1,0 +1,90 @@
+"""Signals: delivery, default actions, and stopping and continuing processes.
+
+Dispositions are SIG_DFL or SIG_IGN for now; a signal's default action is applied at
+once when it is sent (term and core end the process, stop stops it, cont continues it),
+and the parent hears of every change through SIGCHLD and wait4.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kernel.abi import (
+    SIG_IGN,
+    SIGCHLD,
+    SIGCONT,
+    SIGKILL,
+    SIGNAL_DEFAULTS,
+    SIGSTOP,
+    W_CONTINUED,
+    W_STOPCODE,
+)
+from kernel.proc import ALIVE, Process
+from kernel.thread import RUNNABLE, SLEEPING, STOPPED
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+
+class Signals:
+    """Signal delivery for one kernel."""
+
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    def send(self, proc: Process, sig: int) -> None:
+        """Deliver ``sig`` to ``proc`` (permission was checked by the caller)."""
+        if proc.state != ALIVE or sig == 0:
+            return
+        if sig == SIGCONT:
+            self.cont(proc)
+        disp = proc.sigdisp.get(sig, 0)
+        if sig in (SIGKILL, SIGSTOP):
+            disp = 0
+        if disp == SIG_IGN:
+            return
+        action = SIGNAL_DEFAULTS.get(sig, "term")
+        if action == "term":
+            self.k.exits.exit_process(proc, sig)
+        elif action == "core":
+            self.k.exits.exit_process(proc, sig | 0x80)
+        elif action == "stop":
+            self.stop(proc, sig)
+
+    def send_group(self, pgid: int, sig: int) -> None:
+        """Deliver ``sig`` to every live member of a process group."""
+        for proc in self.k.procs.group(pgid):
+            self.send(proc, sig)
+
+    def stop(self, proc: Process, sig: int) -> None:
+        """Stop every thread of ``proc``; sleeping ones stop when they wake."""
+        if proc.stopped:
+            return
+        proc.stopped = True
+        for t in proc.threads:
+            if t.state is RUNNABLE:
+                t.state = STOPPED
+        self._report(proc, W_STOPCODE(sig))
+
+    def cont(self, proc: Process) -> None:
+        """Continue a stopped process."""
+        if not proc.stopped:
+            return
+        proc.stopped = False
+        for t in proc.threads:
+            if t.state is STOPPED:
+                self.k.make_runnable(t)
+        self._report(proc, W_CONTINUED)
+
+    def _report(self, proc: Process, status: int) -> None:
+        proc.report = status
+        parent = proc.parent
+        if parent is not None and parent.state == ALIVE:
+            self.k.wake_all(parent.child_wait)
+            self.send(parent, SIGCHLD)
+
+    def interrupt_sleepers(self, proc: Process) -> None:
+        """Break interruptible sleeps of a process's threads with EINTR."""
+        for t in proc.threads:
+            if t.state is SLEEPING:
+                self.k.interrupt(t)

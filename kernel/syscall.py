@@ -1,0 +1,195 @@
+"""The system-call table: the ABI's specs bound to their handlers.
+
+``kernel.abi.SYSCALLS`` says what each call is (number, name, arguments, whether it
+blocks); the ``sys*`` modules hold the handlers, named ``sys_<name>``. This module binds
+the two once, at boot, into ``kernel.table`` (indexed by number) with argument
+validation in front of each handler, so bad arguments become errno values and never
+tracebacks. The same entries serve userland (through the run loop), the host client,
+strace-style tracing (``kernel.trace_hook``) and the manual pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kernel.abi import EBADF, EFAULT, EINVAL, SYSCALLS, Arg, Error, SpawnAttr, SyscallSpec
+from kernel.kernel import Blocked
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int or (isinstance(v, int) and not isinstance(v, bool))
+
+
+def _check_int(v: Any) -> Any:
+    if not _is_int(v):
+        raise Error(EINVAL)
+    return v
+
+
+def _check_uint(v: Any) -> Any:
+    if not _is_int(v) or v < 0:
+        raise Error(EINVAL)
+    return v
+
+
+def _check_fd(v: Any) -> Any:
+    if not _is_int(v) or v < 0:
+        raise Error(EBADF)
+    return v
+
+
+def _check_str(v: Any) -> Any:
+    if type(v) is not str:
+        if v is None:
+            return v
+        raise Error(EFAULT)
+    if "\0" in v:
+        raise Error(EINVAL)
+    return v
+
+
+def _check_path(v: Any) -> Any:
+    if type(v) is not str:
+        raise Error(EFAULT)
+    if "\0" in v:
+        raise Error(EINVAL)
+    return v
+
+
+def _check_bytes(v: Any) -> Any:
+    if type(v) is bytes:
+        return v
+    if isinstance(v, bytearray | memoryview):
+        return bytes(v)
+    raise Error(EFAULT)
+
+
+def _check_strs(v: Any) -> Any:
+    if not isinstance(v, list | tuple) or not all(type(x) is str for x in v):
+        raise Error(EFAULT)
+    return list(v)
+
+
+def _check_env(v: Any) -> Any:
+    if v is None:
+        return None
+    if not isinstance(v, dict) or not all(
+        type(a) is str and type(b) is str and "=" not in a for a, b in v.items()
+    ):
+        raise Error(EFAULT)
+    return dict(v)
+
+
+def _check_actions(v: Any) -> Any:
+    if v is None:
+        return None
+    if not isinstance(v, list | tuple) or not all(isinstance(a, tuple) and a for a in v):
+        raise Error(EINVAL)
+    return list(v)
+
+
+def _check_attr(v: Any) -> Any:
+    if v is not None and not isinstance(v, SpawnAttr):
+        raise Error(EINVAL)
+    return v
+
+
+def _check_obj(v: Any) -> Any:
+    return v
+
+
+CHECKS: dict[str, Callable[[Any], Any]] = {
+    "int": _check_int,
+    "uint": _check_uint,
+    "fd": _check_fd,
+    "str": _check_str,
+    "path": _check_path,
+    "bytes": _check_bytes,
+    "strs": _check_strs,
+    "env": _check_env,
+    "actions": _check_actions,
+    "attr": _check_attr,
+    "obj": _check_obj,
+}
+
+
+def make_entry(k: Kernel, spec: SyscallSpec, handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a handler: fill defaults, validate arguments, and for a blocking call run
+    its kernel half to its first sleep (raising Blocked) or to its result."""
+    args: tuple[Arg, ...] = spec.args
+    nmax = len(args)
+    nreq = sum(1 for a in args if a.default is ...)
+    defaults = tuple(a.default for a in args[nreq:])
+    checks = tuple(CHECKS[a.kind] for a in args)
+    name = spec.name
+
+    def bad_count(n: int) -> Error:
+        want = str(nmax) if nreq == nmax else f"{nreq} to {nmax}"
+        return Error(EINVAL, f"{name}: takes {want} arguments, got {n}")
+
+    if nmax == 0 and not spec.blocks:
+
+        def entry(t: Any, a: tuple[Any, ...]) -> Any:
+            if a:
+                raise bad_count(len(a))
+            return handler(k, t)
+
+    elif not spec.blocks:
+
+        def entry(t: Any, a: tuple[Any, ...]) -> Any:
+            n = len(a)
+            if n != nmax:
+                if n < nreq or n > nmax:
+                    raise bad_count(n)
+                a = a + defaults[n - nreq :]
+            return handler(k, t, *[c(v) for c, v in zip(checks, a, strict=True)])
+
+    else:
+
+        def entry(t: Any, a: tuple[Any, ...]) -> Any:
+            n = len(a)
+            if n != nmax:
+                if n < nreq or n > nmax:
+                    raise bad_count(n)
+                a = a + defaults[n - nreq :]
+            gen = handler(k, t, *[c(v) for c, v in zip(checks, a, strict=True)])
+            try:
+                sleep = gen.send(None)
+            except StopIteration as stop:
+                return stop.value
+            raise Blocked(gen, sleep)
+
+    entry.name = name  # type: ignore[attr-defined]
+    entry.spec = spec  # type: ignore[attr-defined]
+    return entry
+
+
+def handlers() -> dict[str, Callable[..., Any]]:
+    """Every ``sys_<name>`` handler of the handler modules, by system-call name."""
+    from kernel import sysfile, sysinfo, sysproc
+
+    found: dict[str, Callable[..., Any]] = {}
+    for module in (sysfile, sysproc, sysinfo):
+        for attr, value in vars(module).items():
+            if attr.startswith("sys_") and callable(value):
+                found[attr[4:]] = value
+    return found
+
+
+def init(k: Kernel) -> None:
+    """Build ``k.table`` from the ABI's specs; every spec must have a handler."""
+    found = handlers()
+    missing = [s.name for s in SYSCALLS if s.name not in found]
+    if missing:
+        raise RuntimeError(f"system calls without a handler: {', '.join(missing)}")
+    size = max(s.nr for s in SYSCALLS) + 1
+    table: list[Any] = [None] * size
+    for spec in SYSCALLS:
+        table[spec.nr] = make_entry(k, spec, found[spec.name])
+    k.table = table
+    k.syscount = [0] * size
+    k.log(f"syscall: {len(SYSCALLS)} system calls")

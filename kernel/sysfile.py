@@ -1,0 +1,544 @@
+"""System calls on files: open, read, write, directories, links, attributes.
+
+Thin handlers over the VFS (``kernel.fs``): resolve the path for the caller, check
+permissions, call the inode. Blocking calls (read, write) are generators that yield a
+Sleep when the file would block, and are resumed when woken.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kernel.abi import (
+    EACCES,
+    EAGAIN,
+    EBADF,
+    EBUSY,
+    EEXIST,
+    EINTR,
+    EINVAL,
+    EISDIR,
+    ELOOP,
+    ENOENT,
+    ENOTDIR,
+    ENOTEMPTY,
+    EPERM,
+    EPIPE,
+    ESPIPE,
+    EXDEV,
+    F_DUPFD,
+    F_GETFD,
+    F_GETFL,
+    F_SETFD,
+    F_SETFL,
+    FD_CLOEXEC,
+    O_ACCMODE,
+    O_APPEND,
+    O_CLOEXEC,
+    O_CREAT,
+    O_DIRECTORY,
+    O_EXCL,
+    O_NOFOLLOW,
+    O_NONBLOCK,
+    O_RDONLY,
+    O_RDWR,
+    O_TRUNC,
+    O_WRONLY,
+    SEEK_CUR,
+    SEEK_END,
+    SEEK_SET,
+    SIGPIPE,
+    Dirent,
+    Error,
+    Stat,
+)
+from kernel.fs.devfs import open_ctty
+from kernel.fs.file import File
+from kernel.fs.pipe import PipeInode
+from kernel.fs.vfs import DirInode, Inode, PathWalk, WouldBlock, may_delete, permitted, require
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+    from kernel.thread import Thread
+
+MAX_IO = 1 << 20
+DIRENT_BATCH = 1024
+
+
+def walker(k: Kernel, t: Thread) -> PathWalk:
+    """A path walk for the calling thread's process."""
+    proc = t.proc
+    return PathWalk(k.root_ns, proc.cred, proc.cwd, proc)
+
+
+def absolute(walk: PathWalk, path: str) -> str:
+    """``path`` made absolute and lexically normalised (for /proc/<pid>/fd and getcwd)."""
+    if not path.startswith("/"):
+        path = walk.path_of(walk.cwd).rstrip("/") + "/" + path
+    out: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(part)
+    return "/" + "/".join(out)
+
+
+def open_file(k: Kernel, t: Thread | None, walk: PathWalk, path: str, flags: int, mode: int,
+              umask: int) -> File:
+    """Open ``path`` as open(2) does, returning a new open file description.
+
+    Raises:
+        Error: ENOENT, EEXIST, EISDIR, ENOTDIR, EACCES, ELOOP, ...
+    """
+    acc = flags & O_ACCMODE
+    if acc == O_ACCMODE:
+        raise Error(EINVAL)
+    cred = walk.cred
+    inode: Inode
+    if flags & O_CREAT:
+        if path.endswith("/"):
+            raise Error(EISDIR)
+        parent, name = walk.resolve_parent(path)
+        try:
+            inode = walk.resolve(path, follow=not flags & (O_EXCL | O_NOFOLLOW))
+        except Error as err:
+            if err.errno != ENOENT:
+                raise
+            require(parent, cred, 3)
+            if name in ("..", "."):
+                raise Error(EISDIR) from None
+            inode = parent.make_child("file", name, mode & ~umask & 0o7777, cred.euid, cred.egid)
+        else:
+            if flags & O_EXCL:
+                raise Error(EEXIST)
+    else:
+        inode = walk.resolve(path, follow=not flags & O_NOFOLLOW)
+    if inode.is_symlink and flags & O_NOFOLLOW:
+        raise Error(ELOOP)
+    if getattr(inode, "ctty_alias", False):
+        inode = open_ctty(t)
+    if inode.is_dir:
+        if acc != O_RDONLY or flags & O_TRUNC:
+            raise Error(EISDIR)
+    elif flags & O_DIRECTORY:
+        raise Error(ENOTDIR)
+    want = (4 if acc in (O_RDONLY, O_RDWR) else 0) | (2 if acc in (O_WRONLY, O_RDWR) else 0)
+    if not permitted(inode, cred, want):
+        raise Error(EACCES)
+    if flags & O_TRUNC and acc != O_RDONLY and not inode.is_dir:
+        try:
+            inode.truncate(0)
+        except Error as err:
+            if err.errno != EINVAL:
+                raise
+    f = File(inode, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), absolute(walk, path))
+    inode.open(t, f)
+    return f
+
+
+# ------------------------------------------------------------------ descriptors
+
+
+def sys_open(k: Kernel, t: Thread, path: str, flags: int, mode: int) -> int:
+    proc = t.proc
+    f = open_file(k, t, walker(k, t), path, flags, mode, proc.umask)
+    try:
+        return proc.fds.install(f, cloexec=bool(flags & O_CLOEXEC))
+    except Error:
+        f.refs = 1
+        f.put()
+        raise
+
+
+def sys_close(k: Kernel, t: Thread, fd: int) -> int:
+    t.proc.fds.close(fd)
+    return 0
+
+
+def _charge(k: Kernel, inode: Inode) -> None:
+    cost = k.io_costs.get(getattr(inode, "io_cost", ""), 0)
+    if cost:
+        k.charge(cost)
+
+
+def sys_read(k: Kernel, t: Thread, fd: int, count: int) -> Any:
+    f = t.proc.fds.get(fd)
+    if f.flags & O_ACCMODE == O_WRONLY:
+        raise Error(EBADF)
+    inode = f.inode
+    count = min(count, MAX_IO)
+    while True:
+        try:
+            data = inode.read(t, f, count)
+        except WouldBlock as wb:
+            if f.flags & O_NONBLOCK:
+                raise Error(EAGAIN) from None
+            yield wb.sleep
+            continue
+        _charge(k, inode)
+        return data
+
+
+def sys_write(k: Kernel, t: Thread, fd: int, data: bytes) -> Any:
+    f = t.proc.fds.get(fd)
+    if f.flags & O_ACCMODE == O_RDONLY:
+        raise Error(EBADF)
+    inode = f.inode
+    total = len(data)
+    done = 0
+    view = memoryview(data)
+    while True:
+        try:
+            n = inode.write(t, f, bytes(view[done:]) if done else data)
+        except WouldBlock as wb:
+            if f.flags & O_NONBLOCK:
+                if done:
+                    return done
+                raise Error(EAGAIN) from None
+            try:
+                yield wb.sleep
+            except Error as err:
+                if err.errno == EINTR and done:
+                    return done
+                raise
+            continue
+        except Error as err:
+            if err.errno == EPIPE:
+                k.signals.send(t.proc, SIGPIPE)
+            if done:
+                return done
+            raise
+        done += n
+        _charge(k, inode)
+        if done >= total:
+            return total
+
+
+def sys_lseek(k: Kernel, t: Thread, fd: int, offset: int, whence: int) -> int:
+    f = t.proc.fds.get(fd)
+    inode = f.inode
+    if not inode.seekable:
+        raise Error(ESPIPE)
+    if whence == SEEK_SET:
+        pos = offset
+    elif whence == SEEK_CUR:
+        pos = f.pos + offset
+    elif whence == SEEK_END:
+        pos = inode.size + offset
+    else:
+        raise Error(EINVAL)
+    if pos < 0:
+        raise Error(EINVAL)
+    if inode.is_dir:
+        f.private = None  # rewinddir: take a new snapshot
+    f.pos = pos
+    return pos
+
+
+def sys_getdents(k: Kernel, t: Thread, fd: int) -> list[Dirent]:
+    f = t.proc.fds.get(fd)
+    inode = f.inode
+    if not inode.is_dir:
+        raise Error(ENOTDIR)
+    if f.private is None or f.pos == 0:
+        parent = k.root_ns.parent_of(inode)
+        f.private = [Dirent(inode.ino, inode.dtype(), "."), Dirent(parent.ino, parent.dtype(),
+                                                                     "..")] + [
+            Dirent(child.ino, child.dtype(), name)
+            for name, child in inode.list()  # type: ignore[attr-defined]
+        ]
+    batch = f.private[f.pos : f.pos + DIRENT_BATCH]
+    f.pos += len(batch)
+    inode.atime = k.now()
+    return batch
+
+
+def sys_dup(k: Kernel, t: Thread, fd: int) -> int:
+    fds = t.proc.fds
+    return fds.install(fds.get(fd))
+
+
+def sys_dup2(k: Kernel, t: Thread, oldfd: int, newfd: int) -> int:
+    fds = t.proc.fds
+    f = fds.get(oldfd)
+    if newfd >= 1024:
+        raise Error(EBADF)
+    if oldfd != newfd:
+        fds.install(f, fd=newfd)
+    return newfd
+
+
+def sys_fcntl(k: Kernel, t: Thread, fd: int, cmd: int, arg: int) -> int:
+    fds = t.proc.fds
+    f = fds.get(fd)
+    if cmd == F_DUPFD:
+        return fds.install(f, fd=fds.lowest_free(max(0, arg)))
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if fd in fds.cloexec else 0
+    if cmd == F_SETFD:
+        if arg & FD_CLOEXEC:
+            fds.cloexec.add(fd)
+        else:
+            fds.cloexec.discard(fd)
+        return 0
+    if cmd == F_GETFL:
+        return f.flags
+    if cmd == F_SETFL:
+        f.flags = (f.flags & ~(O_APPEND | O_NONBLOCK)) | (arg & (O_APPEND | O_NONBLOCK))
+        return 0
+    raise Error(EINVAL)
+
+
+def sys_pipe(k: Kernel, t: Thread, flags: int) -> tuple[int, int]:
+    cred = t.proc.cred
+    inode = PipeInode(k.pipefs, 0o600, cred.euid, cred.egid)
+    name = f"pipe:[{inode.ino}]"
+    extra = flags & O_NONBLOCK
+    r = File(inode, O_RDONLY | extra, name)
+    w = File(inode, O_WRONLY | extra, name)
+    inode.open(t, r)
+    inode.open(t, w)
+    fds = t.proc.fds
+    cloexec = bool(flags & O_CLOEXEC)
+    rfd = fds.install(r, cloexec=cloexec)
+    try:
+        wfd = fds.install(w, cloexec=cloexec)
+    except Error:
+        fds.close(rfd)
+        w.refs = 1
+        w.put()
+        raise
+    return rfd, wfd
+
+
+def sys_ioctl(k: Kernel, t: Thread, fd: int, request: int, arg: Any) -> Any:
+    f = t.proc.fds.get(fd)
+    return f.inode.ioctl(t, f, request, arg)
+
+
+# ------------------------------------------------------------------ attributes
+
+
+def sys_stat(k: Kernel, t: Thread, path: str) -> Stat:
+    return walker(k, t).resolve(path).stat()
+
+
+def sys_lstat(k: Kernel, t: Thread, path: str) -> Stat:
+    return walker(k, t).resolve(path, follow=False).stat()
+
+
+def sys_fstat(k: Kernel, t: Thread, fd: int) -> Stat:
+    return t.proc.fds.get(fd).inode.stat()
+
+
+def sys_access(k: Kernel, t: Thread, path: str, mode: int) -> int:
+    inode = walker(k, t).resolve(path)
+    if mode & 7 and not permitted(inode, t.proc.cred, mode & 7, real=True):
+        raise Error(EACCES)
+    return 0
+
+
+def sys_chmod(k: Kernel, t: Thread, path: str, mode: int) -> int:
+    inode = walker(k, t).resolve(path)
+    cred = t.proc.cred
+    if cred.euid not in (0, inode.uid):
+        raise Error(EPERM)
+    inode.mode = (inode.mode & ~0o7777) | (mode & 0o7777)
+    inode.ctime = k.now()
+    return 0
+
+
+def sys_chown(k: Kernel, t: Thread, path: str, uid: int, gid: int) -> int:
+    inode = walker(k, t).resolve(path)
+    cred = t.proc.cred
+    if not cred.is_root:
+        owner_ok = cred.euid == inode.uid and uid in (-1, inode.uid)
+        group_ok = gid == -1 or gid == cred.egid or gid in cred.groups
+        if not (owner_ok and group_ok):
+            raise Error(EPERM)
+    if uid != -1:
+        inode.uid = uid
+    if gid != -1:
+        inode.gid = gid
+    inode.ctime = k.now()
+    return 0
+
+
+def sys_umask(k: Kernel, t: Thread, mask: int) -> int:
+    old = t.proc.umask
+    t.proc.umask = mask & 0o777
+    return old
+
+
+def sys_truncate(k: Kernel, t: Thread, path: str, length: int) -> int:
+    inode = walker(k, t).resolve(path)
+    if inode.is_dir:
+        raise Error(EISDIR)
+    require(inode, t.proc.cred, 2)
+    inode.truncate(length)
+    return 0
+
+
+def sys_ftruncate(k: Kernel, t: Thread, fd: int, length: int) -> int:
+    f = t.proc.fds.get(fd)
+    if f.flags & O_ACCMODE == O_RDONLY:
+        raise Error(EINVAL)
+    f.inode.truncate(length)
+    return 0
+
+
+# ------------------------------------------------------------------ names
+
+
+def _parent(k: Kernel, t: Thread, path: str) -> tuple[DirInode, str, PathWalk]:
+    walk = walker(k, t)
+    parent, name = walk.resolve_parent(path.rstrip("/") or "/")
+    return parent, name, walk
+
+
+def sys_mkdir(k: Kernel, t: Thread, path: str, mode: int) -> int:
+    parent, name, _ = _parent(k, t, path)
+    if name in (".", ".."):
+        raise Error(EEXIST)
+    if name in parent.children:
+        raise Error(EEXIST)
+    cred = t.proc.cred
+    require(parent, cred, 3)
+    parent.make_child("dir", name, mode & ~t.proc.umask & 0o7777, cred.euid, cred.egid)
+    return 0
+
+
+def sys_rmdir(k: Kernel, t: Thread, path: str) -> int:
+    parent, name, walk = _parent(k, t, path)
+    if name == ".":
+        raise Error(EINVAL)
+    if name == "..":
+        raise Error(ENOTEMPTY)
+    victim = parent.lookup(name)
+    if not victim.is_dir:
+        raise Error(ENOTDIR)
+    if victim in k.root_ns.mounted_on or victim is k.root_ns.root:
+        raise Error(EBUSY)
+    may_delete(parent, victim, t.proc.cred)
+    victim.check_empty()  # type: ignore[attr-defined]
+    parent.remove(name)
+    return 0
+
+
+def sys_unlink(k: Kernel, t: Thread, path: str) -> int:
+    parent, name, _ = _parent(k, t, path)
+    if path.endswith("/"):
+        raise Error(ENOTDIR if not parent.lookup(name).is_dir else EISDIR)
+    victim = parent.lookup(name)
+    if victim.is_dir:
+        raise Error(EISDIR)
+    may_delete(parent, victim, t.proc.cred)
+    parent.remove(name)
+    return 0
+
+
+def sys_rename(k: Kernel, t: Thread, old: str, new: str) -> int:
+    oparent, oname, walk = _parent(k, t, old)
+    nparent, nname, _ = _parent(k, t, new)
+    if oname in (".", "..") or nname in (".", ".."):
+        raise Error(EINVAL if oname == "." or nname == "." else EBUSY)
+    src = oparent.lookup(oname)
+    cred = t.proc.cred
+    may_delete(oparent, src, cred)
+    require(nparent, cred, 3)
+    if src.fs is not nparent.fs:
+        raise Error(EXDEV)
+    if src.is_dir:
+        anc: Inode = nparent
+        while True:
+            if anc is src:
+                raise Error(EINVAL)
+            up = k.root_ns.parent_of(anc)
+            if up is anc:
+                break
+            anc = up
+    existing = nparent.children.get(nname)
+    if existing is src:
+        return 0
+    if existing is not None:
+        if existing.is_dir and not src.is_dir:
+            raise Error(EISDIR)
+        if src.is_dir and not existing.is_dir:
+            raise Error(ENOTDIR)
+        if existing.is_dir:
+            existing.check_empty()  # type: ignore[attr-defined]
+            if existing in k.root_ns.mounted_on:
+                raise Error(EBUSY)
+        may_delete(nparent, existing, cred)
+        nparent.remove(nname)
+    if src in k.root_ns.mounted_on:
+        raise Error(EBUSY)
+    del oparent.children[oname]
+    if src.is_dir:
+        oparent.nlink -= 1
+    oparent.touch()
+    if src.is_dir:
+        nparent.add(nname, src)
+    else:
+        nparent.check_new(nname)
+        nparent.children[nname] = src
+        nparent.touch()
+    src.ctime = k.now()
+    return 0
+
+
+def sys_link(k: Kernel, t: Thread, old: str, new: str) -> int:
+    walk = walker(k, t)
+    src = walk.resolve(old, follow=False)
+    if src.is_dir:
+        raise Error(EPERM)
+    parent, name = walk.resolve_parent(new)
+    if src.fs is not parent.fs:
+        raise Error(EXDEV)
+    require(parent, t.proc.cred, 3)
+    parent.check_new(name)
+    parent.children[name] = src
+    src.nlink += 1
+    src.ctime = k.now()
+    parent.touch()
+    return 0
+
+
+def sys_symlink(k: Kernel, t: Thread, target: str, linkpath: str) -> int:
+    parent, name, _ = _parent(k, t, linkpath)
+    if not target:
+        raise Error(ENOENT)
+    cred = t.proc.cred
+    require(parent, cred, 3)
+    parent.make_child("symlink", name, 0o777, cred.euid, cred.egid, target=target)
+    return 0
+
+
+def sys_readlink(k: Kernel, t: Thread, path: str) -> str:
+    return walker(k, t).resolve(path, follow=False).readlink_for(t.proc)
+
+
+def sys_chdir(k: Kernel, t: Thread, path: str) -> int:
+    inode = walker(k, t).resolve(path)
+    if not inode.is_dir:
+        raise Error(ENOTDIR)
+    require(inode, t.proc.cred, 1)
+    t.proc.cwd = inode
+    return 0
+
+
+def sys_fchdir(k: Kernel, t: Thread, fd: int) -> int:
+    inode = t.proc.fds.get(fd).inode
+    if not inode.is_dir:
+        raise Error(ENOTDIR)
+    require(inode, t.proc.cred, 1)
+    t.proc.cwd = inode
+    return 0
+
+
+def sys_getcwd(k: Kernel, t: Thread) -> str:
+    return walker(k, t).path_of(t.proc.cwd)

@@ -1,0 +1,120 @@
+"""Threads and wait queues: the schedulable unit and the places it sleeps.
+
+A thread is a Python coroutine plus the kernel's record of it. It runs until it awaits a
+request (a system call), which the kernel dispatches; a request that must wait puts the
+thread to sleep on a :class:`WaitQueue` (and/or a timer) until something wakes it.
+Sleeps are identified by a sequence number so a stale wake-up (a timer that fired after
+the thread was already woken by data, say) is recognised and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kernel.proc import Process
+
+# Thread states, as /proc spells them.
+RUNNABLE = "R"
+SLEEPING = "S"
+STOPPED = "T"
+DEAD = "X"
+
+
+@dataclass(slots=True, eq=False)
+class Thread:
+    """One thread of a process.
+
+    Attributes:
+        tid: thread id (the main thread's tid is the process id).
+        proc: the owning process.
+        coro: the coroutine being run.
+        state: RUNNABLE, SLEEPING, STOPPED or DEAD.
+        cpu: the CPU it last ran on (or will run on).
+        on_rq: it is queued on a CPU's run queue.
+        resume: the value to send into the coroutine when it next runs.
+        resume_exc: an exception to throw into it instead.
+        kgen: the suspended kernel half of a blocking system call.
+        sleep_seq: identifies the current sleep; a wake-up for another one is stale.
+        wchan: what the thread waits on, for /proc (``pipe_read``, ``wait4``, …).
+        ready_at: virtual time it became runnable (a CPU never runs it earlier).
+        exit_requested: thread_request_exit() was called for it.
+        utime, stime: virtual CPU time in user mode and in the kernel, ns.
+        nvcsw, nivcsw: voluntary and involuntary context switches.
+        result: the value it ended with (for thread_join).
+        joiners: threads waiting in thread_join for it.
+    """
+
+    tid: int
+    proc: Process
+    coro: Coroutine[Any, Any, Any] | None
+    name: str = ""
+    state: str = RUNNABLE
+    cpu: int = 0
+    on_rq: bool = False
+    resume: Any = None
+    resume_exc: BaseException | None = None
+    kgen: Generator[Any, Any, Any] | None = None
+    sleep_seq: int = 0
+    wchan: str = ""
+    ready_at: int = 0
+    start_time: int = 0
+    exit_requested: bool = False
+    utime: int = 0
+    stime: int = 0
+    nvcsw: int = 0
+    nivcsw: int = 0
+    result: Any = None
+    joiners: WaitQueue | None = None
+    is_main: bool = False
+    stopped_while: str = ""
+    interrupted: bool = False
+
+
+class WaitQueue:
+    """Threads sleeping until some condition changes (data arrives, a child dies…).
+
+    Entries are ``(thread, sleep_seq)`` pairs; an entry whose thread has since woken for
+    another reason is stale and skipped, so removal never has to search the queue.
+    """
+
+    __slots__ = ("name", "_waiters")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._waiters: list[tuple[Thread, int]] = []
+
+    def add(self, thread: Thread) -> None:
+        """Queue a thread that is about to sleep (its sleep_seq already set)."""
+        waiters = self._waiters
+        if len(waiters) > 32:
+            waiters[:] = [(t, s) for t, s in waiters if t.sleep_seq == s and t.state == SLEEPING]
+        waiters.append((thread, thread.sleep_seq))
+
+    def take(self) -> list[Thread]:
+        """Empty the queue and return the threads still asleep on it."""
+        waiters, self._waiters = self._waiters, []
+        return [t for t, s in waiters if t.sleep_seq == s and t.state == SLEEPING]
+
+    def __bool__(self) -> bool:
+        return bool(self._waiters)
+
+
+@dataclass(slots=True, frozen=True)
+class Sleep:
+    """What a blocking system call's kernel half yields: where and how long to sleep.
+
+    Attributes:
+        queues: wait queues to sleep on (any of them wakes the thread).
+        deadline: absolute virtual time to wake at regardless, or None.
+        wchan: the name /proc shows for the wait.
+        interruptible: a signal (or an exit request) may end the sleep with EINTR.
+    """
+
+    queues: tuple[WaitQueue, ...] = ()
+    deadline: int | None = None
+    wchan: str = ""
+    interruptible: bool = True
+    extra: Any = field(default=None)

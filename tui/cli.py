@@ -1,0 +1,82 @@
+"""``libk-tui``: the command-line entry point of every front end.
+
+``libk-tui [IMAGE]`` boots the machine and gives you its console; ``--headless`` runs
+it without a screen (``-c CMD``, or a script on standard input) and exits with the
+shell's status. Image mistakes are printed as ``file:line:col: message`` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    from kernel.kernel import RELEASE
+
+    p = argparse.ArgumentParser(
+        prog="libk-tui",
+        description="Boot a simulated machine described in a YAML file and use its console.",
+    )
+    p.add_argument("image", nargs="?", help="machine file (default: the embedded default.yaml)")
+    p.add_argument("--headless", action="store_true",
+                   help="no screen: run -c CMD (or a script on stdin), print the console, "
+                        "exit with the shell's status")
+    p.add_argument("-c", dest="command", metavar="CMD",
+                   help="with --headless: the shell command to run")
+    p.add_argument("--realtime", action="store_true",
+                   help="with --headless: pace the virtual clock to the host's "
+                        "(default: fast, idle time is skipped)")
+    p.add_argument("--speed", type=float, default=None,
+                   help="realtime speed factor (0.1 to 100)")
+    p.add_argument("--version", action="version", version=f"libk-tui {RELEASE}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``libk-tui`` console script."""
+    args = build_parser().parse_args(argv)
+    from kernel import boot
+    from kernel.image import ImageError
+
+    try:
+        info = boot.load(args.image)
+    except ImageError as err:
+        sys.stderr.write(f"{err}\n")
+        return EXIT_USAGE
+    if args.speed is not None and not 0.1 <= args.speed <= 100:
+        sys.stderr.write("libk-tui: --speed must be between 0.1 and 100\n")
+        return EXIT_USAGE
+    if args.headless:
+        return headless(info, args)
+    from tui.console import run_console
+
+    return run_console(info, speed=args.speed)
+
+
+def headless(info: object, args: argparse.Namespace) -> int:
+    """``--headless``: run a command or a script and print the console."""
+    from kernel import boot
+    from tui.headless import quiet_console, run_machine, stdin_reader
+
+    if args.command is not None:
+        command = args.command
+        read_input = None if sys.stdin is None or sys.stdin.closed else stdin_reader()
+    else:
+        command = sys.stdin.read() if sys.stdin is not None else ""
+        read_input = None
+    machine = boot.with_init(info, ["/bin/sh", "-c", command])  # type: ignore[arg-type]
+    k = boot.boot(machine)
+    quiet_console(k)
+    speed = args.speed if args.speed is not None else machine.clock.speed
+    try:
+        return run_machine(k, realtime=args.realtime, speed=speed, read_input=read_input)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

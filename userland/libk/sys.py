@@ -1,0 +1,39 @@
+"""System-call wrappers: one function per entry of the ABI's table.
+
+``await sys.read(fd, 4096)`` returns the call's value or raises :class:`Error` (one
+error type, carrying errno and message; there is no global errno). The wrappers are
+made from ``kernel.abi.SYSCALLS``, so the table is the one place a call is defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kernel.abi import SYSCALLS, Req, checkpoint
+
+__all__ = ["checkpoint", "syscall"]
+
+
+def syscall(nr: int, *args: Any) -> Req:
+    """A raw system call by number: ``await syscall(SYS_getpid)``."""
+    return Req(nr, args)
+
+
+def _wrapper(nr: int, name: str, doc: str) -> Callable[..., Req]:
+    def call(*args: Any) -> Req:
+        return Req(nr, args)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = doc
+    return call
+
+
+for _spec in SYSCALLS:
+    _args = ", ".join(
+        a.name if a.default is ... else f"{a.name}={a.default!r}" for a in _spec.args
+    )
+    globals()[_spec.name] = _wrapper(
+        _spec.nr, _spec.name, f"{_spec.name}({_args}): {_spec.summary}."
+    )
+    __all__.append(_spec.name)

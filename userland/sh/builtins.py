@@ -1,0 +1,388 @@
+"""The shell's builtins: the commands that must run inside the shell itself.
+
+Special builtins (POSIX's list: ``:``, ``.``, ``break``, ``continue``, ``eval``, ``exec``,
+``exit``, ``export``, ``return``, ``set``, ``shift``, ``unset``) keep assignments made
+in front of them; regular builtins (``cd``, ``pwd``, ``echo``, ``true``, ``false``,
+``wait``, ``umask``, ``type``, ``jobs``) behave like programs that happen to live in the
+shell. Each takes ``(shell, argv, io)`` and returns a status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from kernel.abi import Error
+from userland.libk import sys
+from userland.sh.parser import Parser, ShSyntaxError
+
+if TYPE_CHECKING:
+    from userland.sh.interp import IO, Shell
+
+Builtin = Callable[["Shell", list[str], "IO"], Awaitable[int]]
+
+
+async def b_colon(sh: Shell, argv: list[str], io: IO) -> int:
+    """``:`` does nothing, successfully."""
+    return 0
+
+
+async def b_true(sh: Shell, argv: list[str], io: IO) -> int:
+    """``true``."""
+    return 0
+
+
+async def b_false(sh: Shell, argv: list[str], io: IO) -> int:
+    """``false``."""
+    return 1
+
+
+async def b_exit(sh: Shell, argv: list[str], io: IO) -> int:
+    """``exit [n]``."""
+    from userland.sh.interp import ShellExit
+
+    status = sh.status
+    if len(argv) > 1:
+        if not argv[1].lstrip("-").isdigit():
+            await sh.error(f"exit: Illegal number: {argv[1]}", io)
+            raise ShellExit(2)
+        status = int(argv[1]) & 0xFF
+    raise ShellExit(status)
+
+
+async def b_cd(sh: Shell, argv: list[str], io: IO) -> int:
+    """``cd [dir]``, ``cd -``."""
+    args = [a for a in argv[1:] if a not in ("-L", "-P")]
+    if not args:
+        target = sh.get("HOME")
+        if not target:
+            await sh.error("cd: HOME not set", io)
+            return 1
+    elif args[0] == "-":
+        target = sh.get("OLDPWD") or sh.cwd
+        await sh.write(io, 1, target + "\n")
+    else:
+        target = args[0]
+    path = sh.abspath(target)
+    try:
+        if not sh.subshell:
+            await sys.chdir(path)
+            new = await sys.getcwd()
+        else:
+            st = await sys.stat(path)
+            from kernel.abi import S_ISDIR, ENOTDIR
+
+            if not S_ISDIR(st.st_mode):
+                raise Error(ENOTDIR)
+            new = _normalise(path)
+    except Error as err:
+        await sh.error(f"cd: can't cd to {target}", io) if err.errno != 13 else \
+            await sh.error(f"cd: {target}: {err.message}", io)
+        return 2
+    sh.set_var("OLDPWD", sh.cwd)
+    sh.cwd = new
+    sh.set_var("PWD", new)
+    return 0
+
+
+def _normalise(path: str) -> str:
+    out: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if out:
+                out.pop()
+        else:
+            out.append(part)
+    return "/" + "/".join(out)
+
+
+async def b_pwd(sh: Shell, argv: list[str], io: IO) -> int:
+    """``pwd``."""
+    await sh.write(io, 1, sh.cwd + "\n")
+    return 0
+
+
+async def b_echo(sh: Shell, argv: list[str], io: IO) -> int:
+    """``echo [-n] [args]`` (the program /bin/echo takes -e and -E too)."""
+    args = argv[1:]
+    newline = True
+    while args and args[0] == "-n":
+        newline = False
+        args = args[1:]
+    try:
+        await sh.write(io, 1, " ".join(args) + ("\n" if newline else ""))
+    except Error as err:
+        await sh.error(f"echo: write error: {err.message}", io)
+        return 1
+    return 0
+
+
+async def b_export(sh: Shell, argv: list[str], io: IO) -> int:
+    """``export [-p] [name[=value]…]``."""
+    names = [a for a in argv[1:] if a != "-p"]
+    if not names:
+        for name in sorted(sh.exported):
+            if name in sh.vars:
+                await sh.write(io, 1, f"export {name}={_quote(sh.vars[name])}\n")
+        return 0
+    for item in names:
+        name, eq, value = item.partition("=")
+        if not _valid_name(name):
+            await sh.error(f"export: {name}: bad variable name", io)
+            return 2
+        if eq:
+            sh.set_var(name, value)
+        sh.exported.add(name)
+    return 0
+
+
+async def b_unset(sh: Shell, argv: list[str], io: IO) -> int:
+    """``unset [-v|-f] name…``."""
+    funcs = "-f" in argv
+    for name in (a for a in argv[1:] if a not in ("-f", "-v")):
+        if funcs:
+            sh.functions.pop(name, None)
+        else:
+            sh.vars.pop(name, None)
+            sh.exported.discard(name)
+    return 0
+
+
+async def b_set(sh: Shell, argv: list[str], io: IO) -> int:
+    """``set [-eux] [-o opt] [--] [args]``: options and positional parameters."""
+    args = argv[1:]
+    if not args:
+        for name in sorted(sh.vars):
+            await sh.write(io, 1, f"{name}={_quote(sh.vars[name])}\n")
+        return 0
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            sh.positional = args[i + 1 :]
+            return 0
+        if a in ("-o", "+o") and i + 1 < len(args):
+            opt = {"errexit": "e", "nounset": "u", "xtrace": "x", "pipefail": "pipefail",
+                   "noclobber": "C", "allexport": "a"}.get(args[i + 1])
+            if opt is None:
+                await sh.error(f"set: Illegal option -o {args[i + 1]}", io)
+                return 2
+            (sh.options.add if a == "-o" else sh.options.discard)(opt)
+            i += 2
+            continue
+        if len(a) > 1 and a[0] in "-+" and a[1:].isalpha():
+            for c in a[1:]:
+                if c not in "euxCaf":
+                    await sh.error(f"set: Illegal option -{c}", io)
+                    return 2
+                (sh.options.add if a[0] == "-" else sh.options.discard)(c)
+            i += 1
+            continue
+        sh.positional = args[i:]
+        return 0
+    return 0
+
+
+async def b_shift(sh: Shell, argv: list[str], io: IO) -> int:
+    """``shift [n]``."""
+    n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
+    if n > len(sh.positional):
+        await sh.error(f"shift: can't shift that many", io)
+        return 2
+    sh.positional = sh.positional[n:]
+    return 0
+
+
+async def b_return(sh: Shell, argv: list[str], io: IO) -> int:
+    """``return [n]``."""
+    from userland.sh.interp import FunctionReturn
+
+    raise FunctionReturn(int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].isdigit()
+                         else sh.status)
+
+
+async def _loop_control(sh: Shell, argv: list[str], io: IO, kind: str) -> int:
+    from userland.sh.interp import LoopControl
+
+    n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
+    if sh.loop_depth == 0:
+        return 0
+    raise LoopControl(kind, min(n, sh.loop_depth))
+
+
+async def b_break(sh: Shell, argv: list[str], io: IO) -> int:
+    """``break [n]``."""
+    return await _loop_control(sh, argv, io, "break")
+
+
+async def b_continue(sh: Shell, argv: list[str], io: IO) -> int:
+    """``continue [n]``."""
+    return await _loop_control(sh, argv, io, "continue")
+
+
+async def b_eval(sh: Shell, argv: list[str], io: IO) -> int:
+    """``eval args``: parse and run the joined arguments."""
+    return await run_source(sh, " ".join(argv[1:]), io)
+
+
+async def run_source(sh: Shell, source: str, io: IO) -> int:
+    """Run shell source command by command (eval, ``.``, scripts)."""
+    parser = Parser(source, complete=True, first_line=1)
+    status = 0
+    while True:
+        try:
+            node = parser.parse_next()
+        except ShSyntaxError as err:
+            sh.lineno = err.line
+            await sh.error(str(err), io)
+            from userland.sh.interp import ShellExit
+
+            if not sh.interactive:
+                raise ShellExit(2) from None
+            return 2
+        if node is None:
+            return status
+        status = await sh.run(node, io)
+
+
+async def b_dot(sh: Shell, argv: list[str], io: IO) -> int:
+    """``. file``: run a file's commands in this shell."""
+    from userland.libk import io as kio
+
+    if len(argv) < 2:
+        return 0
+    name = argv[1]
+    path = name if "/" in name else (await sh.find_command(name) or name)
+    try:
+        source = (await kio.read_file(sh.abspath(path))).decode(errors="replace")
+    except Error:
+        await sh.error(f".: cannot open {name}: No such file", io)
+        return 2
+    return await run_source(sh, source, io)
+
+
+async def b_exec(sh: Shell, argv: list[str], io: IO) -> int:
+    """``exec cmd``: there is no exec without fork here, so run it and leave with its status.
+
+    ``exec`` with only redirections makes them permanent for the shell.
+    """
+    from userland.sh.interp import ShellExit
+
+    if len(argv) == 1:
+        for fd, real in io.items():
+            if real is not None and real != fd:
+                await sys.dup2(real, fd)
+            elif real is None:
+                try:
+                    await sys.close(fd)
+                except Error:
+                    pass
+        return 0
+    status = await sh.external(argv[1:], io, {}, " ".join(argv[1:]))
+    raise ShellExit(status)
+
+
+async def b_wait(sh: Shell, argv: list[str], io: IO) -> int:
+    """``wait [pid…]``: wait for background jobs."""
+    status = 0
+    wanted = {int(a) for a in argv[1:] if a.isdigit()}
+    for job in list(sh.jobs):
+        if wanted and not (wanted & set(job.pids + job.threads)):
+            continue
+        for pid in job.pids:
+            try:
+                _, st = await sys.wait4(pid, 0)
+                from userland.libk.proc import exit_code
+
+                status = exit_code(st)
+            except Error:
+                pass
+        for tid in job.threads:
+            try:
+                result = await sys.thread_join(tid)
+                status = result if isinstance(result, int) else 0
+            except Error:
+                pass
+        sh.jobs.remove(job)
+    return status
+
+
+async def b_umask(sh: Shell, argv: list[str], io: IO) -> int:
+    """``umask [mask]`` (octal)."""
+    if len(argv) == 1:
+        old = await sys.umask(0)
+        await sys.umask(old)
+        await sh.write(io, 1, f"{old:04o}\n")
+        return 0
+    try:
+        await sys.umask(int(argv[1], 8))
+    except ValueError:
+        await sh.error(f"umask: Illegal number: {argv[1]}", io)
+        return 2
+    return 0
+
+
+async def b_type(sh: Shell, argv: list[str], io: IO) -> int:
+    """``type name…``: how a name would be run."""
+    status = 0
+    for name in argv[1:]:
+        if name in sh.functions:
+            await sh.write(io, 1, f"{name} is a shell function\n")
+        elif name in SPECIAL_BUILTINS:
+            await sh.write(io, 1, f"{name} is a special shell builtin\n")
+        elif name in BUILTINS:
+            await sh.write(io, 1, f"{name} is a shell builtin\n")
+        else:
+            path = await sh.find_command(name)
+            if path is None:
+                await sh.write(io, 1, f"{name}: not found\n")
+                status = 127
+            else:
+                await sh.write(io, 1, f"{name} is {path}\n")
+    return status
+
+
+async def b_jobs(sh: Shell, argv: list[str], io: IO) -> int:
+    """``jobs``: the background and stopped jobs."""
+    await sh.reap_jobs(notify=False)
+    for job in sh.jobs:
+        await sh.write(io, 1, f"[{job.number}]  {job.state:<22}  {job.command}\n")
+    return 0
+
+
+async def b_local(sh: Shell, argv: list[str], io: IO) -> int:
+    """``local name[=value]…`` inside a function."""
+    if not sh.local_frames:
+        await sh.error("local: not in a function", io)
+        return 2
+    frame = sh.local_frames[-1]
+    for item in argv[1:]:
+        name, eq, value = item.partition("=")
+        if name not in frame:
+            frame[name] = sh.vars.get(name)
+        if eq:
+            sh.vars[name] = value
+    return 0
+
+
+def _valid_name(name: str) -> bool:
+    return bool(name) and (name[0].isalpha() or name[0] == "_") and all(
+        c.isalnum() or c == "_" for c in name)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+SPECIAL_BUILTINS: dict[str, Builtin] = {
+    ":": b_colon, ".": b_dot, "break": b_break, "continue": b_continue, "eval": b_eval,
+    "exec": b_exec, "exit": b_exit, "export": b_export, "return": b_return, "set": b_set,
+    "shift": b_shift, "unset": b_unset, "local": b_local,
+}
+
+BUILTINS: dict[str, Builtin] = {
+    "cd": b_cd, "pwd": b_pwd, "echo": b_echo, "true": b_true, "false": b_false,
+    "wait": b_wait, "umask": b_umask, "type": b_type, "jobs": b_jobs,
+}

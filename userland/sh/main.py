@@ -1,0 +1,217 @@
+"""``sh``: the shell program: options, start-up files, and the command loop.
+
+``sh -c 'cmd' [name [args…]]`` runs a string; ``sh script [args…]`` a file; with
+neither, commands come from standard input — interactively (prompts, job control, ^C
+interrupting the job and not the shell) when it is a terminal, or ``-i`` says so.
+Scripts run command by command, so a syntax error on line 5 stops the script there,
+after lines 1–4 ran.
+"""
+
+from __future__ import annotations
+
+from kernel.abi import (
+    SIG_IGN,
+    SIGINT,
+    SIGQUIT,
+    SIGTSTP,
+    SIGTTIN,
+    SIGTTOU,
+    TCGETS,
+    TIOCSPGRP,
+    Error,
+)
+from userland.libk import io as kio
+from userland.libk import sys
+from userland.sh.builtins import run_source
+from userland.sh.interp import FunctionReturn, LoopControl, Shell, ShellExit
+from userland.sh.parser import IncompleteInput, Parser, ShSyntaxError
+
+USAGE = "Usage: sh [-eilux] [-c command [name [arg…]] | script [arg…]]\n"
+
+
+async def isatty(fd: int) -> bool:
+    """Is ``fd`` a terminal?"""
+    try:
+        await sys.ioctl(fd, TCGETS)
+        return True
+    except Error:
+        return False
+
+
+async def prompt_text(sh: Shell, template: str) -> str:
+    """Expand the prompt escapes ``\\u \\h \\w \\W \\$ \\n``."""
+    out = []
+    i = 0
+    while i < len(template):
+        c = template[i]
+        if c == "\\" and i + 1 < len(template):
+            e = template[i + 1]
+            i += 2
+            if e == "u":
+                out.append(sh.get("USER") or str(await sys.geteuid()))
+            elif e == "h":
+                out.append((await sys.uname()).nodename.split(".")[0])
+            elif e in "wW":
+                home = sh.get("HOME") or ""
+                cwd = sh.cwd
+                if home and home != "/" and (cwd == home or cwd.startswith(home + "/")):
+                    cwd = "~" + cwd[len(home):]
+                out.append(cwd if e == "w" else (cwd.rsplit("/", 1)[-1] or "/"))
+            elif e == "$":
+                out.append("#" if await sys.geteuid() == 0 else "$")
+            elif e == "n":
+                out.append("\n")
+            else:
+                out.append("\\" + e)
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+async def source_file(sh: Shell, path: str) -> None:
+    """Run a start-up file if it exists."""
+    try:
+        text = (await kio.read_file(sh.abspath(path))).decode(errors="replace")
+    except Error:
+        return
+    await run_source(sh, text, {0: 0, 1: 1, 2: 2})
+
+
+async def interactive_loop(sh: Shell) -> int:
+    """Read, parse and run commands from the terminal until end of file or ``exit``."""
+    reader = kio.LineReader(0)
+    io = {0: 0, 1: 1, 2: 2}
+    lineno = 1
+    while True:
+        await sh.reap_jobs(notify=True)
+        await sh.write(io, 2, await prompt_text(sh, sh.get("PS1") or ""))
+        buf = ""
+        nodes = []
+        while True:
+            line = (await reader.readline()).decode(errors="replace")
+            if not line:
+                if buf:
+                    await sh.error("syntax error: unexpected end of file", io)
+                await sh.write(io, 2, "exit\n")
+                return sh.status
+            buf += line
+            parser = Parser(buf, first_line=lineno)
+            nodes = []
+            try:
+                while (node := parser.parse_next()) is not None:
+                    nodes.append(node)
+            except IncompleteInput:
+                await sh.write(io, 2, await prompt_text(sh, sh.get("PS2") or "> "))
+                continue
+            except ShSyntaxError as err:
+                sh.lineno = err.line
+                await sh.error(str(err), io)
+                sh.status = 2
+                nodes = []
+            break
+        lineno += buf.count("\n")
+        for node in nodes:
+            try:
+                await sh.run(node, io)
+            except ShellExit:
+                raise
+            except (LoopControl, FunctionReturn):
+                pass
+            except Error as err:
+                await sh.error(err.message, io)
+                sh.status = 1
+
+
+async def main(argv: list[str]) -> int:
+    """The shell's entry point."""
+    name = argv[0].rsplit("/", 1)[-1] if argv else "sh"
+    login = name.startswith("-")
+    sh = Shell("sh")
+    for key, value in (await sys.environ()).items():
+        sh.set_var(key, value, export=True)
+    sh.pid = await sys.getpid()
+    sh.pgid = await sys.getpgid(0)
+    try:
+        sh.cwd = await sys.getcwd()
+    except Error:
+        sh.cwd = "/"
+    sh.set_var("PWD", sh.cwd, export=True)
+    sh.vars.setdefault("IFS", " \t\n")
+    sh.vars.setdefault("PS2", "> ")
+    sh.vars.setdefault("PS4", "+ ")
+    sh.vars.setdefault("PATH", "/bin:/usr/bin")
+    command = None
+    force_interactive = False
+    args = argv[1:]
+    while args and args[0].startswith(("-", "+")) and args[0] not in ("-", "--"):
+        opt = args.pop(0)
+        for c in opt[1:]:
+            if c == "c":
+                if not args:
+                    await kio.eprint("sh", "-c: option requires an argument")
+                    return 2
+                command = args.pop(0)
+            elif c == "i":
+                force_interactive = True
+            elif c == "l":
+                login = True
+            elif c in "euxCa":
+                (sh.options.add if opt[0] == "-" else sh.options.discard)(c)
+            elif c == "s":
+                pass
+            else:
+                await kio.write_all(2, f"sh: -{c}: invalid option\n{USAGE}")
+                return 2
+    if args and args[0] in ("-", "--"):
+        args.pop(0)
+    try:
+        if command is not None:
+            if args:
+                sh.name = args[0]
+                sh.positional = args[1:]
+            return await run_source(sh, command, {0: 0, 1: 1, 2: 2})
+        if args:
+            script = args[0]
+            sh.name = script
+            sh.positional = args[1:]
+            try:
+                text = (await kio.read_file(sh.abspath(script))).decode(errors="replace")
+            except Error as err:
+                await kio.write_all(2, f"sh: 0: cannot open {script}: {err.message}\n")
+                return 127 if err.errno == 2 else 126
+            return await run_source(sh, text, {0: 0, 1: 1, 2: 2})
+        sh.interactive = force_interactive or (await isatty(0) and await isatty(2))
+        if sh.interactive:
+            await setup_job_control(sh)
+            sh.vars.setdefault("PS1", "\\u@\\h:\\w\\$ ")
+        if login:
+            await source_file(sh, "/etc/profile")
+            await source_file(sh, (sh.get("HOME") or "/") + "/.profile")
+            if sh.interactive:
+                try:
+                    await kio.write_all(1, await kio.read_file("/etc/motd"))
+                except Error:
+                    pass
+        if sh.interactive:
+            await source_file(sh, sh.get("ENV") or (sh.get("HOME") or "/") + "/.shrc")
+            return await interactive_loop(sh)
+        text = (await kio.read_all(0)).decode(errors="replace")
+        return await run_source(sh, text, {0: 0, 1: 1, 2: 2})
+    except ShellExit as ex:
+        return ex.status
+
+
+async def setup_job_control(sh: Shell) -> None:
+    """Ignore the job-control signals and take the terminal, as interactive shells do."""
+    for sig in (SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU):
+        await sys.sigaction(sig, SIG_IGN)
+    try:
+        if sh.pgid != sh.pid:
+            await sys.setpgid(0, 0)
+            sh.pgid = sh.pid
+        await sys.ioctl(0, TIOCSPGRP, sh.pgid)
+        sh.jobctl = True
+        sh.tty_fd = 0
+    except Error:
+        sh.jobctl = False
