@@ -64,49 +64,47 @@ _ERRNO = [
 
 ERRNO_NAMES: dict[int, str] = {num: name for name, num, _ in _ERRNO}
 ERRNO_MESSAGES: dict[int, str] = {num: msg for _, num, msg in _ERRNO}
-for _name, _num, _msg in _ERRNO:
-    globals()[_name] = _num
-EWOULDBLOCK = 11
 
-EPERM: int
-ENOENT: int
-ESRCH: int
-EINTR: int
-EIO: int
-ENXIO: int
-E2BIG: int
-ENOEXEC: int
-EBADF: int
-ECHILD: int
-EAGAIN: int
-ENOMEM: int
-EACCES: int
-EFAULT: int
-EBUSY: int
-EEXIST: int
-EXDEV: int
-ENODEV: int
-ENOTDIR: int
-EISDIR: int
-EINVAL: int
-ENFILE: int
-EMFILE: int
-ENOTTY: int
-EFBIG: int
-ENOSPC: int
-ESPIPE: int
-EROFS: int
-EMLINK: int
-EPIPE: int
-ERANGE: int
-EDEADLK: int
-ENAMETOOLONG: int
-ENOSYS: int
-ENOTEMPTY: int
-ELOOP: int
-ENOTSUP: int
-ETIMEDOUT: int
-EISTHREAD: int
+EPERM = 1
+ENOENT = 2
+ESRCH = 3
+EINTR = 4
+EIO = 5
+ENXIO = 6
+E2BIG = 7
+ENOEXEC = 8
+EBADF = 9
+ECHILD = 10
+EAGAIN = 11
+ENOMEM = 12
+EACCES = 13
+EFAULT = 14
+EBUSY = 16
+EEXIST = 17
+EXDEV = 18
+ENODEV = 19
+ENOTDIR = 20
+EISDIR = 21
+EINVAL = 22
+ENFILE = 23
+EMFILE = 24
+ENOTTY = 25
+EFBIG = 27
+ENOSPC = 28
+ESPIPE = 29
+EROFS = 30
+EMLINK = 31
+EPIPE = 32
+ERANGE = 34
+EDEADLK = 35
+ENAMETOOLONG = 36
+ENOSYS = 38
+ENOTEMPTY = 39
+ELOOP = 40
+ENOTSUP = 95
+ETIMEDOUT = 110
+EISTHREAD = 200
+EWOULDBLOCK = EAGAIN
 
 
 def strerror(errno: int) -> str:
@@ -174,33 +172,30 @@ SIGNAL_NAMES: dict[int, str] = {num: name for name, num, _, _ in _SIGNALS}
 SIGNAL_NUMBERS: dict[str, int] = {name: num for name, num, _, _ in _SIGNALS}
 SIGNAL_DEFAULTS: dict[int, str] = {num: act for _, num, act, _ in _SIGNALS}
 SIGNAL_MESSAGES: dict[int, str] = {num: msg for _, num, _, msg in _SIGNALS}
-for _name, _num, _act, _msg in _SIGNALS:
-    globals()[_name] = _num
-
-SIGHUP: int
-SIGINT: int
-SIGQUIT: int
-SIGILL: int
-SIGTRAP: int
-SIGABRT: int
-SIGBUS: int
-SIGFPE: int
-SIGKILL: int
-SIGUSR1: int
-SIGSEGV: int
-SIGUSR2: int
-SIGPIPE: int
-SIGALRM: int
-SIGTERM: int
-SIGCHLD: int
-SIGCONT: int
-SIGSTOP: int
-SIGTSTP: int
-SIGTTIN: int
-SIGTTOU: int
-SIGURG: int
-SIGWINCH: int
-SIGSYS: int
+SIGHUP = 1
+SIGINT = 2
+SIGQUIT = 3
+SIGILL = 4
+SIGTRAP = 5
+SIGABRT = 6
+SIGBUS = 7
+SIGFPE = 8
+SIGKILL = 9
+SIGUSR1 = 10
+SIGSEGV = 11
+SIGUSR2 = 12
+SIGPIPE = 13
+SIGALRM = 14
+SIGTERM = 15
+SIGCHLD = 17
+SIGCONT = 18
+SIGSTOP = 19
+SIGTSTP = 20
+SIGTTIN = 21
+SIGTTOU = 22
+SIGURG = 23
+SIGWINCH = 28
+SIGSYS = 31
 
 SIG_DFL = 0
 SIG_IGN = 1
@@ -592,8 +587,12 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(28, "umask", "mask:uint", "set the file-creation mask, return the old one"),
     _spec(29, "access", "path:path mode:uint=0", "check permissions with the real ids"),
     _spec(30, "fchdir", "fd:fd", "change the working directory to an open directory"),
-    _spec(40, "spawn", "path:path argv:strs env:env=None cwd:str=None actions:actions=None "
-          "attr:attr=None", "create a process running a program (there is no fork)"),
+    _spec(
+        40,
+        "spawn",
+        "path:path argv:strs env:env=None cwd:str=None actions:actions=None attr:attr=None",
+        "create a process running a program (there is no fork)",
+    ),
     _spec(41, "exit", "status:int", "end the calling process"),
     _spec(42, "wait4", "pid:int options:int=0", "wait for a child: (pid, status)", blocks=True),
     _spec(43, "getpid", "", "the caller's process id"),
@@ -616,8 +615,7 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(60, "times", "", "CPU times of the process and its reaped children"),
     _spec(61, "exit_group", "status:int", "end every thread of the process"),
     _spec(70, "thread_spawn", "func:obj arg:obj=None", "start a thread running func(arg)"),
-    _spec(71, "thread_join", "tid:int", "wait for a thread to end; its return value",
-          blocks=True),
+    _spec(71, "thread_join", "tid:int", "wait for a thread to end; its return value", blocks=True),
     _spec(72, "thread_exit", "value:obj=None", "end the calling thread"),
     _spec(73, "gettid", "", "the caller's thread id"),
     _spec(74, "thread_request_exit", "tid:int", "ask a thread to leave (sets its flag)"),
@@ -635,9 +633,6 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
 
 SYSCALL_BY_NAME: dict[str, SyscallSpec] = {s.name: s for s in SYSCALLS}
 SYSCALL_BY_NR: dict[int, SyscallSpec] = {s.nr: s for s in SYSCALLS}
-for _s in SYSCALLS:
-    globals()["SYS_" + _s.name] = _s.nr
-
 #: The request number of ``checkpoint()``: not a system call, just a preemption point.
 CHECKPOINT = 0
 

@@ -88,8 +88,13 @@ def find_program(name: str) -> ProgramMain | None:
 
 def executable_image(name: str) -> bytes:
     """The bytes of an executable file that runs the registered program ``name``."""
-    return MAGIC + name.encode() + b"\n# libk executable: runs the registered program '" + \
-        name.encode() + b"'\n"
+    return (
+        MAGIC
+        + name.encode()
+        + b"\n# libk executable: runs the registered program '"
+        + name.encode()
+        + b"'\n"
+    )
 
 
 class Loaded:
@@ -97,8 +102,9 @@ class Loaded:
 
     __slots__ = ("main", "argv", "exe", "setuid", "size")
 
-    def __init__(self, main: ProgramMain, argv: list[str], exe: str, setuid: int | None,
-                 size: int) -> None:
+    def __init__(
+        self, main: ProgramMain, argv: list[str], exe: str, setuid: int | None, size: int
+    ) -> None:
         self.main = main
         self.argv = argv
         self.exe = exe
@@ -122,7 +128,7 @@ def load(walk: PathWalk, path: str, argv: list[str], depth: int = 0) -> Loaded:
     head = bytes(inode.data[:256])
     first = head.split(b"\n", 1)[0]
     if head.startswith(MAGIC):
-        name = first[len(MAGIC):].decode(errors="replace").strip()
+        name = first[len(MAGIC) :].decode(errors="replace").strip()
         main = find_program(name)
         if main is None:
             raise Error(ENOEXEC, f"Exec format error (program '{name}' is not registered)")
@@ -167,8 +173,10 @@ def spawn(
     from kernel.sysfile import open_file
 
     attr = attr or SpawnAttr()
-    if sum(len(a) + 1 for a in argv) + sum(len(a) + len(b) + 2 for a, b in (env or {}).items()) \
-            > ARG_MAX:
+    if (
+        sum(len(a) + 1 for a in argv) + sum(len(a) + len(b) + 2 for a, b in (env or {}).items())
+        > ARG_MAX
+    ):
         raise Error(E2BIG)
     pcred = parent.cred if parent is not None else (cred or Cred())
     child_cred = pcred.copy()
@@ -229,8 +237,17 @@ def _chdir(walk: PathWalk, path: str) -> Any:
     return inode
 
 
-def _create(k: Kernel, parent: Process | None, loaded: Loaded, env: dict[str, str] | None,
-            walk: PathWalk, fds: FdTable, cred: Cred, umask: int, attr: SpawnAttr) -> Process:
+def _create(
+    k: Kernel,
+    parent: Process | None,
+    loaded: Loaded,
+    env: dict[str, str] | None,
+    walk: PathWalk,
+    fds: FdTable,
+    cred: Cred,
+    umask: int,
+    attr: SpawnAttr,
+) -> Process:
     try:
         mm = AddressSpace.for_program(k.frames, loaded.size)
     except Error:
@@ -267,15 +284,33 @@ def _create(k: Kernel, parent: Process | None, loaded: Loaded, env: dict[str, st
     comm = loaded.exe.rsplit("/", 1)[-1][:15]
     now = k.now()
     proc = Process(
-        pid=pid, ppid=parent.pid if parent else 0, pgid=pgid, sid=sid, comm=comm,
-        argv=list(loaded.argv), env=dict(env) if env is not None else dict(parent.env if parent
-                                                                             else {}),
-        exe=_absolute(walk, loaded.exe), cred=cred, fds=fds, cwd=walk.cwd, mm=mm, umask=umask,
-        sigdisp=sigdisp, start_time=now, parent=parent,
+        pid=pid,
+        ppid=parent.pid if parent else 0,
+        pgid=pgid,
+        sid=sid,
+        comm=comm,
+        argv=list(loaded.argv),
+        env=dict(env) if env is not None else dict(parent.env if parent else {}),
+        exe=_absolute(walk, loaded.exe),
+        cred=cred,
+        fds=fds,
+        cwd=walk.cwd,
+        mm=mm,
+        umask=umask,
+        sigdisp=sigdisp,
+        start_time=now,
+        parent=parent,
         ctty=None if attr.setsid or parent is None else parent.ctty,
     )
-    t = Thread(tid=pid, proc=proc, coro=coro, name=comm, is_main=True, start_time=now,
-               cpu=parent.threads[0].cpu if parent and parent.threads else 0)
+    t = Thread(
+        tid=pid,
+        proc=proc,
+        coro=coro,
+        name=comm,
+        is_main=True,
+        start_time=now,
+        cpu=parent.threads[0].cpu if parent and parent.threads else 0,
+    )
     proc.threads.append(t)
     procs.procs[pid] = proc
     procs.threads[pid] = t
@@ -332,6 +367,5 @@ def userinit(k: Kernel) -> Process:
     init = k.info.init
     argv = ["/sbin/init", "-u", init.user, "--" + init.on_exit, "--", *init.argv]
     env = {"PATH": "/bin:/sbin:/usr/bin", "HOME": "/", "TERM": "libk"}
-    actions = [(SPAWN_OPEN, 0, "/dev/console", O_RDWR, 0), (SPAWN_DUP2, 0, 1),
-               (SPAWN_DUP2, 0, 2)]
+    actions = [(SPAWN_OPEN, 0, "/dev/console", O_RDWR, 0), (SPAWN_DUP2, 0, 1), (SPAWN_DUP2, 0, 2)]
     return spawn(k, None, "/sbin/init", argv, env, "/", actions, SpawnAttr())

@@ -30,8 +30,11 @@ class Exits:
     def thread_returned(self, t: Thread, value: Any) -> None:
         """A thread's coroutine returned: the main thread's return is the exit status."""
         if t.is_main:
-            status = value if isinstance(value, int) and not isinstance(value, bool) else (
-                1 if value is False else 0)
+            status = (
+                value
+                if isinstance(value, int) and not isinstance(value, bool)
+                else (1 if value is False else 0)
+            )
             self.exit_process(t.proc, W_EXITCODE(status & 0xFF))
         else:
             self.end_thread(t, value)
@@ -41,10 +44,12 @@ class Exits:
         proc = t.proc
         tb = traceback.extract_tb(exc.__traceback__)
         frames = [f for f in tb if "/kernel/" not in f.filename.replace("\\", "/")]
-        where = f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames \
-            else ""
-        self.k.log(f"{proc.comm}[{proc.pid}]: segfault: uncaught "
-                   f"{type(exc).__name__}: {exc}{where}")
+        where = (
+            f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
+        )
+        self.k.log(
+            f"{proc.comm}[{proc.pid}]: segfault: uncaught {type(exc).__name__}: {exc}{where}"
+        )
         for f in frames[-4:]:
             self.k.log(f"    {f.filename.rsplit('/', 2)[-1]}:{f.lineno} in {f.name}")
         self.exit_process(proc, SIGSEGV | 0x80)

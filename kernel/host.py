@@ -23,10 +23,20 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 #: Calls that only make sense for a process living inside the machine.
-IN_MACHINE_ONLY = frozenset({
-    "exit", "exit_group", "spawn", "wait4", "thread_spawn", "thread_join", "thread_exit",
-    "sched_yield", "nanosleep", "reboot",
-})
+IN_MACHINE_ONLY = frozenset(
+    {
+        "exit",
+        "exit_group",
+        "spawn",
+        "wait4",
+        "thread_spawn",
+        "thread_join",
+        "thread_exit",
+        "sched_yield",
+        "nanosleep",
+        "reboot",
+    }
+)
 
 
 class HostClient:
@@ -39,8 +49,18 @@ class HostClient:
         self.kernel = kernel
         root = kernel.root_ns.root
         self.proc = Process(
-            pid=0, ppid=0, pgid=0, sid=0, comm="host", argv=["host"], env={}, exe="",
-            cred=Cred(), fds=FdTable(), cwd=root, mm=AddressSpace(kernel.frames),
+            pid=0,
+            ppid=0,
+            pgid=0,
+            sid=0,
+            comm="host",
+            argv=["host"],
+            env={},
+            exe="",
+            cred=Cred(),
+            fds=FdTable(),
+            cwd=root,
+            mm=AddressSpace(kernel.frames),
         )
         self.thread = Thread(tid=0, proc=self.proc, coro=None, name="host", is_main=True)
 

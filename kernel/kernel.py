@@ -121,8 +121,9 @@ class Kernel:
             self._timer_seq += 1
             heapq.heappush(self.timers, (sl.deadline, self._timer_seq, t, seq))
 
-    def wake(self, t: Thread, value: Any = None, exc: BaseException | None = None,
-             at: int | None = None) -> None:
+    def wake(
+        self, t: Thread, value: Any = None, exc: BaseException | None = None, at: int | None = None
+    ) -> None:
         """Make a sleeping thread runnable; ``value``/``exc`` go to its kernel half."""
         if t.state is not SLEEPING:
             return
@@ -381,8 +382,9 @@ class Kernel:
             t.resume_exc = err
             return t.state is RUNNABLE
         except Exception:  # noqa: BLE001 - a kernel bug: panic
-            raise Panic(f"resuming a system call of pid {t.proc.pid}:\n"
-                        + traceback.format_exc()) from None
+            raise Panic(
+                f"resuming a system call of pid {t.proc.pid}:\n" + traceback.format_exc()
+            ) from None
         if t.state is not RUNNABLE:
             gen.close()  # type: ignore[union-attr]
             return False
@@ -394,8 +396,10 @@ class Kernel:
         """Exponentially-decayed run-queue lengths, sampled every 5 s like Linux."""
         import math
 
-        n = sum(len([x for x in c.runq if x.state is RUNNABLE]) + (c.current is not None)
-                for c in self.cpus)
+        n = sum(
+            len([x for x in c.runq if x.state is RUNNABLE]) + (c.current is not None)
+            for c in self.cpus
+        )
         while self._next_loadavg <= self.now_ns:
             for i, minutes in enumerate((1, 5, 15)):
                 e = math.exp(-5 / (60 * minutes))
@@ -464,8 +468,10 @@ def mm_init(k: Kernel) -> None:
     info = k.info
     free = sum(r.length for r in info.memory_regions)
     k.frames = FrameAllocator(info.page_size, info.memory, free)
-    k.log(f"Memory: {free // 1024}K/{info.memory // 1024}K available "
-          f"({(info.memory - free) // 1024}K kernel reserved), page size {info.page_size}")
+    k.log(
+        f"Memory: {free // 1024}K/{info.memory // 1024}K available "
+        f"({(info.memory - free) // 1024}K kernel reserved), page size {info.page_size}"
+    )
 
 
 def sched_init(k: Kernel) -> None:

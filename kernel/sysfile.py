@@ -87,8 +87,9 @@ def absolute(walk: PathWalk, path: str) -> str:
     return "/" + "/".join(out)
 
 
-def open_file(k: Kernel, t: Thread | None, walk: PathWalk, path: str, flags: int, mode: int,
-              umask: int) -> File:
+def open_file(
+    k: Kernel, t: Thread | None, walk: PathWalk, path: str, flags: int, mode: int, umask: int
+) -> File:
     """Open ``path`` as open(2) does, returning a new open file description.
 
     Raises:
@@ -246,8 +247,10 @@ def sys_getdents(k: Kernel, t: Thread, fd: int) -> list[Dirent]:
         raise Error(ENOTDIR)
     if f.private is None or f.pos == 0:
         parent = k.root_ns.parent_of(inode)
-        f.private = [Dirent(inode.ino, inode.dtype(), "."), Dirent(parent.ino, parent.dtype(),
-                                                                     "..")] + [
+        f.private = [
+            Dirent(inode.ino, inode.dtype(), "."),
+            Dirent(parent.ino, parent.dtype(), ".."),
+        ] + [
             Dirent(child.ino, child.dtype(), name)
             for name, child in inode.list()  # type: ignore[attr-defined]
         ]

@@ -45,9 +45,16 @@ DEFAULT_EPOCH_NS = 1_767_225_600 * 1_000_000_000
 # ------------------------------------------------------------------ processes
 
 
-def sys_spawn(k: Kernel, t: Thread, path: str, argv: list[str], env: dict[str, str] | None,
-              cwd: str | None, actions: list[tuple[Any, ...]] | None,
-              attr: SpawnAttr | None) -> int:
+def sys_spawn(
+    k: Kernel,
+    t: Thread,
+    path: str,
+    argv: list[str],
+    env: dict[str, str] | None,
+    cwd: str | None,
+    actions: list[tuple[Any, ...]] | None,
+    attr: SpawnAttr | None,
+) -> int:
     k.charge(k.info.clock.costs.spawn)
     if not argv:
         argv = [path]
@@ -88,9 +95,7 @@ def sys_wait4(k: Kernel, t: Thread, pid: int, options: int) -> Any:
             report = c.report
             if report is not None:
                 continued = report == W_CONTINUED
-                if (continued and options & WCONTINUED) or (
-                    not continued and options & WUNTRACED
-                ):
+                if (continued and options & WCONTINUED) or (not continued and options & WUNTRACED):
                     c.report = None
                     return c.pid, report
         if options & WNOHANG:
@@ -136,8 +141,9 @@ def sys_kill(k: Kernel, t: Thread, pid: int, sig: int) -> int:
         k.signals.send(target, sig)
         return 0
     if pid == -1:
-        targets = [p for p in procs.procs.values()
-                   if p.pid > 1 and p is not me and p.state == ALIVE]
+        targets = [
+            p for p in procs.procs.values() if p.pid > 1 and p is not me and p.state == ALIVE
+        ]
     else:
         pgid = me.pgid if pid == 0 else -pid
         targets = procs.group(pgid)
@@ -264,8 +270,12 @@ def sys_environ(k: Kernel, t: Thread) -> dict[str, str]:
 
 def sys_times(k: Kernel, t: Thread) -> Tms:
     p = t.proc
-    return Tms(p.utime + sum(x.utime for x in p.threads),
-               p.stime + sum(x.stime for x in p.threads), p.cutime, p.cstime)
+    return Tms(
+        p.utime + sum(x.utime for x in p.threads),
+        p.stime + sum(x.stime for x in p.threads),
+        p.cutime,
+        p.cstime,
+    )
 
 
 # ------------------------------------------------------------------ threads

@@ -22,16 +22,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Boot a simulated machine described in a YAML file and use its console.",
     )
     p.add_argument("image", nargs="?", help="machine file (default: the embedded default.yaml)")
-    p.add_argument("--headless", action="store_true",
-                   help="no screen: run -c CMD (or a script on stdin), print the console, "
-                        "exit with the shell's status")
-    p.add_argument("-c", dest="command", metavar="CMD",
-                   help="with --headless: the shell command to run")
-    p.add_argument("--realtime", action="store_true",
-                   help="with --headless: pace the virtual clock to the host's "
-                        "(default: fast, idle time is skipped)")
-    p.add_argument("--speed", type=float, default=None,
-                   help="realtime speed factor (0.1 to 100)")
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no screen: run -c CMD (or a script on stdin), print the console, "
+        "exit with the shell's status",
+    )
+    p.add_argument(
+        "-c", dest="command", metavar="CMD", help="with --headless: the shell command to run"
+    )
+    p.add_argument(
+        "--realtime",
+        action="store_true",
+        help="with --headless: pace the virtual clock to the host's "
+        "(default: fast, idle time is skipped)",
+    )
+    p.add_argument("--speed", type=float, default=None, help="realtime speed factor (0.1 to 100)")
     p.add_argument("--version", action="version", version=f"libk-tui {RELEASE}")
     return p
 

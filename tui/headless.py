@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from kernel.abi import ECHO, TCGETS, TCSETS, O_RDWR
+from kernel.abi import ECHO, O_RDWR, TCGETS, TCSETS
 from kernel.host import HostClient
 from kernel.kernel import HALTED, IDLE, UNTIL, Kernel
 
@@ -39,9 +39,14 @@ def clean(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n")
 
 
-def run_machine(k: Kernel, *, realtime: bool = False, speed: float = 1.0,
-                read_input: Callable[[], bytes | None] | None = None,
-                write_output: Callable[[bytes], None] | None = None) -> int:
+def run_machine(
+    k: Kernel,
+    *,
+    realtime: bool = False,
+    speed: float = 1.0,
+    read_input: Callable[[], bytes | None] | None = None,
+    write_output: Callable[[bytes], None] | None = None,
+) -> int:
     """Run ``k`` until it halts; return the exit status for the host process.
 
     Args:
@@ -83,8 +88,10 @@ def run_machine(k: Kernel, *, realtime: bool = False, speed: float = 1.0,
             else:
                 console.feed(chunk)
             continue
-        sys.stderr.write("libk-tui: the machine is idle, waiting for something that cannot "
-                         "come (a deadlock?); stopping it\n")
+        sys.stderr.write(
+            "libk-tui: the machine is idle, waiting for something that cannot "
+            "come (a deadlock?); stopping it\n"
+        )
         k.power_off(1)
         break
     data = console.drain()
@@ -113,3 +120,30 @@ def stdin_reader() -> Callable[[], bytes | None]:
         return data or None
 
     return read
+
+
+def run_command(
+    command: str, info: object | None = None, *, stdin: bytes | None = None
+) -> tuple[str, int]:
+    """Boot a machine, run ``command`` in its shell headless, return (output, status).
+
+    The in-process form of ``libk-tui --headless -c``: what scripts and tests use.
+
+    Args:
+        command: shell source for ``sh -c``.
+        info: a BootInfo (default: the default image).
+        stdin: bytes typed at the console, then end of input.
+    """
+    from kernel import boot
+
+    base = info if info is not None else boot.load(None)
+    k = boot.boot(boot.with_init(base, ["/bin/sh", "-c", command]))  # type: ignore[arg-type]
+    quiet_console(k)
+    chunks: list[bytes] = []
+    pending = [stdin] if stdin else []
+
+    def read_input() -> bytes | None:
+        return pending.pop() if pending else None
+
+    status = run_machine(k, read_input=read_input if stdin else None, write_output=chunks.append)
+    return b"".join(chunks).decode(errors="replace"), status

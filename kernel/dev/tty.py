@@ -207,9 +207,9 @@ class Tty:
         if t is None or f.flags & O_NOCTTY:
             return
         proc = t.proc
-        if proc.pid == proc.sid and proc.ctty is None:
-            if self.sid is None or not self.kernel.session_alive(self.sid):
-                self.acquire(proc)
+        free = self.sid is None or not self.kernel.session_alive(self.sid)
+        if proc.pid == proc.sid and proc.ctty is None and free:
+            self.acquire(proc)
 
     def release(self, f: File) -> None:
         """Nothing to do when a description of the terminal closes."""
@@ -312,8 +312,11 @@ class Tty:
                 raise Error(ENOTTY)
             if not self.kernel.procs.session_has_group(proc.sid, pgid):
                 raise Error(EPERM)
-            if self.pgrp is not None and proc.pgid != self.pgrp and \
-                    proc.sigdisp.get(SIGTTOU) != SIG_IGN:
+            if (
+                self.pgrp is not None
+                and proc.pgid != self.pgrp
+                and proc.sigdisp.get(SIGTTOU) != SIG_IGN
+            ):
                 self.kernel.signal_group(proc.pgid, SIGTTOU)
         self.pgrp = pgid
         return 0

@@ -68,8 +68,16 @@ class CharDevice(Inode):
 
     __slots__ = ("driver", "ctty_alias")
 
-    def __init__(self, fs: FileSystem, driver: Any, major: int, minor: int,
-                 mode: int = 0o666, uid: int = 0, gid: int = 0) -> None:
+    def __init__(
+        self,
+        fs: FileSystem,
+        driver: Any,
+        major: int,
+        minor: int,
+        mode: int = 0o666,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> None:
         super().__init__(fs, S_IFCHR | mode, uid, gid)
         self.driver = driver
         self.rdev = (major << 8) | minor
@@ -114,8 +122,9 @@ class DevFS(FileSystem):
         self.root = DirInode(self, 0o755)
         self.console: CharDevice | None = None
 
-    def add_device(self, name: str, driver: Any, major: int, minor: int,
-                   mode: int = 0o666, gid: int = 0) -> CharDevice:
+    def add_device(
+        self, name: str, driver: Any, major: int, minor: int, mode: int = 0o666, gid: int = 0
+    ) -> CharDevice:
         """Create ``/dev/<name>``."""
         node = CharDevice(self, driver, major, minor, mode, 0, gid)
         self.root.add(name, node)

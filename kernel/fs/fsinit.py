@@ -22,8 +22,22 @@ from kernel.proc import Cred
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
-STANDARD_DIRS = ("bin", "sbin", "etc", "dev", "proc", "sys", "tmp", "home", "root", "usr",
-                 "usr/bin", "usr/share", "var", "var/log")
+STANDARD_DIRS = (
+    "bin",
+    "sbin",
+    "etc",
+    "dev",
+    "proc",
+    "sys",
+    "tmp",
+    "home",
+    "root",
+    "usr",
+    "usr/bin",
+    "usr/share",
+    "var",
+    "var/log",
+)
 
 
 def _mkdirs(root: DirInode, path: str, mode: int = 0o755, uid: int = 0, gid: int = 0) -> DirInode:
@@ -75,8 +89,11 @@ def vfs_init(k: Kernel) -> None:
             root_fs.charge(0, len(spec.content))
     etc = root.children["etc"]
     assert isinstance(etc, DirInode)
-    _write(etc, "passwd", "".join(
-        f"{u.name}:x:{u.uid}:{u.gid}:{u.name}:{u.home}:{u.shell}\n" for u in info.users))
+    _write(
+        etc,
+        "passwd",
+        "".join(f"{u.name}:x:{u.uid}:{u.gid}:{u.name}:{u.home}:{u.shell}\n" for u in info.users),
+    )
     groups: dict[int, tuple[str, list[str]]] = {}
     for u in info.users:
         groups.setdefault(u.gid, (u.name, []))
@@ -85,8 +102,14 @@ def vfs_init(k: Kernel) -> None:
             gid = next((x.gid for x in info.users if x.name == g), None)
             if gid is not None:
                 groups[gid][1].append(u.name)
-    _write(etc, "group", "".join(
-        f"{name}:x:{gid}:{','.join(members)}\n" for gid, (name, members) in sorted(groups.items())))
+    _write(
+        etc,
+        "group",
+        "".join(
+            f"{name}:x:{gid}:{','.join(members)}\n"
+            for gid, (name, members) in sorted(groups.items())
+        ),
+    )
     if "hostname" not in etc.children:
         _write(etc, "hostname", info.hostname + "\n")
     for u in info.users:

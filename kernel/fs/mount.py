@@ -48,8 +48,14 @@ class MountNamespace:
         """The namespace's root directory."""
         return self.root_mount.root
 
-    def mount(self, fs: FileSystem, at: Inode, source: str, target: str,
-              options: tuple[str, ...] = ("rw",)) -> Mount:
+    def mount(
+        self,
+        fs: FileSystem,
+        at: Inode,
+        source: str,
+        target: str,
+        options: tuple[str, ...] = ("rw",),
+    ) -> Mount:
         """Mount ``fs`` over the directory ``at``.
 
         Raises:
@@ -78,8 +84,11 @@ class MountNamespace:
         m = self.by_root.get(root)
         if m is None or m is self.root_mount:
             raise Error(EINVAL)
-        if any(x.mountpoint is not None and self._inside(x.mountpoint, m) for x in self.mounts
-               if x is not m):
+        if any(
+            x.mountpoint is not None and self._inside(x.mountpoint, m)
+            for x in self.mounts
+            if x is not m
+        ):
             raise Error(EBUSY)
         self.mounts.remove(m)
         del self.by_root[root]

@@ -25,8 +25,13 @@ if TYPE_CHECKING:
 
 USER_HZ = 100
 TICK_NS = 1_000_000_000 // USER_HZ
-STATE_NAMES = {"R": "R (running)", "S": "S (sleeping)", "T": "T (stopped)", "Z": "Z (zombie)",
-               "X": "X (dead)"}
+STATE_NAMES = {
+    "R": "R (running)",
+    "S": "S (sleeping)",
+    "T": "T (stopped)",
+    "Z": "Z (zombie)",
+    "X": "X (dead)",
+}
 
 
 class ProcFile(Inode):
@@ -34,8 +39,9 @@ class ProcFile(Inode):
 
     __slots__ = ("gen",)
 
-    def __init__(self, fs: FileSystem, gen: Callable[[], str], mode: int = 0o444,
-                 uid: int = 0, gid: int = 0) -> None:
+    def __init__(
+        self, fs: FileSystem, gen: Callable[[], str], mode: int = 0o444, uid: int = 0, gid: int = 0
+    ) -> None:
         super().__init__(fs, S_IFREG | mode, uid, gid)
         self.gen = gen
 
@@ -60,9 +66,14 @@ class ProcLink(SymlinkInode):
 
     __slots__ = ("target_fn", "inode_fn")
 
-    def __init__(self, fs: FileSystem, target_fn: Callable[[Any], str],
-                 inode_fn: Callable[[Any], Inode | None] | None = None,
-                 uid: int = 0, gid: int = 0) -> None:
+    def __init__(
+        self,
+        fs: FileSystem,
+        target_fn: Callable[[Any], str],
+        inode_fn: Callable[[Any], Inode | None] | None = None,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> None:
         super().__init__(fs, "", uid, gid)
         self.target_fn = target_fn
         self.inode_fn = inode_fn
@@ -82,9 +93,17 @@ class ProcDir(DirInode):
 
     __slots__ = ("names_fn", "lookup_fn", "cache")
 
-    def __init__(self, fs: FileSystem, parent: DirInode | None, name: str,
-                 names_fn: Callable[[], list[str]], lookup_fn: Callable[[str], Inode | None],
-                 mode: int = 0o555, uid: int = 0, gid: int = 0) -> None:
+    def __init__(
+        self,
+        fs: FileSystem,
+        parent: DirInode | None,
+        name: str,
+        names_fn: Callable[[], list[str]],
+        lookup_fn: Callable[[str], Inode | None],
+        mode: int = 0o555,
+        uid: int = 0,
+        gid: int = 0,
+    ) -> None:
         super().__init__(fs, mode, uid, gid, parent, name)
         self.names_fn = names_fn
         self.lookup_fn = lookup_fn
@@ -173,16 +192,26 @@ class ProcFS(FileSystem):
             "environ": lambda: self._file(lambda: self.environ(proc), 0o400, uid),
             "maps": lambda: self._file(lambda: self.maps(proc), uid=uid),
             "schedstat": lambda: self._file(lambda: self.schedstat(proc.threads), uid=uid),
-            "cwd": lambda: ProcLink(self, lambda _p: self.cwd(proc),
-                                    lambda _p: proc.cwd if proc.state == ALIVE else None, uid),
+            "cwd": lambda: ProcLink(
+                self,
+                lambda _p: self.cwd(proc),
+                lambda _p: proc.cwd if proc.state == ALIVE else None,
+                uid,
+            ),
             "exe": lambda: ProcLink(self, lambda _p: proc.exe, None, uid),
             "fd": lambda: self._fd_dir(proc),
             "task": lambda: self._task_dir(proc),
         }
         return self._live_dir(proc, files, uid, gid)
 
-    def _live_dir(self, proc: Process, files: dict[str, Callable[[], Inode]], uid: int,
-                  gid: int, mode: int = 0o555) -> ProcDir:
+    def _live_dir(
+        self,
+        proc: Process,
+        files: dict[str, Callable[[], Inode]],
+        uid: int,
+        gid: int,
+        mode: int = 0o555,
+    ) -> ProcDir:
         def names() -> list[str]:
             return list(files) if proc.state in (ALIVE, ZOMBIE) else []
 
@@ -280,12 +309,57 @@ class ProcFS(FileSystem):
         cpu = threads[0].cpu if threads else 0
         comm = (t.name if t is not None and t.tid != proc.pid else proc.comm) or proc.comm
         fields = [
-            tid, f"({comm})", self.proc_state(proc, t), proc.ppid, proc.pgid, proc.sid, tty_nr,
-            tpgid, 0x400000, proc.minflt, 0, 0, 0, utime // TICK_NS, stime // TICK_NS,
-            proc.cutime // TICK_NS, proc.cstime // TICK_NS, 20, 0,
-            len(proc.threads) if proc.threads else 1, 0, proc.start_time // TICK_NS, vsize, rss,
-            "18446744073709551615", 0x400000, 0x400000 + 4096, 0x7FFFFFFFF000, 0, 0, 0, 0,
-            ignored, 0, wchan, 0, 0, 17, cpu, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            tid,
+            f"({comm})",
+            self.proc_state(proc, t),
+            proc.ppid,
+            proc.pgid,
+            proc.sid,
+            tty_nr,
+            tpgid,
+            0x400000,
+            proc.minflt,
+            0,
+            0,
+            0,
+            utime // TICK_NS,
+            stime // TICK_NS,
+            proc.cutime // TICK_NS,
+            proc.cstime // TICK_NS,
+            20,
+            0,
+            len(proc.threads) if proc.threads else 1,
+            0,
+            proc.start_time // TICK_NS,
+            vsize,
+            rss,
+            "18446744073709551615",
+            0x400000,
+            0x400000 + 4096,
+            0x7FFFFFFFF000,
+            0,
+            0,
+            0,
+            0,
+            ignored,
+            0,
+            wchan,
+            0,
+            0,
+            17,
+            cpu,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
             proc.exit_status if proc.state != ALIVE else 0,
         ]
         return " ".join(str(f) for f in fields) + "\n"
@@ -322,11 +396,23 @@ class ProcFS(FileSystem):
             rss = proc.mm.resident * ps
             stack = sum(a.length for a in proc.mm.areas if a.name == "[stack]") // 1024
             text = sum(a.length for a in proc.mm.areas if a.name == "[text]") // 1024
-            for label, value in (("VmPeak", size), ("VmSize", size), ("VmLck", 0), ("VmPin", 0),
-                                 ("VmHWM", rss), ("VmRSS", rss), ("RssAnon", rss),
-                                 ("RssFile", 0), ("RssShmem", 0), ("VmData", size - stack - text),
-                                 ("VmStk", stack), ("VmExe", text), ("VmLib", 0), ("VmPTE", 0),
-                                 ("VmSwap", 0)):
+            for label, value in (
+                ("VmPeak", size),
+                ("VmSize", size),
+                ("VmLck", 0),
+                ("VmPin", 0),
+                ("VmHWM", rss),
+                ("VmRSS", rss),
+                ("RssAnon", rss),
+                ("RssFile", 0),
+                ("RssShmem", 0),
+                ("VmData", size - stack - text),
+                ("VmStk", stack),
+                ("VmExe", text),
+                ("VmLib", 0),
+                ("VmPTE", 0),
+                ("VmSwap", 0),
+            ):
                 lines.append(f"{label + ':':<8}{value:>8} kB")
         lines += [
             f"Threads:\t{max(1, len(proc.threads))}",
@@ -336,7 +422,8 @@ class ProcFS(FileSystem):
             "SigBlk:\t0000000000000000",
             f"SigIgn:\t{ignored:016x}",
             "SigCgt:\t0000000000000000",
-            f"Cpus_allowed_list:\t0-{len(self.k.cpus) - 1}" if len(self.k.cpus) > 1
+            f"Cpus_allowed_list:\t0-{len(self.k.cpus) - 1}"
+            if len(self.k.cpus) > 1
             else "Cpus_allowed_list:\t0",
             f"voluntary_ctxt_switches:\t{sum(x.nvcsw for x in threads)}",
             f"nonvoluntary_ctxt_switches:\t{sum(x.nivcsw for x in threads)}",
@@ -361,8 +448,7 @@ class ProcFS(FileSystem):
     def maps(self, proc: Process) -> str:
         """The address-space areas, in Linux's maps format."""
         return "".join(
-            f"{a.start:08x}-{a.start + a.length:08x} {a.perms} 00000000 00:00 0"
-            f"{'':<10}{a.name}\n"
+            f"{a.start:08x}-{a.start + a.length:08x} {a.perms} 00000000 00:00 0{'':<10}{a.name}\n"
             for a in proc.mm.areas
         )
 
@@ -390,16 +476,38 @@ class ProcFS(FileSystem):
         shmem = fr.by_kind.get("shmem", 0) * kb
         anon = fr.by_kind.get("anon", 0) * kb
         rows = [
-            ("MemTotal", total), ("MemFree", free), ("MemAvailable", free), ("Buffers", 0),
-            ("Cached", shmem), ("SwapCached", 0), ("Active", anon + shmem),
-            ("Inactive", 0), ("Active(anon)", anon), ("Inactive(anon)", 0),
-            ("Active(file)", shmem), ("Inactive(file)", 0), ("Unevictable", 0), ("Mlocked", 0),
-            ("SwapTotal", 0), ("SwapFree", 0), ("Dirty", 0), ("Writeback", 0),
-            ("AnonPages", anon), ("Mapped", 0), ("Shmem", shmem),
-            ("KReclaimable", 0), ("Slab", 0), ("SReclaimable", 0), ("SUnreclaim", 0),
-            ("KernelStack", len(self.k.procs.threads) * 16), ("PageTables", 0),
-            ("CommitLimit", total), ("Committed_AS", anon + shmem),
-            ("VmallocTotal", 0), ("VmallocUsed", 0), ("VmallocChunk", 0),
+            ("MemTotal", total),
+            ("MemFree", free),
+            ("MemAvailable", free),
+            ("Buffers", 0),
+            ("Cached", shmem),
+            ("SwapCached", 0),
+            ("Active", anon + shmem),
+            ("Inactive", 0),
+            ("Active(anon)", anon),
+            ("Inactive(anon)", 0),
+            ("Active(file)", shmem),
+            ("Inactive(file)", 0),
+            ("Unevictable", 0),
+            ("Mlocked", 0),
+            ("SwapTotal", 0),
+            ("SwapFree", 0),
+            ("Dirty", 0),
+            ("Writeback", 0),
+            ("AnonPages", anon),
+            ("Mapped", 0),
+            ("Shmem", shmem),
+            ("KReclaimable", 0),
+            ("Slab", 0),
+            ("SReclaimable", 0),
+            ("SUnreclaim", 0),
+            ("KernelStack", len(self.k.procs.threads) * 16),
+            ("PageTables", 0),
+            ("CommitLimit", total),
+            ("Committed_AS", anon + shmem),
+            ("VmallocTotal", 0),
+            ("VmallocUsed", 0),
+            ("VmallocChunk", 0),
         ]
         return "".join(f"{name + ':':<16}{value:>8} kB\n" for name, value in rows)
 
@@ -409,8 +517,7 @@ class ProcFS(FileSystem):
         now = k.now()
 
         def line(name: str, user: int, system: int, idle: int) -> str:
-            return (f"{name} {user // TICK_NS} 0 {system // TICK_NS} {idle // TICK_NS} "
-                    "0 0 0 0 0 0\n")
+            return f"{name} {user // TICK_NS} 0 {system // TICK_NS} {idle // TICK_NS} 0 0 0 0 0 0\n"
 
         rows = []
         tu = ts = ti = 0
@@ -422,14 +529,17 @@ class ProcFS(FileSystem):
 
         running = sum(1 for t in k.procs.threads.values() if t.state is RUNNABLE)
         blocked = 0
-        return (line("cpu ", tu, ts, ti) + "".join(rows)
-                + "intr 0\n"
-                + f"ctxt {sum(c.ctxt for c in k.cpus)}\n"
-                + f"btime {epoch_ns(k) // 1_000_000_000}\n"
-                + f"processes {k.procs.created}\n"
-                + f"procs_running {running}\n"
-                + f"procs_blocked {blocked}\n"
-                + "softirq 0 0 0 0 0 0 0 0 0 0 0\n")
+        return (
+            line("cpu ", tu, ts, ti)
+            + "".join(rows)
+            + "intr 0\n"
+            + f"ctxt {sum(c.ctxt for c in k.cpus)}\n"
+            + f"btime {epoch_ns(k) // 1_000_000_000}\n"
+            + f"processes {k.procs.created}\n"
+            + f"procs_running {running}\n"
+            + f"procs_blocked {blocked}\n"
+            + "softirq 0 0 0 0 0 0 0 0 0 0 0\n"
+        )
 
     def uptime(self) -> str:
         """Seconds since boot, and idle seconds summed over CPUs."""

@@ -19,8 +19,9 @@ class TmpFS(FileSystem):
 
     fstype = "tmpfs"
 
-    def __init__(self, dev: int, kernel: Any, frames: FrameAllocator | None,
-                 mode: int = 0o755) -> None:
+    def __init__(
+        self, dev: int, kernel: Any, frames: FrameAllocator | None, mode: int = 0o755
+    ) -> None:
         super().__init__(dev, kernel)
         self.frames = frames
         self.pages = 0

@@ -193,8 +193,13 @@ class DirInode(Inode):
     __slots__ = ("children", "parent", "name")
 
     def __init__(
-        self, fs: FileSystem, mode: int = 0o755, uid: int = 0, gid: int = 0,
-        parent: DirInode | None = None, name: str = "",
+        self,
+        fs: FileSystem,
+        mode: int = 0o755,
+        uid: int = 0,
+        gid: int = 0,
+        parent: DirInode | None = None,
+        name: str = "",
     ) -> None:
         super().__init__(fs, S_IFDIR | (mode & 0o7777), uid, gid)
         self.children: dict[str, Inode] = {}
@@ -254,8 +259,9 @@ class DirInode(Inode):
         self.touch()
         return inode
 
-    def make_child(self, kind: str, name: str, mode: int, uid: int, gid: int,
-                   target: str = "") -> Inode:
+    def make_child(
+        self, kind: str, name: str, mode: int, uid: int, gid: int, target: str = ""
+    ) -> Inode:
         """Create a file, directory or symlink of this file system here."""
         self.check_new(name)
         if kind == "dir":
@@ -278,8 +284,9 @@ class FileInode(Inode):
 
     __slots__ = ("data", "opens")
 
-    def __init__(self, fs: FileSystem, mode: int = 0o644, uid: int = 0, gid: int = 0,
-                 data: bytes = b"") -> None:
+    def __init__(
+        self, fs: FileSystem, mode: int = 0o644, uid: int = 0, gid: int = 0, data: bytes = b""
+    ) -> None:
         super().__init__(fs, S_IFREG | (mode & 0o7777), uid, gid)
         self.data = bytearray(data)
         self.opens = 0

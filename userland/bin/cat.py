@@ -6,8 +6,10 @@ from kernel.abi import O_RDONLY, Error
 from userland.libk import args, sys
 from userland.libk import io as kio
 
-USAGE = "Usage: cat [-n] [FILE]...\nConcatenate FILEs to standard output.\n" \
-        "  -n  number all output lines\nWith no FILE, or when FILE is -, read standard input.\n"
+USAGE = (
+    "Usage: cat [-n] [FILE]...\nConcatenate FILEs to standard output.\n"
+    "  -n  number all output lines\nWith no FILE, or when FILE is -, read standard input.\n"
+)
 
 
 async def main(argv: list[str]) -> int:

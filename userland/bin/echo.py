@@ -5,8 +5,17 @@ from __future__ import annotations
 from kernel.abi import Error
 from userland.libk import io as kio
 
-ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-           "\\": "\\", "e": "\x1b"}
+ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "e": "\x1b",
+}
 
 
 def unescape(text: str) -> tuple[str, bool]:
@@ -41,9 +50,12 @@ async def main(argv: list[str]) -> int:
     """Entry point."""
     args = argv[1:]
     if args == ["--help"]:
-        await kio.write_all(1, "Usage: echo [-neE] [STRING]...\nWrite the STRINGs to standard "
-                               "output.\n  -n  no trailing newline\n  -e  interpret backslash "
-                               "escapes\n  -E  do not interpret them (default)\n")
+        await kio.write_all(
+            1,
+            "Usage: echo [-neE] [STRING]...\nWrite the STRINGs to standard "
+            "output.\n  -n  no trailing newline\n  -e  interpret backslash "
+            "escapes\n  -E  do not interpret them (default)\n",
+        )
         return 0
     newline, escapes = True, False
     while args and len(args[0]) > 1 and args[0][0] == "-" and set(args[0][1:]) <= set("neE"):

@@ -75,14 +75,22 @@ async def main(argv: list[str]) -> int:
         await sys.sigaction(sig, SIG_IGN)
     uid, gid, home, shell = await lookup_user(user)
     env = {
-        "HOME": home, "USER": user, "LOGNAME": user, "SHELL": shell,
-        "PATH": "/bin:/sbin:/usr/bin" if uid == 0 else "/bin:/usr/bin", "TERM": "libk",
+        "HOME": home,
+        "USER": user,
+        "LOGNAME": user,
+        "SHELL": shell,
+        "PATH": "/bin:/sbin:/usr/bin" if uid == 0 else "/bin:/usr/bin",
+        "TERM": "libk",
     }
-    actions = [(SPAWN_OPEN, 0, "/dev/console", O_RDWR, 0), (SPAWN_DUP2, 0, 1),
-               (SPAWN_DUP2, 0, 2)]
-    attr = SpawnAttr(setsid=True, foreground=True, uid=uid, gid=gid,
-                     groups=await groups_of(user),
-                     sigdefault=(SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU))
+    actions = [(SPAWN_OPEN, 0, "/dev/console", O_RDWR, 0), (SPAWN_DUP2, 0, 1), (SPAWN_DUP2, 0, 2)]
+    attr = SpawnAttr(
+        setsid=True,
+        foreground=True,
+        uid=uid,
+        gid=gid,
+        groups=await groups_of(user),
+        sigdefault=(SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU),
+    )
     # A login shell is told so by a leading dash in argv[0], as login(1) does.
     argv0 = command[0]
     if command[1:] == ["-l"]:

@@ -10,8 +10,10 @@ from kernel.abi import NSIG, SIGNAL_NAMES, SIGTERM, Error, signal_number
 from userland.libk import io as kio
 from userland.libk import sys
 
-USAGE = ("Usage: kill [-s SIGNAL | -SIGNAL] PID...\n       kill -l [SIGNAL]\n"
-         "Send a signal (TERM by default) to processes; a negative PID names a group.\n")
+USAGE = (
+    "Usage: kill [-s SIGNAL | -SIGNAL] PID...\n       kill -l [SIGNAL]\n"
+    "Send a signal (TERM by default) to processes; a negative PID names a group.\n"
+)
 
 
 async def main(argv: list[str]) -> int:
@@ -42,8 +44,10 @@ async def main(argv: list[str]) -> int:
         if args[0] == "-s" and len(args) > 1:
             sig = signal_number(args[1])
             args = args[2:]
-        elif args[0].startswith("-") and not args[0][1:].isdigit() or (
-            args[0].startswith("-") and len(args) > 1 and args[0] != "--"
+        elif (
+            args[0].startswith("-")
+            and not args[0][1:].isdigit()
+            or (args[0].startswith("-") and len(args) > 1 and args[0] != "--")
         ):
             sig = signal_number(args[0][1:])
             args = args[1:]

@@ -36,8 +36,15 @@ List information about the FILEs (the current directory by default), sorted by n
   -R  list subdirectories recursively
 """
 
-TYPE_CHARS = {0o040000: "d", 0o120000: "l", 0o020000: "c", 0o060000: "b", 0o010000: "p",
-              0o140000: "s", 0o100000: "-"}
+TYPE_CHARS = {
+    0o040000: "d",
+    0o120000: "l",
+    0o020000: "c",
+    0o060000: "b",
+    0o010000: "p",
+    0o140000: "s",
+    0o100000: "-",
+}
 
 
 def mode_string(mode: int) -> str:
@@ -71,8 +78,9 @@ def indicator(st: Stat) -> str:
 class Lister:
     """One run of ls."""
 
-    def __init__(self, opts: args.Options, out: kio.Output, width: int | None,
-                 boot_epoch_ns: int) -> None:
+    def __init__(
+        self, opts: args.Options, out: kio.Output, width: int | None, boot_epoch_ns: int
+    ) -> None:
         self.opts = opts
         self.out = out
         self.width = width
@@ -97,9 +105,9 @@ class Lister:
         show_all, almost = self.opts.has("a"), self.opts.has("A")
         out = []
         for name in sorted(names):
-            if name.startswith(".") and not show_all:
-                if not almost or name in (".", ".."):
-                    continue
+            hidden = name.startswith(".") and not show_all
+            if hidden and (not almost or name in (".", "..")):
+                continue
             try:
                 st = await sys.lstat(f"{path.rstrip('/')}/{name}" if path != "/" else "/" + name)
             except Error:
@@ -118,8 +126,9 @@ class Lister:
                 await self.out.line(f"total {total}")
             rows = []
             for name, st in items:
-                size = str(st.st_size) if not st.st_rdev else \
-                    f"{st.st_rdev >> 8}, {st.st_rdev & 0xFF}"
+                size = (
+                    str(st.st_size) if not st.st_rdev else f"{st.st_rdev >> 8}, {st.st_rdev & 0xFF}"
+                )
                 label = name + (indicator(st) if classify else "")
                 if S_ISLNK(st.st_mode):
                     try:
@@ -127,14 +136,23 @@ class Lister:
                         label = f"{name} -> {target}"
                     except Error:
                         pass
-                rows.append((mode_string(st.st_mode), str(st.st_nlink),
-                             self.users.get(st.st_uid, str(st.st_uid)),
-                             self.groups.get(st.st_gid, str(st.st_gid)), size,
-                             self.when(st.st_mtime_ns), label))
+                rows.append(
+                    (
+                        mode_string(st.st_mode),
+                        str(st.st_nlink),
+                        self.users.get(st.st_uid, str(st.st_uid)),
+                        self.groups.get(st.st_gid, str(st.st_gid)),
+                        size,
+                        self.when(st.st_mtime_ns),
+                        label,
+                    )
+                )
             widths = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
             for r in rows:
-                await self.out.line(f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} "
-                                    f"{r[3]:<{widths[3]}} {r[4]:>{widths[4]}} {r[5]} {r[6]}")
+                await self.out.line(
+                    f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} "
+                    f"{r[3]:<{widths[3]}} {r[4]:>{widths[4]}} {r[5]} {r[6]}"
+                )
             return
         names = [n + (indicator(st) if classify else "") for n, st in items]
         if self.width is None or self.opts.has("1") or not names:
@@ -148,7 +166,7 @@ class Lister:
         width = self.width or 80
         for ncols in range(len(names), 0, -1):
             nrows = -(-len(names) // ncols)
-            cols = [names[i * nrows:(i + 1) * nrows] for i in range(ncols)]
+            cols = [names[i * nrows : (i + 1) * nrows] for i in range(ncols)]
             widths = [max(len(n) for n in c) + 2 for c in cols if c]
             if sum(widths) - 2 <= width or ncols == 1:
                 for r in range(nrows):
@@ -164,9 +182,17 @@ class Lister:
 async def main(argv: list[str]) -> int:
     """Entry point."""
     try:
-        opts = args.getopt(argv, "aAdlF1R", long={"all": "a", "almost-all": "A",
-                                                  "directory": "d", "classify": "F",
-                                                  "recursive": "R"})
+        opts = args.getopt(
+            argv,
+            "aAdlF1R",
+            long={
+                "all": "a",
+                "almost-all": "A",
+                "directory": "d",
+                "classify": "F",
+                "recursive": "R",
+            },
+        )
     except args.UsageError as err:
         await kio.eprint("ls", f"{err}\nTry 'ls --help' for more information.")
         return 2
@@ -218,8 +244,11 @@ async def main(argv: list[str]) -> int:
         first = False
         await ls.show(items, d)
         if opts.has("R"):
-            sub = [f"{d.rstrip('/')}/{n}" for n, st in items
-                   if S_ISDIR(st.st_mode) and n not in (".", "..")]
+            sub = [
+                f"{d.rstrip('/')}/{n}"
+                for n, st in items
+                if S_ISDIR(st.st_mode) and n not in (".", "..")
+            ]
             queue[0:0] = sub
     await out.flush()
     return ls.status

@@ -7,8 +7,8 @@ process; ``-f`` full format (UID PPID C STIME); BSD ``aux`` the user-oriented fo
 from __future__ import annotations
 
 from kernel.abi import CLOCK_MONOTONIC, O_DIRECTORY, O_RDONLY, Error
-from userland.libk import sys
 from userland.libk import io as kio
+from userland.libk import sys
 from userland.libk.users import user_names
 
 USAGE = """Usage: ps [-e|-A] [-f]
@@ -39,8 +39,23 @@ def clock(ticks: int) -> str:
 class Proc:
     """What ps shows of one process."""
 
-    __slots__ = ("pid", "comm", "state", "ppid", "tty", "ticks", "start", "vsz", "rss",
-                 "uid", "args", "nthreads", "sid", "pgrp", "tpgid")
+    __slots__ = (
+        "pid",
+        "comm",
+        "state",
+        "ppid",
+        "tty",
+        "ticks",
+        "start",
+        "vsz",
+        "rss",
+        "uid",
+        "args",
+        "nthreads",
+        "sid",
+        "pgrp",
+        "tpgid",
+    )
 
 
 async def read_proc(pid: str) -> Proc | None:
@@ -131,15 +146,19 @@ async def main(argv: list[str]) -> int:
             cpu = 100.0 * (p.ticks / TICK) / life
             mem = 100.0 * p.rss * 4 / mem_kb if mem_kb else 0.0
             start = clock(p.start)[:5]
-            await out.line(f"{users.get(p.uid, str(p.uid)):<8} {p.pid:>7} {cpu:4.1f} {mem:4.1f} "
-                           f"{p.vsz:>6} {p.rss * 4:>5} {tty_name(p.tty):<8} "
-                           f"{stat_flags(p):<4} {start} {clock(p.ticks)[3:]} {await cmdline(p)}")
+            await out.line(
+                f"{users.get(p.uid, str(p.uid)):<8} {p.pid:>7} {cpu:4.1f} {mem:4.1f} "
+                f"{p.vsz:>6} {p.rss * 4:>5} {tty_name(p.tty):<8} "
+                f"{stat_flags(p):<4} {start} {clock(p.ticks)[3:]} {await cmdline(p)}"
+            )
     elif full:
         await out.line("UID          PID    PPID  C STIME TTY          TIME CMD")
         for p in procs:
-            await out.line(f"{users.get(p.uid, str(p.uid)):<8} {p.pid:>7} {p.ppid:>7}  0 "
-                           f"{clock(p.start)[:5]} {tty_name(p.tty):<8} {clock(p.ticks)} "
-                           f"{await cmdline(p)}")
+            await out.line(
+                f"{users.get(p.uid, str(p.uid)):<8} {p.pid:>7} {p.ppid:>7}  0 "
+                f"{clock(p.start)[:5]} {tty_name(p.tty):<8} {clock(p.ticks)} "
+                f"{await cmdline(p)}"
+            )
     else:
         await out.line("    PID TTY          TIME CMD")
         for p in procs:

@@ -14,8 +14,11 @@ async def main(argv: list[str]) -> int:
         await kio.eprint("sleep", "missing operand\nTry 'sleep --help' for more information.")
         return 1
     if argv[1] == "--help":
-        await kio.write_all(1, "Usage: sleep NUMBER[SUFFIX]...\nPause for NUMBER seconds "
-                               "(suffix s, m, h or d); several NUMBERs add up.\n")
+        await kio.write_all(
+            1,
+            "Usage: sleep NUMBER[SUFFIX]...\nPause for NUMBER seconds "
+            "(suffix s, m, h or d); several NUMBERs add up.\n",
+        )
         return 0
     total = 0.0
     for arg in argv[1:]:
@@ -26,8 +29,9 @@ async def main(argv: list[str]) -> int:
             if value < 0 or value != value:
                 raise ValueError
         except ValueError:
-            await kio.eprint("sleep", f"invalid time interval '{arg}'\n"
-                                      "Try 'sleep --help' for more information.")
+            await kio.eprint(
+                "sleep", f"invalid time interval '{arg}'\nTry 'sleep --help' for more information."
+            )
             return 1
         total += value * UNITS[unit]
     await sys.nanosleep(int(total * 1_000_000_000))

@@ -39,8 +39,9 @@ class Options:
         return [v for f, v in self.seen if f == flag and v is not None]
 
 
-def getopt(argv: list[str], spec: str, *, long: dict[str, str] | None = None,
-           permute: bool = True) -> Options:
+def getopt(
+    argv: list[str], spec: str, *, long: dict[str, str] | None = None, permute: bool = True
+) -> Options:
     """Parse ``argv[1:]``.
 
     Args:

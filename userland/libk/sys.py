@@ -16,7 +16,7 @@ __all__ = ["checkpoint", "syscall"]
 
 
 def syscall(nr: int, *args: Any) -> Req:
-    """A raw system call by number: ``await syscall(SYS_getpid)``."""
+    """A raw system call by number: ``await syscall(SYSCALL_BY_NAME["getpid"].nr)``."""
     return Req(nr, args)
 
 
@@ -30,9 +30,7 @@ def _wrapper(nr: int, name: str, doc: str) -> Callable[..., Req]:
 
 
 for _spec in SYSCALLS:
-    _args = ", ".join(
-        a.name if a.default is ... else f"{a.name}={a.default!r}" for a in _spec.args
-    )
+    _args = ", ".join(a.name if a.default is ... else f"{a.name}={a.default!r}" for a in _spec.args)
     globals()[_spec.name] = _wrapper(
         _spec.nr, _spec.name, f"{_spec.name}({_args}): {_spec.summary}."
     )

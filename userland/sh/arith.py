@@ -23,14 +23,27 @@ class ArithError(Exception):
 
 
 _BINARY = [
-    ("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", ">", ">="),
-    ("<<", ">>"), ("+", "-"), ("*", "/", "%"),
+    ("||",),
+    ("&&",),
+    ("|",),
+    ("^",),
+    ("&",),
+    ("==", "!="),
+    ("<", "<=", ">", ">="),
+    ("<<", ">>"),
+    ("+", "-"),
+    ("*", "/", "%"),
 ]
 
 
 class _Eval:
-    def __init__(self, text: str, get: Callable[[str], str | None],
-                 set_: Callable[[str, str], None], depth: int = 0) -> None:
+    def __init__(
+        self,
+        text: str,
+        get: Callable[[str], str | None],
+        set_: Callable[[str, str], None],
+        depth: int = 0,
+    ) -> None:
         self.tokens = self._lex(text)
         self.i = 0
         self.get = get
@@ -45,7 +58,7 @@ class _Eval:
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if not m or m.end() == pos:
-                raise ArithError(f"arithmetic expression: expecting primary: \"{text}\"")
+                raise ArithError(f'arithmetic expression: expecting primary: "{text}"')
             num, name, op = m.groups()
             out.append(("num", num) if num else ("name", name) if name else ("op", op))
             pos = m.end()
@@ -62,7 +75,7 @@ class _Eval:
         return None
 
     def error(self) -> ArithError:
-        return ArithError(f"arithmetic expression: expecting primary: \"{self.text}\"")
+        return ArithError(f'arithmetic expression: expecting primary: "{self.text}"')
 
     def run(self) -> int:
         if not self.tokens:
@@ -81,8 +94,14 @@ class _Eval:
     def assign(self) -> int:
         tok = self.peek()
         nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
-        if tok and tok[0] == "name" and nxt and nxt[0] == "op" and nxt[1].endswith("=") \
-                and nxt[1] not in ("==", "<=", ">=", "!="):
+        if (
+            tok
+            and tok[0] == "name"
+            and nxt
+            and nxt[0] == "op"
+            and nxt[1].endswith("=")
+            and nxt[1] not in ("==", "<=", ">=", "!=")
+        ):
             self.i += 2
             rhs = self.assign()
             op = nxt[1][:-1]
@@ -157,7 +176,7 @@ class _Eval:
         if re.fullmatch(r"-?\d+", value):
             return int(value)
         if self.depth > 32:
-            raise ArithError(f"arithmetic expression: recursion too deep: \"{value}\"")
+            raise ArithError(f'arithmetic expression: recursion too deep: "{value}"')
         return _Eval(value, self.get, self.set, self.depth + 1).run()
 
     def binary(self, op: str, a: int, b: int) -> int:
@@ -167,17 +186,26 @@ class _Eval:
             q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
             return q if op == "/" else a - q * b
         return {
-            "||": lambda: int(bool(a) or bool(b)), "&&": lambda: int(bool(a) and bool(b)),
-            "|": lambda: a | b, "^": lambda: a ^ b, "&": lambda: a & b,
-            "==": lambda: int(a == b), "!=": lambda: int(a != b), "<": lambda: int(a < b),
-            "<=": lambda: int(a <= b), ">": lambda: int(a > b), ">=": lambda: int(a >= b),
-            "<<": lambda: a << b, ">>": lambda: a >> b, "+": lambda: a + b,
-            "-": lambda: a - b, "*": lambda: a * b,
+            "||": lambda: int(bool(a) or bool(b)),
+            "&&": lambda: int(bool(a) and bool(b)),
+            "|": lambda: a | b,
+            "^": lambda: a ^ b,
+            "&": lambda: a & b,
+            "==": lambda: int(a == b),
+            "!=": lambda: int(a != b),
+            "<": lambda: int(a < b),
+            "<=": lambda: int(a <= b),
+            ">": lambda: int(a > b),
+            ">=": lambda: int(a >= b),
+            "<<": lambda: a << b,
+            ">>": lambda: a >> b,
+            "+": lambda: a + b,
+            "-": lambda: a - b,
+            "*": lambda: a * b,
         }[op]()
 
 
-def evaluate(text: str, get: Callable[[str], str | None],
-             set_: Callable[[str, str], None]) -> int:
+def evaluate(text: str, get: Callable[[str], str | None], set_: Callable[[str, str], None]) -> int:
     """Evaluate an arithmetic expression.
 
     Raises:

@@ -70,14 +70,15 @@ async def b_cd(sh: Shell, argv: list[str], io: IO) -> int:
             new = await sys.getcwd()
         else:
             st = await sys.stat(path)
-            from kernel.abi import S_ISDIR, ENOTDIR
+            from kernel.abi import ENOTDIR, S_ISDIR
 
             if not S_ISDIR(st.st_mode):
                 raise Error(ENOTDIR)
             new = _normalise(path)
     except Error as err:
-        await sh.error(f"cd: can't cd to {target}", io) if err.errno != 13 else \
-            await sh.error(f"cd: {target}: {err.message}", io)
+        await sh.error(f"cd: can't cd to {target}", io) if err.errno != 13 else await sh.error(
+            f"cd: {target}: {err.message}", io
+        )
         return 2
     sh.set_var("OLDPWD", sh.cwd)
     sh.cwd = new
@@ -164,8 +165,14 @@ async def b_set(sh: Shell, argv: list[str], io: IO) -> int:
             sh.positional = args[i + 1 :]
             return 0
         if a in ("-o", "+o") and i + 1 < len(args):
-            opt = {"errexit": "e", "nounset": "u", "xtrace": "x", "pipefail": "pipefail",
-                   "noclobber": "C", "allexport": "a"}.get(args[i + 1])
+            opt = {
+                "errexit": "e",
+                "nounset": "u",
+                "xtrace": "x",
+                "pipefail": "pipefail",
+                "noclobber": "C",
+                "allexport": "a",
+            }.get(args[i + 1])
             if opt is None:
                 await sh.error(f"set: Illegal option -o {args[i + 1]}", io)
                 return 2
@@ -189,7 +196,7 @@ async def b_shift(sh: Shell, argv: list[str], io: IO) -> int:
     """``shift [n]``."""
     n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
     if n > len(sh.positional):
-        await sh.error(f"shift: can't shift that many", io)
+        await sh.error("shift: can't shift that many", io)
         return 2
     sh.positional = sh.positional[n:]
     return 0
@@ -199,8 +206,7 @@ async def b_return(sh: Shell, argv: list[str], io: IO) -> int:
     """``return [n]``."""
     from userland.sh.interp import FunctionReturn
 
-    raise FunctionReturn(int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].isdigit()
-                         else sh.status)
+    raise FunctionReturn(int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].isdigit() else sh.status)
 
 
 async def _loop_control(sh: Shell, argv: list[str], io: IO, kind: str) -> int:
@@ -368,8 +374,11 @@ async def b_local(sh: Shell, argv: list[str], io: IO) -> int:
 
 
 def _valid_name(name: str) -> bool:
-    return bool(name) and (name[0].isalpha() or name[0] == "_") and all(
-        c.isalnum() or c == "_" for c in name)
+    return (
+        bool(name)
+        and (name[0].isalpha() or name[0] == "_")
+        and all(c.isalnum() or c == "_" for c in name)
+    )
 
 
 def _quote(value: str) -> str:
@@ -377,12 +386,29 @@ def _quote(value: str) -> str:
 
 
 SPECIAL_BUILTINS: dict[str, Builtin] = {
-    ":": b_colon, ".": b_dot, "break": b_break, "continue": b_continue, "eval": b_eval,
-    "exec": b_exec, "exit": b_exit, "export": b_export, "return": b_return, "set": b_set,
-    "shift": b_shift, "unset": b_unset, "local": b_local,
+    ":": b_colon,
+    ".": b_dot,
+    "break": b_break,
+    "continue": b_continue,
+    "eval": b_eval,
+    "exec": b_exec,
+    "exit": b_exit,
+    "export": b_export,
+    "return": b_return,
+    "set": b_set,
+    "shift": b_shift,
+    "unset": b_unset,
+    "local": b_local,
 }
 
 BUILTINS: dict[str, Builtin] = {
-    "cd": b_cd, "pwd": b_pwd, "echo": b_echo, "true": b_true, "false": b_false,
-    "wait": b_wait, "umask": b_umask, "type": b_type, "jobs": b_jobs,
+    "cd": b_cd,
+    "pwd": b_pwd,
+    "echo": b_echo,
+    "true": b_true,
+    "false": b_false,
+    "wait": b_wait,
+    "umask": b_umask,
+    "type": b_type,
+    "jobs": b_jobs,
 }

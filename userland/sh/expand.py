@@ -143,8 +143,11 @@ class Expander:
             return value  # type: ignore[return-value]
         if op == "?":
             if unset:
-                msg = await self.word_string(p.arg) if p.arg and p.arg.parts else (
-                    "parameter null or not set" if p.colon else "parameter not set")
+                msg = (
+                    await self.word_string(p.arg)
+                    if p.arg and p.arg.parts
+                    else ("parameter null or not set" if p.colon else "parameter not set")
+                )
                 raise ExpansionError(f"{name}: {msg}")
             return value  # type: ignore[return-value]
         if op == "+":
@@ -169,8 +172,9 @@ class Expander:
         return value
 
     # ------------------------------------------------------------------ words
-    async def chunks(self, parts: tuple[ast.Part, ...], quoted: bool = False,
-                     assignment: bool = False) -> list[list[Chunk]]:
+    async def chunks(
+        self, parts: tuple[ast.Part, ...], quoted: bool = False, assignment: bool = False
+    ) -> list[list[Chunk]]:
         """Expand parts into fields of chunks (before splitting); usually one field."""
         fields: list[list[Chunk]] = [[]]
         for part in parts:

@@ -24,6 +24,8 @@ from kernel.abi import (
     O_RDWR,
     O_TRUNC,
     O_WRONLY,
+    S_ISDIR,
+    S_ISREG,
     SIGINT,
     SIGQUIT,
     SIGTSTP,
@@ -34,18 +36,16 @@ from kernel.abi import (
     TIOCSPGRP,
     WIFSTOPPED,
     WUNTRACED,
+    X_OK,
     Error,
     SpawnAttr,
-    S_ISDIR,
-    S_ISREG,
-    X_OK,
 )
 from userland.libk import io as kio
 from userland.libk import proc as kproc
 from userland.libk import sys
 from userland.sh import ast
 from userland.sh.arith import ArithError, evaluate
-from userland.sh.expand import ExpansionError, Expander, pattern_regex
+from userland.sh.expand import Expander, ExpansionError, pattern_regex
 
 IO = dict[int, int | None]
 JOB_SIGNALS = (SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU)
@@ -217,9 +217,13 @@ class Shell:
         else:
             status = await self.compound(node, io)
         self.status = status
-        if status and "e" in self.options and not self.errexit_off and kind not in (
-            ast.AndOr, ast.Sequence
-        ) and not (kind is ast.Pipeline and node.negated):  # type: ignore[attr-defined]
+        if (
+            status
+            and "e" in self.options
+            and not self.errexit_off
+            and kind not in (ast.AndOr, ast.Sequence)
+            and not (kind is ast.Pipeline and node.negated)
+        ):  # type: ignore[attr-defined]
             raise ShellExit(status)
         return status
 
@@ -300,8 +304,9 @@ class Shell:
         finally:
             await self.close_all(opened)
 
-    async def call_function(self, name: str, argv: list[str], io: IO,
-                            assigns: list[tuple[str, str]]) -> int:
+    async def call_function(
+        self, name: str, argv: list[str], io: IO, assigns: list[tuple[str, str]]
+    ) -> int:
         """Run a shell function with its own positional parameters."""
         fn = self.functions[name]
         saved_pos = self.positional
@@ -367,15 +372,23 @@ class Shell:
     def spawn_attr(self, *, pgid: int | None, foreground: bool, background: bool) -> SpawnAttr:
         """Process-group and signal attributes for a job's process."""
         if self.jobctl:
-            return SpawnAttr(pgroup=pgid or 0, foreground=foreground and pgid is None,
-                             sigdefault=JOB_SIGNALS)
+            return SpawnAttr(
+                pgroup=pgid or 0, foreground=foreground and pgid is None, sigdefault=JOB_SIGNALS
+            )
         if background:
             return SpawnAttr(sigignore=(SIGINT, SIGQUIT))
         return SpawnAttr()
 
-    async def start(self, argv: list[str], io: IO, extra_env: dict[str, str] | None = None,
-                    *, pgid: int | None = None, foreground: bool = True,
-                    background: bool = False) -> int:
+    async def start(
+        self,
+        argv: list[str],
+        io: IO,
+        extra_env: dict[str, str] | None = None,
+        *,
+        pgid: int | None = None,
+        foreground: bool = True,
+        background: bool = False,
+    ) -> int:
         """Spawn an external command; return its pid.
 
         Raises:
@@ -386,10 +399,14 @@ class Shell:
         if path is None:
             raise CommandError(f"{name}: not found", 127)
         try:
-            return await sys.spawn(self.abspath(path), argv, self.environment(extra_env),
-                                   self.cwd, self.spawn_actions(io),
-                                   self.spawn_attr(pgid=pgid, foreground=foreground,
-                                                   background=background))
+            return await sys.spawn(
+                self.abspath(path),
+                argv,
+                self.environment(extra_env),
+                self.cwd,
+                self.spawn_actions(io),
+                self.spawn_attr(pgid=pgid, foreground=foreground, background=background),
+            )
         except Error as err:
             self.hash.pop(name, None)
             if err.errno == ENOENT:
@@ -398,8 +415,9 @@ class Shell:
                 raise CommandError(f"{name}: {err.message}", 126) from None
             raise CommandError(f"{name}: {err.message}", 126) from None
 
-    async def external(self, argv: list[str], io: IO, extra_env: dict[str, str],
-                       command: str) -> int:
+    async def external(
+        self, argv: list[str], io: IO, extra_env: dict[str, str], command: str
+    ) -> int:
         """Run a program in the foreground and wait for it."""
         try:
             pid = await self.start(argv, io, extra_env)
@@ -408,8 +426,7 @@ class Shell:
             return err.status
         return await self.wait_foreground([("pid", pid)], pid, command)
 
-    async def wait_foreground(self, members: list[tuple[str, int]], pgid: int,
-                              command: str) -> int:
+    async def wait_foreground(self, members: list[tuple[str, int]], pgid: int, command: str) -> int:
         """Wait for a foreground job; give the terminal back; report crashes and stops.
 
         ``members`` are the job's stages in order: ``("pid", pid)`` for a process,
@@ -445,7 +462,7 @@ class Shell:
                 pass
         if stopped:
             job = self.add_job(pids, pgid, command, "Stopped")
-            await self.write({2: 2}, 2, f"\n[{job.number}]+  Stopped                 {command}\n")
+            await self.write({2: 2}, 2, f"[{job.number}]+  Stopped                 {command}\n")
             return 128 + SIGTSTP
         status = statuses[-1] if statuses else 0
         if "pipefail" in self.options:
@@ -466,8 +483,11 @@ class Shell:
             for r in redirs:
                 if type(r) is ast.HereDoc:
                     body = r.body
-                    text = body.parts[0].text if r.quoted and body and body.parts else (
-                        await self.expander.word_string(body))  # type: ignore[union-attr]
+                    text = (
+                        body.parts[0].text
+                        if r.quoted and body and body.parts
+                        else (await self.expander.word_string(body))
+                    )  # type: ignore[union-attr]
                     new[r.fd] = await self.here_document(text, opened)
                     continue
                 target = await self.expander.word_string(r.target)
@@ -487,9 +507,13 @@ class Shell:
                     else:
                         raise CommandError(f"{target}: bad number", 2)
                     continue
-                flags = {"<": O_RDONLY, ">": O_WRONLY | O_CREAT | O_TRUNC,
-                         ">|": O_WRONLY | O_CREAT | O_TRUNC,
-                         ">>": O_WRONLY | O_CREAT | O_APPEND, "<>": O_RDWR | O_CREAT}[op]
+                flags = {
+                    "<": O_RDONLY,
+                    ">": O_WRONLY | O_CREAT | O_TRUNC,
+                    ">|": O_WRONLY | O_CREAT | O_TRUNC,
+                    ">>": O_WRONLY | O_CREAT | O_APPEND,
+                    "<>": O_RDWR | O_CREAT,
+                }[op]
                 if op == ">" and "C" in self.options:
                     flags |= 0o200  # O_EXCL: noclobber
                 try:
@@ -516,6 +540,7 @@ class Shell:
             await kio.write_all(w, data)
             await sys.close(w)
         else:
+
             async def feed(_arg: Any) -> int:
                 try:
                     await kio.write_all(w, data)
@@ -543,8 +568,12 @@ class Shell:
         if type(node) is not ast.SimpleCommand or not node.words:
             return False
         name = node.words[0].literal
-        return name is not None and name not in BUILTINS and name not in SPECIAL_BUILTINS \
+        return (
+            name is not None
+            and name not in BUILTINS
+            and name not in SPECIAL_BUILTINS
             and name not in self.functions
+        )
 
     async def run_in_thread(self, node: ast.Node, io: IO, owned: list[int]) -> int:
         """Run ``node`` in a subshell thread; it closes ``owned`` fds when done."""
@@ -570,8 +599,9 @@ class Shell:
         """Connect the stages with pipes, start them all, wait for the job."""
         cmds = node.commands
         if len(cmds) == 1:
-            status = await self.condition(cmds[0], io) if node.negated else \
-                await self.run(cmds[0], io)
+            status = (
+                await self.condition(cmds[0], io) if node.negated else await self.run(cmds[0], io)
+            )
             return int(not status) if node.negated else status
         members: list[tuple[str, int]] = []
         pgid: int | None = None
@@ -607,8 +637,15 @@ class Shell:
         status = await self.wait_foreground(members, pgid or 0, _describe_job(node))
         return int(not status) if node.negated else status
 
-    async def start_simple(self, cmd: ast.SimpleCommand, io: IO, *, pgid: int | None = None,
-                           foreground: bool = True, background: bool = False) -> int:
+    async def start_simple(
+        self,
+        cmd: ast.SimpleCommand,
+        io: IO,
+        *,
+        pgid: int | None = None,
+        foreground: bool = True,
+        background: bool = False,
+    ) -> int:
         """Expand and redirect an external simple command and spawn it.
 
         Raises:
@@ -621,8 +658,9 @@ class Shell:
             raise CommandError(str(err), 2) from None
         sio, opened = await self.redirect(cmd.redirs, io)
         try:
-            return await self.start(argv, sio, assigns, pgid=pgid, foreground=foreground,
-                                    background=background)
+            return await self.start(
+                argv, sio, assigns, pgid=pgid, foreground=foreground, background=background
+            )
         finally:
             await self.close_all(opened)
 
@@ -638,8 +676,12 @@ class Shell:
                 pass
         try:
             if self.is_external(cmd):
-                pid = await self.start_simple(cmd, io, foreground=False,  # type: ignore[arg-type]
-                                              background=True)
+                pid = await self.start_simple(
+                    cmd,
+                    io,
+                    foreground=False,  # type: ignore[arg-type]
+                    background=True,
+                )
                 job = self.add_job([pid], pid, _describe_job(cmd))
                 self.last_bg = pid
             else:

@@ -55,7 +55,7 @@ async def prompt_text(sh: Shell, template: str) -> str:
                 home = sh.get("HOME") or ""
                 cwd = sh.cwd
                 if home and home != "/" and (cwd == home or cwd.startswith(home + "/")):
-                    cwd = "~" + cwd[len(home):]
+                    cwd = "~" + cwd[len(home) :]
                 out.append(cwd if e == "w" else (cwd.rsplit("/", 1)[-1] or "/"))
             elif e == "$":
                 out.append("#" if await sys.geteuid() == 0 else "$")

@@ -1,0 +1,131 @@
+"""Helpers for the kernel tests: build machines, register test programs, run to the end.
+
+A test program is an ``async def main(argv) -> int`` registered under a unique name
+(the registry is process-global) and started by init as the machine's command, so it
+runs as pid 2, root, session leader with the console on descriptors 0-2. Programs
+report back through Python closures (test code may do that; real userland may not).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from kernel.boot import boot, load, with_init
+from kernel.exec import register_program
+from kernel.image import BootInfo, SchedulerConfig
+from kernel.kernel import HALTED, IDLE, Kernel
+
+BASE: BootInfo = load(None)
+_seq = itertools.count(1)
+
+
+def image(
+    *,
+    cpus: int | None = None,
+    quantum: int | None = None,
+    seed: int | None = None,
+    procfs: bool = True,
+    **changes: Any,
+) -> BootInfo:
+    """The default machine with some fields changed."""
+    info = BASE
+    if cpus is not None:
+        changes["cpus"] = cpus
+    if seed is not None:
+        changes["seed"] = seed
+    if quantum is not None:
+        changes["scheduler"] = SchedulerConfig(info.scheduler.policy, quantum)
+    if not procfs:
+        changes["procfs"] = False
+        changes["mounts"] = tuple(m for m in info.mounts if m.fstype != "procfs")
+    return dataclasses.replace(info, **changes) if changes else info
+
+
+def register(main: Callable[[list[str]], Any], prefix: str = "t") -> str:
+    """Register ``main`` under a fresh name; return its path in /bin."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", getattr(main, "__name__", "prog"))[:20]
+    name = f"{prefix}_{base}_{next(_seq)}"
+    register_program(name, main)
+    return "/bin/" + name
+
+
+def machine(
+    command: list[str] | Callable[[list[str]], Any],
+    *args: str,
+    info: BootInfo | None = None,
+    on_exit: str = "poweroff",
+    **image_kw: Any,
+) -> Kernel:
+    """Boot a machine whose init runs ``command`` (an argv, or a program to register)."""
+    argv = [register(command), *args] if callable(command) else list(command)
+    return boot(with_init(info if info is not None else image(**image_kw), argv,
+                          on_exit=on_exit))
+
+
+@dataclasses.dataclass
+class Result:
+    """How a machine run ended."""
+
+    kernel: Kernel
+    status: int
+    output: str
+
+    @property
+    def log(self) -> str:
+        """The kernel log (dmesg)."""
+        return self.kernel.log.render()
+
+
+def run(k: Kernel, *, hangup: bool = True, budget: int = 50_000,
+        max_slices: int = 2_000) -> Result:
+    """Run ``k`` until it halts, draining the console; fail if it idles or never ends."""
+    if hangup:
+        k.console.hangup()
+    out = bytearray()
+    for _ in range(max_slices):
+        state = k.run(budget=budget)
+        out += k.console.drain()
+        if state == HALTED:
+            break
+        if state == IDLE:
+            raise AssertionError(
+                "machine idle before halting (deadlock?)\n" + out.decode(errors="replace")
+                + "\n" + k.log.render())
+    else:
+        raise AssertionError("machine did not halt")
+    out += k.console.drain()
+    text = out.decode(errors="replace").replace("\r\n", "\n")
+    return Result(k, k.power_status, text)
+
+
+def run_main(main: Callable[[list[str]], Any], *args: str, **kw: Any) -> Result:
+    """Boot a machine running ``main`` as its command and run it to the end."""
+    run_kw = {key: kw.pop(key) for key in ("hangup", "budget", "max_slices") if key in kw}
+    return run(machine(main, *args, **kw), **run_kw)
+
+
+def shell(script: str, **kw: Any) -> Result:
+    """Run ``sh -c script`` on a fresh machine."""
+    run_kw = {key: kw.pop(key) for key in ("hangup", "budget", "max_slices") if key in kw}
+    return run(machine(["/bin/sh", "-c", script], **kw), **run_kw)
+
+
+def run_until_idle(k: Kernel, *, budget: int = 50_000, max_slices: int = 2_000) -> str:
+    """Run until the machine has nothing to do (or halts); return the last state."""
+    for _ in range(max_slices):
+        state = k.run(budget=budget)
+        if state in (IDLE, HALTED):
+            return state
+    raise AssertionError("machine never went idle")
+
+
+def discard(k: Kernel) -> None:
+    """Close the coroutines of a machine that will not run on (no "never awaited" noise)."""
+    for t in list(k.procs.threads.values()):
+        if t.coro is not None:
+            t.coro.close()
+            t.coro = None

@@ -1,0 +1,90 @@
+"""The first shell, through the headless runner: what issue #2 asks of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.headless import run_command
+
+
+def sh(cmd: str, stdin: bytes | None = None) -> str:
+    return run_command(cmd, stdin=stdin)[0]
+
+
+@pytest.mark.parametrize(
+    ("cmd", "expected"),
+    [
+        ("echo a; echo b", "a\nb\n"),
+        ("true && echo yes; false && echo no", "yes\n"),
+        ("false || echo fallback; true || echo never", "fallback\n"),
+        ("echo hello | cat | cat", "hello\n"),
+        (
+            "echo 'single $HOME' \"double $HOME\" back\\ slash",
+            "single $HOME double /root back slash\n",
+        ),
+        ('X=1; echo $X ${X}y "$X"', "1 1y 1\n"),
+        ("A=outer; A=inner sh -c 'echo $A'; echo $A", "inner\nouter\n"),
+        ("export A=exported; sh -c 'echo $A'", "exported\n"),
+        ("echo one > /tmp/f; echo two >> /tmp/f; cat < /tmp/f", "one\ntwo\n"),
+        ("cat /nope 2> /tmp/err; cat /tmp/err", "cat: /nope: No such file or directory\n"),
+        ("cat /nope 2>&1 | cat", "cat: /nope: No such file or directory\n"),
+        ("echo $?; false; echo $?", "0\n1\n"),
+        ("sleep 1 & wait; echo done", "done\n"),
+        ("x='a   b'; echo $x; echo \"$x\"", "a b\na   b\n"),
+        ('echo "it\'s" \'say "hi"\'', 'it\'s say "hi"\n'),
+        ("echo ${UNSET:-default} ${#HOME}", "default 5\n"),
+    ],
+)
+def test_shell_features(cmd: str, expected: str) -> None:
+    assert sh(cmd) == expected
+
+
+def test_background_job_and_dollar_bang() -> None:
+    out = sh("sleep 5 & echo started; kill $!; wait $!; echo status=$?")
+    assert out == "started\nstatus=143\n"
+
+
+def test_not_found_and_permission_denied() -> None:
+    out, status = run_command("nope; echo $?; echo x > /tmp/s; /tmp/s; echo $?")
+    assert out == "sh: 1: nope: not found\n127\nsh: 1: /tmp/s: Permission denied\n126\n"
+
+
+def test_syntax_error_is_reported_with_the_line_and_stops_the_script() -> None:
+    out, status = run_command("echo before\nif true; then echo x; fi fi\necho after")
+    assert out == 'before\nsh: 2: syntax error: unexpected "fi"\n'
+    assert status == 2
+
+
+def test_scripts_with_shebang_run_and_get_arguments() -> None:
+    out = sh(
+        "/home/alice/hello.sh | cat; echo 'echo \"args: $1 $2\"' > /tmp/s.sh; "
+        "sh /tmp/s.sh three four"
+    )
+    assert out.startswith("hello, world!\n")
+    assert out.endswith("args: three four\n")
+
+
+def test_redirect_failure_message() -> None:
+    out, _ = run_command("echo x > /nope/f; echo status=$?")
+    assert out == "sh: 1: cannot create /nope/f: Directory nonexistent\nstatus=2\n"
+
+
+def test_utilities() -> None:
+    out = sh("ls /bin | cat")
+    assert out.split() == sorted(out.split())
+    assert {
+        "cat",
+        "dmesg",
+        "echo",
+        "false",
+        "init",
+        "kill",
+        "ls",
+        "ps",
+        "sh",
+        "sleep",
+        "true",
+    } <= set(out.split())
+    assert sh("kill -l 15") == "TERM\n"
+    assert sh("kill 99999; echo $?") == "kill: (99999) - No such process\n1\n"
+    assert "Run /sbin/init as init process" in sh("dmesg")
