@@ -1,0 +1,345 @@
+"""Jobs: starting programs, pipelines, background jobs, waiting, and job notices.
+
+A pipeline stage that is not a program (a builtin, a function, a compound command)
+runs in a shell thread on a copy of the shell's state, as a forked subshell would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kernel.abi import (
+    EACCES,
+    ENOENT,
+    ENOEXEC,
+    O_CLOEXEC,
+    O_RDONLY,
+    SIGINT,
+    SIGQUIT,
+    SIGTSTP,
+    SIGTTIN,
+    SIGTTOU,
+    TIOCSPGRP,
+    WIFSTOPPED,
+    WUNTRACED,
+    Error,
+    SpawnAttr,
+)
+from userland.libk import proc as kproc
+from userland.libk import sys
+from userland.sh import ast
+from userland.sh.arith import ArithError
+from userland.sh.errors import CommandError, FunctionReturn, LoopControl, ShellExit
+from userland.sh.expand import ExpansionError
+
+if TYPE_CHECKING:
+    from userland.sh.interp import IO
+
+JOB_SIGNALS = (SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU)
+
+
+@dataclass(slots=True)
+class Job:
+    """A background or stopped job."""
+
+    number: int
+    pids: list[int]
+    pgid: int
+    command: str
+    state: str = "Running"
+    status: int = 0
+    threads: list[int] = field(default_factory=list)
+
+
+class JobsMixin:
+    """The job half of :class:`userland.sh.interp.Shell`."""
+
+    def spawn_attr(self, *, pgid: int | None, foreground: bool, background: bool) -> SpawnAttr:
+        """Process-group and signal attributes for a job's process."""
+        if self.jobctl:
+            return SpawnAttr(
+                pgroup=pgid or 0, foreground=foreground and pgid is None, sigdefault=JOB_SIGNALS
+            )
+        if background:
+            return SpawnAttr(sigignore=(SIGINT, SIGQUIT))
+        return SpawnAttr()
+
+    async def start(
+        self,
+        argv: list[str],
+        io: IO,
+        extra_env: dict[str, str] | None = None,
+        *,
+        pgid: int | None = None,
+        foreground: bool = True,
+        background: bool = False,
+    ) -> int:
+        """Spawn an external command; return its pid.
+
+        Raises:
+            CommandError: not found (127) or cannot execute (126).
+        """
+        name = argv[0]
+        path = await self.find_command(name)
+        if path is None:
+            raise CommandError(f"{name}: not found", 127)
+        try:
+            return await sys.spawn(
+                self.abspath(path),
+                argv,
+                self.environment(extra_env),
+                self.cwd,
+                self.spawn_actions(io),
+                self.spawn_attr(pgid=pgid, foreground=foreground, background=background),
+            )
+        except Error as err:
+            self.hash.pop(name, None)
+            if err.errno == ENOENT:
+                raise CommandError(f"{name}: not found", 127) from None
+            if err.errno in (EACCES, ENOEXEC):
+                raise CommandError(f"{name}: {err.message}", 126) from None
+            raise CommandError(f"{name}: {err.message}", 126) from None
+
+    async def external(
+        self, argv: list[str], io: IO, extra_env: dict[str, str], command: str
+    ) -> int:
+        """Run a program in the foreground and wait for it."""
+        try:
+            pid = await self.start(argv, io, extra_env)
+        except CommandError as err:
+            await self.error(err.message, io)
+            return err.status
+        return await self.wait_foreground([("pid", pid)], pid, command)
+
+    async def wait_foreground(self, members: list[tuple[str, int]], pgid: int, command: str) -> int:
+        """Wait for a foreground job; give the terminal back; report crashes and stops.
+
+        ``members`` are the job's stages in order: ``("pid", pid)`` for a process,
+        ``("tid", tid)`` for a shell thread, ``("status", n)`` for a stage that could
+        not start. The job's status is the last stage's (with ``pipefail``, the last
+        non-zero one).
+        """
+        stopped = False
+        statuses: list[int] = []
+        pids: list[int] = []
+        for kind, ident in members:
+            if kind == "pid":
+                pids.append(ident)
+                try:
+                    _, st = await sys.wait4(ident, WUNTRACED if self.jobctl else 0)
+                except Error:
+                    st = 0
+                if WIFSTOPPED(st):
+                    stopped = True
+            elif kind == "tid":
+                try:
+                    result = await sys.thread_join(ident)
+                except Error:
+                    result = 0
+                st = (result & 0xFF) << 8 if isinstance(result, int) else 0
+            else:
+                st = (ident & 0xFF) << 8
+            statuses.append(st)
+        if self.jobctl and pids:
+            try:
+                await sys.ioctl(self.tty_fd, TIOCSPGRP, self.pgid)
+            except Error:
+                pass
+        if stopped:
+            job = self.add_job(pids, pgid, command, "Stopped")
+            await self.write({2: 2}, 2, f"[{job.number}]+  Stopped                 {command}\n")
+            return 128 + SIGTSTP
+        status = statuses[-1] if statuses else 0
+        if "pipefail" in self.options:
+            status = next((st for st in reversed(statuses) if kproc.exit_code(st)), status)
+        message = kproc.describe(status)
+        if message:
+            await self.write({2: 2}, 2, message + "\n")
+        return kproc.exit_code(status)
+
+    def is_external(self, node: ast.Node) -> bool:
+        """Will this pipeline stage run as a program (not a builtin or function)?"""
+        from userland.sh.builtins import BUILTINS, SPECIAL_BUILTINS
+
+        if type(node) is not ast.SimpleCommand or not node.words:
+            return False
+        name = node.words[0].literal
+        return (
+            name is not None
+            and name not in BUILTINS
+            and name not in SPECIAL_BUILTINS
+            and name not in self.functions
+        )
+
+    async def run_in_thread(self, node: ast.Node, io: IO, owned: list[int]) -> int:
+        """Run ``node`` in a subshell thread; it closes ``owned`` fds when done."""
+        sub = self.copy()
+
+        async def body(_arg: Any) -> int:
+            try:
+                status = await sub.run(node, io)
+            except ShellExit as ex:
+                status = ex.status
+            except (LoopControl, FunctionReturn):
+                status = sub.status
+            except Error as err:
+                await sub.error(err.message, io)
+                status = 1
+            finally:
+                await sub.close_all(owned)
+            return status
+
+        return await sys.thread_spawn(body, None)
+
+    async def pipeline(self, node: ast.Pipeline, io: IO) -> int:
+        """Connect the stages with pipes, start them all, wait for the job."""
+        cmds = node.commands
+        if len(cmds) == 1:
+            status = (
+                await self.condition(cmds[0], io) if node.negated else await self.run(cmds[0], io)
+            )
+            return int(not status) if node.negated else status
+        members: list[tuple[str, int]] = []
+        pgid: int | None = None
+        prev: int | None = None
+        try:
+            for i, cmd in enumerate(cmds):
+                stage = dict(io)
+                owned: list[int] = []
+                if prev is not None:
+                    stage[0] = prev
+                    owned.append(prev)
+                    prev = None
+                if i < len(cmds) - 1:
+                    prev, w = await sys.pipe(O_CLOEXEC)
+                    stage[1] = w
+                    owned.append(w)
+                if not self.is_external(cmd):
+                    members.append(("tid", await self.run_in_thread(cmd, stage, owned)))
+                    continue
+                try:
+                    pid = await self.start_simple(cmd, stage, pgid=pgid)  # type: ignore[arg-type]
+                    members.append(("pid", pid))
+                    if pgid is None and self.jobctl:
+                        pgid = pid
+                except CommandError as err:
+                    await self.error(err.message, io)
+                    members.append(("status", err.status))
+                finally:
+                    await self.close_all(owned)
+        finally:
+            if prev is not None:
+                await self.close_all([prev])
+        status = await self.wait_foreground(members, pgid or 0, describe_job(node))
+        return int(not status) if node.negated else status
+
+    async def start_simple(
+        self,
+        cmd: ast.SimpleCommand,
+        io: IO,
+        *,
+        pgid: int | None = None,
+        foreground: bool = True,
+        background: bool = False,
+    ) -> int:
+        """Expand and redirect an external simple command and spawn it.
+
+        Raises:
+            CommandError: expansion, redirection or spawn failed.
+        """
+        try:
+            argv = await self.expander.words(cmd.words)
+            assigns = {a.name: await self.expander.word_string(a.value) for a in cmd.assigns}
+        except (ExpansionError, ArithError) as err:
+            raise CommandError(str(err), 2) from None
+        sio, opened = await self.redirect(cmd.redirs, io)
+        try:
+            return await self.start(
+                argv, sio, assigns, pgid=pgid, foreground=foreground, background=background
+            )
+        finally:
+            await self.close_all(opened)
+
+    async def background(self, node: ast.Background, io: IO) -> int:
+        """``cmd &``: start it, remember it as a job, don't wait."""
+        cmd = node.command
+        devnull = -1
+        if not self.jobctl:
+            try:
+                devnull = await sys.open("/dev/null", O_RDONLY | O_CLOEXEC)
+                io = {**io, 0: devnull}
+            except Error:
+                pass
+        try:
+            if self.is_external(cmd):
+                pid = await self.start_simple(
+                    cmd,
+                    io,
+                    foreground=False,  # type: ignore[arg-type]
+                    background=True,
+                )
+                job = self.add_job([pid], pid, describe_job(cmd))
+                self.last_bg = pid
+            else:
+                tid = await self.run_in_thread(cmd, io, [])
+                job = self.add_job([], 0, describe_job(cmd))
+                job.threads.append(tid)
+                self.last_bg = tid
+        except CommandError as err:
+            await self.error(err.message, io)
+            return err.status
+        finally:
+            if devnull >= 0:
+                await self.close_all([devnull])
+        if self.interactive:
+            await self.write({2: 2}, 2, f"[{job.number}] {self.last_bg}\n")
+        return 0
+
+    def add_job(self, pids: list[int], pgid: int, command: str, state: str = "Running") -> Job:
+        """Record a job under the lowest free job number."""
+        used = {j.number for j in self.jobs}
+        n = 1
+        while n in used:
+            n += 1
+        job = Job(n, pids, pgid, command, state)
+        self.jobs.append(job)
+        return job
+
+    async def reap_jobs(self, *, notify: bool) -> None:
+        """Collect finished background jobs; interactive shells print ``Done`` lines."""
+        from kernel.abi import WNOHANG
+
+        for job in list(self.jobs):
+            done = True
+            for pid in job.pids:
+                try:
+                    got, st = await sys.wait4(pid, WNOHANG)
+                except Error:
+                    continue
+                if got == 0:
+                    done = False
+                else:
+                    job.status = st
+            for tid in job.threads:
+                try:
+                    await sys.thread_join(tid)
+                except Error:
+                    pass
+            if done and job.state != "Stopped":
+                self.jobs.remove(job)
+                if notify and self.interactive:
+                    code = kproc.exit_code(job.status)
+                    word = "Done" if code == 0 else kproc.describe(job.status) or f"Exit {code}"
+                    await self.write({2: 2}, 2, f"[{job.number}]+  {word:<22}  {job.command}\n")
+
+
+def describe_job(node: ast.Node) -> str:
+    """A short text for a job: its words, as typed."""
+    if type(node) is ast.SimpleCommand:
+        return " ".join(w.source for w in node.words) or "(assignment)"
+    if type(node) is ast.Pipeline:
+        return " | ".join(describe_job(c) for c in node.commands)
+    if type(node) is ast.AndOr:
+        return f"{describe_job(node.left)} {node.op} {describe_job(node.right)}"
+    return f"({type(node).__name__.lower()} at line {node.line})"
