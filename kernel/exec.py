@@ -300,6 +300,7 @@ def _create(
         sigdisp=sigdisp,
         start_time=now,
         parent=parent,
+        counters=[0] * len(k.table),
         ctty=None if attr.setsid or parent is None else parent.ctty,
     )
     t = Thread(
@@ -316,7 +317,7 @@ def _create(
     procs.threads[pid] = t
     procs.created += 1
     if parent is not None:
-        parent.children.append(proc)
+        parent.children[pid] = proc
     # Descriptors opened by the actions before the child had a session: a session
     # leader that has the console open now acquires it, as if it had opened it itself.
     if attr.setsid:

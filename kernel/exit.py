@@ -122,19 +122,23 @@ class Exits:
             return
         if parent.sigdisp.get(SIGCHLD) == SIG_IGN:
             self.reap(proc)  # POSIX: children of a parent ignoring SIGCHLD don't linger
+        else:
+            parent.waitable[proc.pid] = proc
         k.wake_all(parent.child_wait)
         k.signals.send(parent, SIGCHLD)
 
     def _reparent_children(self, proc: Process) -> None:
         init = self.k.procs.procs.get(1)
-        for child in proc.children:
+        for pid, child in proc.children.items():
             child.ppid = 1
             child.parent = init
             if init is not None and init is not proc:
-                init.children.append(child)
+                init.children[pid] = child
                 if child.state == ZOMBIE:
+                    init.waitable[pid] = child
                     self.k.wake_all(init.child_wait)
-        proc.children = []
+        proc.children = {}
+        proc.waitable = {}
 
     def reap(self, proc: Process) -> None:
         """Remove a zombie for good; its CPU time goes to the parent's children-time."""
@@ -143,8 +147,8 @@ class Exits:
         proc.state = REAPED
         parent = proc.parent
         if parent is not None:
-            if proc in parent.children:
-                parent.children.remove(proc)
+            parent.children.pop(proc.pid, None)
+            parent.waitable.pop(proc.pid, None)
             parent.cutime += proc.utime + proc.cutime
             parent.cstime += proc.stime + proc.cstime
         self.k.procs.procs.pop(proc.pid, None)

@@ -15,7 +15,7 @@ import heapq
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from kernel.abi import ENOSYS, Error
+from kernel.abi import ENOSYS, SYSCALL_BY_NAME, Error
 from kernel.klog import KernelLog
 from kernel.proc import ProcessTable
 from kernel.sched import CPU, POLICIES
@@ -31,6 +31,7 @@ BUDGET = "budget"  # dispatched the requested number of requests
 HALTED = "halted"  # powered off, or panicked
 
 RELEASE = "0.1.0"
+NR_YIELD = SYSCALL_BY_NAME["sched_yield"].nr
 
 
 class Blocked(Exception):  # noqa: N818 - control flow between dispatcher and handlers
@@ -235,133 +236,186 @@ class Kernel:
             return HALTED
 
     def _run_cpu(self, cpu: CPU, end: int, limit: int) -> int:
-        """Run ``cpu`` until its clock reaches ``end`` or ``limit`` requests ran."""
+        """Run ``cpu`` until its clock reaches ``end`` or ``limit`` requests ran.
+
+        This is the hot path: it keeps the CPU's state in locals and writes it back on
+        the way out (``finally``). System calls and checkpoints are counted and their
+        virtual CPU time is charged to a thread when it leaves the CPU.
+        """
         table = self.table
         ntable = len(table)
         syscount = self.syscount
         cost_sc = self.cost_syscall
         cost_ck = self.cost_checkpoint
+        cost_sw = self.cost_switch
         quantum = self.sched.quantum
         runq = cpu.runq
+        cpu_id = cpu.id
+        nr_yield = NR_YIELD
+        trace = self.trace_hook
         steps = 0
+        wsc = wck = switches = 0  # this window's system calls, checkpoints, switches
         t = cpu.current
-        while True:
-            if t is None or t.state is not RUNNABLE or t.on_rq:
-                cpu.current = t = None
-                while runq:
-                    cand = runq.popleft()
-                    cand.on_rq = False
-                    if cand.state is RUNNABLE:
-                        t = cand
-                        break
-                if t is None:
-                    return steps
-                if t.ready_at > cpu.clock:
-                    cpu.clock = t.ready_at
-                if cpu.last is not t:
-                    cpu.clock += self.cost_switch
-                    cpu.system += self.cost_switch
-                    cpu.ctxt += 1
-                    cpu.last = t
-                t.cpu = cpu.id
-                cpu.current = t
-                cpu.slice_end = cpu.clock + quantum
-                if cpu.clock >= end:
-                    return steps
-            if t.kgen is not None and not self._resume_kernel_half(t):
-                cpu.current = t = None
-                continue
-            coro = t.coro
-            send = coro.send  # type: ignore[union-attr]
-            val = t.resume
-            exc = t.resume_exc
-            t.resume = t.resume_exc = None
-            counters = t.proc.counters
-            bound = end if end < cpu.slice_end else cpu.slice_end
-            trace = self.trace_hook
+        if t is not None and (t.state is not RUNNABLE or t.on_rq):
+            t = None
+        slice_end = cpu.slice_end
+        try:
             while True:
-                try:
-                    if exc is None:
-                        req = send(val)
-                    else:
-                        req = coro.throw(exc)  # type: ignore[union-attr]
-                        exc = None
-                except StopIteration as stop:
-                    self.exits.thread_returned(t, stop.value)
-                    cpu.current = t = None
-                    break
-                except BaseException as crash:  # noqa: BLE001 - userland faults stay there
-                    self.exits.thread_crashed(t, crash)
-                    cpu.current = t = None
-                    break
-                steps += 1
-                nr = getattr(req, "nr", -1)
-                if nr == 0:
-                    cpu.clock += cost_ck
-                    cpu.user += cost_ck
-                    t.utime += cost_ck
-                    val = None
-                else:
-                    cpu.clock += cost_sc
-                    cpu.system += cost_sc
-                    t.stime += cost_sc
-                    entry = table[nr] if 0 < nr < ntable else None
-                    val = None
-                    if entry is None:
-                        if nr < 0:
-                            self.exits.thread_crashed(
-                                t, TypeError(f"awaited {req!r}, which is not a libk request")
-                            )
-                            cpu.current = t = None
+                if t is None:
+                    while runq:
+                        cand = runq.popleft()
+                        cand.on_rq = False
+                        if cand.state is RUNNABLE:
+                            t = cand
                             break
-                        exc = Error(ENOSYS)
-                    else:
-                        syscount[nr] += 1
-                        counters[nr] = counters.get(nr, 0) + 1
-                        try:
-                            val = entry(t, req.args)
-                        except Error as err:
-                            exc = err
-                        except Blocked as blk:
-                            t.kgen = blk.gen
-                            self.sleep(t, blk.sleep)
-                            t.nvcsw += 1
-                            if trace is not None:
-                                trace(t, nr, req.args, "<blocked>", None)
-                            cpu.current = t = None
-                            break
-                        except (Panic, Halt):
-                            raise
-                        except Exception:  # noqa: BLE001 - a kernel bug: panic
-                            raise Panic(
-                                f"in system call {entry.name} from pid {t.proc.pid}:\n"
-                                + traceback.format_exc()
-                            ) from None
-                    if trace is not None:
-                        trace(t, nr, req.args, val, exc)
-                    if t.state is not RUNNABLE or t.on_rq:
-                        t.resume = val
-                        t.resume_exc = exc
-                        if t.on_rq:
-                            t.nvcsw += 1
-                        cpu.current = t = None
+                    if t is None:
+                        return steps
+                    clock = cpu.clock
+                    if t.ready_at > clock:
+                        clock = t.ready_at
+                    if cpu.last is not t:
+                        clock += cost_sw
+                        switches += 1
+                        cpu.last = t
+                    cpu.clock = clock
+                    t.cpu = cpu_id
+                    slice_end = clock + quantum
+                    if t.kgen is not None and not self._resume_kernel_half(t):
+                        t = None
+                        continue
+                    if clock >= end:
+                        return steps
+                coro = t.coro
+                send = coro.send  # type: ignore[union-attr]
+                # Every way off the CPU stores the resume value, so it is not cleared here.
+                val = t.resume
+                exc = t.resume_exc
+                if exc is not None:
+                    t.resume_exc = None
+                counters = t.proc.counters
+                bound = end if end < slice_end else slice_end
+                sc0 = wsc
+                ck0 = wck
+                while True:
+                    try:
+                        if exc is None:
+                            req = send(val)
+                        else:
+                            req = coro.throw(exc)  # type: ignore[union-attr]
+                            exc = None
+                    except StopIteration as stop:
+                        t.stime += (wsc - sc0) * cost_sc
+                        t.utime += (wck - ck0) * cost_ck
+                        self.exits.thread_returned(t, stop.value)
+                        t = None
                         break
-                if cpu.clock >= bound or steps >= limit:
-                    t.resume = val
-                    t.resume_exc = exc
-                    if cpu.clock >= cpu.slice_end:
+                    except BaseException as crash:  # noqa: BLE001 - userland faults stay there
+                        t.stime += (wsc - sc0) * cost_sc
+                        t.utime += (wck - ck0) * cost_ck
+                        self.exits.thread_crashed(t, crash)
+                        t = None
+                        break
+                    steps += 1
+                    try:
+                        nr = req.nr
+                    except AttributeError:
+                        nr = -1
+                    if nr == 0:
+                        cpu.clock += cost_ck
+                        wck += 1
+                        val = None
+                    elif nr == nr_yield and not req.args:
+                        # sched_yield's fast path: it is the context switch itself.
+                        cpu.clock += cost_sc
+                        wsc += 1
+                        syscount[nr] += 1
+                        counters[nr] += 1
+                        val = 0
+                        if trace is not None:
+                            trace(t, nr, (), 0, None)
                         if runq:
-                            t.nivcsw += 1
+                            t.stime += (wsc - sc0) * cost_sc
+                            t.utime += (wck - ck0) * cost_ck
+                            t.nvcsw += 1
+                            t.resume = 0
                             t.on_rq = True
                             runq.append(t)
-                            cpu.current = t = None
+                            t = None
+                            break
+                    else:
+                        cpu.clock += cost_sc
+                        wsc += 1
+                        entry = table[nr] if 0 < nr < ntable else None
+                        val = None
+                        if entry is None:
+                            if nr < 0:
+                                t.stime += (wsc - sc0) * cost_sc
+                                t.utime += (wck - ck0) * cost_ck
+                                self.exits.thread_crashed(
+                                    t, TypeError(f"awaited {req!r}, which is not a libk request")
+                                )
+                                t = None
+                                break
+                            exc = Error(ENOSYS)
                         else:
-                            cpu.slice_end = cpu.clock + quantum
-                    if steps >= limit or cpu.clock >= end or self.halted:
-                        return steps
-                    break
-            if self.halted:
-                return steps
+                            syscount[nr] += 1
+                            counters[nr] += 1
+                            try:
+                                val = entry(t, req.args)
+                            except Error as err:
+                                exc = err
+                            except Blocked as blk:
+                                t.stime += (wsc - sc0) * cost_sc
+                                t.utime += (wck - ck0) * cost_ck
+                                t.kgen = blk.gen
+                                self.sleep(t, blk.sleep)
+                                t.nvcsw += 1
+                                if trace is not None:
+                                    trace(t, nr, req.args, "<blocked>", None)
+                                t = None
+                                break
+                            except (Panic, Halt):
+                                raise
+                            except Exception:  # noqa: BLE001 - a kernel bug: panic
+                                raise Panic(
+                                    f"in system call {entry.name} from pid {t.proc.pid}:\n"
+                                    + traceback.format_exc()
+                                ) from None
+                        if trace is not None:
+                            trace(t, nr, req.args, val, exc)
+                        if t.state is not RUNNABLE or t.on_rq:
+                            t.stime += (wsc - sc0) * cost_sc
+                            t.utime += (wck - ck0) * cost_ck
+                            t.resume = val
+                            t.resume_exc = exc
+                            if t.on_rq:
+                                t.nvcsw += 1
+                            t = None
+                            break
+                    if cpu.clock >= bound or steps >= limit:
+                        t.stime += (wsc - sc0) * cost_sc
+                        t.utime += (wck - ck0) * cost_ck
+                        t.resume = val
+                        t.resume_exc = exc
+                        if cpu.clock >= slice_end:
+                            if runq:
+                                t.nivcsw += 1
+                                t.on_rq = True
+                                runq.append(t)
+                                t = None
+                            else:
+                                slice_end = cpu.clock + quantum
+                        if steps >= limit or cpu.clock >= end or self.halted:
+                            return steps
+                        break
+                if self.halted:
+                    return steps
+        finally:
+            cpu.current = t
+            cpu.slice_end = slice_end
+            cpu.ctxt += switches
+            cpu.system += wsc * cost_sc + switches * cost_sw
+            cpu.user += wck * cost_ck
 
     def _resume_kernel_half(self, t: Thread) -> bool:
         """Continue a blocking system call after a wake-up; False if it sleeps again."""

@@ -63,9 +63,11 @@ class Process:
         stopped: stopped by a stop signal and not yet continued.
         report: a wait status change a parent has not collected (stop/continue).
         sigdisp: signal number -> SIG_DFL / SIG_IGN.
-        children: live and zombie children.
+        children: live and zombie children, by pid.
+        waitable: the children that have something for wait4 (ended, stopped or
+            continued), so waiting costs nothing per child that has not.
         child_wait: where the parent sleeps in wait4.
-        counters: system calls made, by number.
+        counters: system calls made, indexed by number (sized to the table at spawn).
         cutime, cstime: CPU time of reaped children.
         start_time: virtual time of creation.
     """
@@ -89,9 +91,10 @@ class Process:
     stopped: bool = False
     report: int | None = None
     sigdisp: dict[int, int] = field(default_factory=dict)
-    children: list[Process] = field(default_factory=list)
+    children: dict[int, Process] = field(default_factory=dict)
+    waitable: dict[int, Process] = field(default_factory=dict)
     child_wait: WaitQueue = field(default_factory=lambda: WaitQueue("wait4"))
-    counters: dict[int, int] = field(default_factory=dict)
+    counters: list[int] = field(default_factory=list)
     nsyscalls: int = 0
     utime: int = 0
     stime: int = 0

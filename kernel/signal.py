@@ -80,6 +80,7 @@ class Signals:
         proc.report = status
         parent = proc.parent
         if parent is not None and parent.state == ALIVE:
+            parent.waitable[proc.pid] = proc
             self.k.wake_all(parent.child_wait)
             self.send(parent, SIGCHLD)
 

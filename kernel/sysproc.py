@@ -84,20 +84,28 @@ def sys_wait4(k: Kernel, t: Thread, pid: int, options: int) -> Any:
     proc = t.proc
     sleep = Sleep((proc.child_wait,), None, "do_wait")
     while True:
-        children = [c for c in proc.children if _matches(c, pid, proc)]
-        if not children:
+        if (
+            not any(_matches(c, pid, proc) for c in proc.children.values())
+            if pid != -1
+            else not proc.children
+        ):
             raise Error(ECHILD)
-        for c in children:
+        for c in list(proc.waitable.values()):
+            if not _matches(c, pid, proc):
+                continue
             if c.state == ZOMBIE:
                 status = c.exit_status
                 k.exits.reap(c)
                 return c.pid, status
             report = c.report
-            if report is not None:
-                continued = report == W_CONTINUED
-                if (continued and options & WCONTINUED) or (not continued and options & WUNTRACED):
-                    c.report = None
-                    return c.pid, report
+            if report is None:
+                proc.waitable.pop(c.pid, None)
+                continue
+            continued = report == W_CONTINUED
+            if (continued and options & WCONTINUED) or (not continued and options & WUNTRACED):
+                c.report = None
+                proc.waitable.pop(c.pid, None)
+                return c.pid, report
         if options & WNOHANG:
             return 0, 0
         yield sleep

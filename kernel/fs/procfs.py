@@ -5,8 +5,10 @@ Linux can read them: ``/proc/<pid>/{stat,status,cmdline,comm,environ,maps,scheds
 the ``cwd`` and ``exe`` links, ``fd/`` (magic links that reopen the very file),
 ``task/<tid>/{stat,status,comm}``, ``self``, ``meminfo``, ``stat``, ``uptime``,
 ``loadavg``, ``cpuinfo``, ``version``, ``mounts``, ``filesystems`` and ``kmsg`` (the
-kernel log; reading it does not consume it). libk adds one line to every status file:
-``ExitRequested:`` — whether someone asked the thread to leave.
+kernel log; reading it does not consume it). libk adds one line to every status file,
+``ExitRequested:`` (whether someone asked the thread to leave), and two files of its
+own: ``/proc/<pid>/syscalls`` and ``/proc/syscalls``, one ``name count`` line per system
+call the process (or the whole machine) has made, in table order.
 """
 
 from __future__ import annotations
@@ -159,6 +161,7 @@ class ProcFS(FileSystem):
             "mounts": lambda: self._file(self.mounts),
             "filesystems": lambda: self._file(self.filesystems),
             "kmsg": lambda: self._file(self.kmsg, 0o400),
+            "syscalls": lambda: self._file(lambda: self.syscalls(self.k.syscount)),
             "self": lambda: ProcLink(self, lambda p: str(p.pid) if p else "self"),
         }
         self.root = ProcDir(self, None, "", self._root_names, self._root_lookup)
@@ -192,6 +195,7 @@ class ProcFS(FileSystem):
             "environ": lambda: self._file(lambda: self.environ(proc), 0o400, uid),
             "maps": lambda: self._file(lambda: self.maps(proc), uid=uid),
             "schedstat": lambda: self._file(lambda: self.schedstat(proc.threads), uid=uid),
+            "syscalls": lambda: self._file(lambda: self.syscalls(proc.counters), uid=uid),
             "cwd": lambda: ProcLink(
                 self,
                 lambda _p: self.cwd(proc),
@@ -457,6 +461,14 @@ class ProcFS(FileSystem):
         run = sum(t.utime + t.stime for t in threads)
         slices = sum(t.nvcsw + t.nivcsw for t in threads)
         return f"{run} 0 {slices}\n"
+
+    def syscalls(self, counts: list[int]) -> str:
+        """``name count`` for every system call made at least once, in table order."""
+        from kernel.abi import SYSCALLS
+
+        return "".join(
+            f"{s.name} {counts[s.nr]}\n" for s in SYSCALLS if s.nr < len(counts) and counts[s.nr]
+        )
 
     def cwd(self, proc: Process) -> str:
         """The working directory as a path."""

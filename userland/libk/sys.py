@@ -20,9 +20,17 @@ def syscall(nr: int, *args: Any) -> Req:
     return Req(nr, args)
 
 
-def _wrapper(nr: int, name: str, doc: str) -> Callable[..., Req]:
-    def call(*args: Any) -> Req:
-        return Req(nr, args)
+def _wrapper(nr: int, name: str, doc: str, nargs: int) -> Callable[..., Req]:
+    if nargs == 0:
+        shared = Req(nr, ())  # immutable, so every call can await the same request
+
+        def call(*args: Any) -> Req:
+            return Req(nr, args) if args else shared
+
+    else:
+
+        def call(*args: Any) -> Req:
+            return Req(nr, args)
 
     call.__name__ = call.__qualname__ = name
     call.__doc__ = doc
@@ -32,6 +40,6 @@ def _wrapper(nr: int, name: str, doc: str) -> Callable[..., Req]:
 for _spec in SYSCALLS:
     _args = ", ".join(a.name if a.default is ... else f"{a.name}={a.default!r}" for a in _spec.args)
     globals()[_spec.name] = _wrapper(
-        _spec.nr, _spec.name, f"{_spec.name}({_args}): {_spec.summary}."
+        _spec.nr, _spec.name, f"{_spec.name}({_args}): {_spec.summary}.", len(_spec.args)
     )
     __all__.append(_spec.name)

@@ -1,0 +1,405 @@
+"""Machine images: the schema, from a composed node tree to a :class:`BootInfo`.
+
+This module owns what a machine file may say: the top-level keys and each section (clock,
+scheduler, users, mounts, files, init, params), their limits and cross-checks (unique
+uids, known groups, homes and mount points that must be directories, no files hidden
+under /dev or /proc), and the defaults filled in for what is left out. Values are read
+through :class:`kernel.imageyaml.NodeReader`; the first mistake raises :class:`ImageError`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import yaml
+
+from kernel.imagetypes import (
+    CLOCK_MODES,
+    FILE_KINDS,
+    FILESYSTEM_TYPES,
+    INIT_ON_EXIT,
+    KERNEL_RESERVED,
+    RESERVED_DIRS,
+    ROOT,
+    SCHEDULER_POLICIES,
+    BootInfo,
+    ClockConfig,
+    CostModel,
+    FileSpec,
+    GiB,
+    InitSpec,
+    KiB,
+    MiB,
+    MountSpec,
+    SchedulerConfig,
+    User,
+    default_mounts,
+    free_memory_regions,
+)
+from kernel.imageyaml import GOT, NodeReader, one_of, suggest
+
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_PARAM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_MAX_ID = 65535
+_TOP_KEYS = (
+    "name", "hostname", "cpus", "memory", "page_size", "seed", "clock", "scheduler",
+    "users", "files", "mounts", "procfs", "init", "params",
+)  # fmt: skip
+
+
+def _under(path: str, top: str) -> bool:
+    return path.startswith(top + "/")
+
+
+class SchemaParser(NodeReader):
+    """Builds a BootInfo from a composed node tree, failing at the first mistake."""
+
+    def machine(self, root: yaml.Node) -> BootInfo:
+        """The whole image: ``root`` must be a mapping of the top-level keys."""
+        if not isinstance(root, yaml.MappingNode):
+            got = GOT[self.kind(root, "machine")]
+            self.fail(root, f"the image must be a mapping of keys like 'name: ...', got {got}")
+        f = self.fields(root, "machine", _TOP_KEYS)
+        if "name" not in f:
+            self.fail(root, "missing required key 'name' in machine")
+        name = self.string(f["name"][1], "name", _NAME)
+        page_size = 4096
+        if "page_size" in f:
+            node = f["page_size"][1]
+            page_size = self.size(node, "page_size", 512, 64 * KiB)
+            if page_size & (page_size - 1):
+                self.fail(node, f"page_size: must be a power of two, got {page_size}")
+        memory = 64 * MiB
+        if "memory" in f:
+            node = f["memory"][1]
+            memory = self.size(node, "memory", KERNEL_RESERVED + MiB, 16 * GiB)
+            if memory % page_size:
+                self.fail(
+                    node, f"memory: must be a multiple of page_size ({page_size}), got {memory}"
+                )
+        procfs = self.boolean(f["procfs"][1], "procfs") if "procfs" in f else True
+        users, homes = self.users(f["users"][1] if "users" in f else None)
+        mounts, targets = self.mounts(f["mounts"][1] if "mounts" in f else None, procfs)
+        files = self.files(f["files"][1] if "files" in f else None, users, homes, targets, root)
+        return BootInfo(
+            source=self.path,
+            name=name,
+            hostname=self.string(f["hostname"][1], "hostname", _NAME) if "hostname" in f else name,
+            cpus=self.integer(f["cpus"][1], "cpus", 1, 64) if "cpus" in f else 1,
+            memory=memory,
+            page_size=page_size,
+            seed=self.integer(f["seed"][1], "seed", 0, 2**64 - 1) if "seed" in f else 0,
+            clock=self.clock(f["clock"][1]) if "clock" in f else ClockConfig(),
+            scheduler=self.scheduler(f["scheduler"][1]) if "scheduler" in f else SchedulerConfig(),
+            users=tuple(users.values()),
+            files=files,
+            mounts=mounts,
+            procfs=procfs,
+            init=self.init(f["init"][1], users) if "init" in f else InitSpec(),
+            memory_regions=free_memory_regions(memory),
+            params=self.params(f["params"][1]) if "params" in f else (),
+        )
+
+    def clock(self, node: yaml.Node) -> ClockConfig:
+        f = self.fields(node, "clock", ("mode", "speed", "costs"))
+        mode = self.choice(f["mode"][1], "clock.mode", CLOCK_MODES) if "mode" in f else "realtime"
+        speed = 1.0
+        if "speed" in f:
+            node = f["speed"][1]
+            kind = self.expect(node, "clock.speed", "int", "float", want="a number")
+            value = self.construct(node, "clock.speed", kind)
+            assert isinstance(value, int | float)
+            if not 0.1 <= value <= 100:
+                self.fail(node, f"clock.speed: must be between 0.1 and 100, got {node.value}")
+            speed = float(value)
+        costs = CostModel()
+        if "costs" in f:
+            c = self.fields(f["costs"][1], "clock.costs", tuple(CostModel.__dataclass_fields__))
+            ns = {k: self.duration(v, f"clock.costs.{k}", 0, 10**9) for k, (_, v) in c.items()}
+            costs = CostModel(**ns)
+        return ClockConfig(mode, speed, costs)
+
+    def scheduler(self, node: yaml.Node) -> SchedulerConfig:
+        f = self.fields(node, "scheduler", ("policy", "quantum"))
+        policy = "round-robin"
+        if "policy" in f:
+            policy = self.choice(f["policy"][1], "scheduler.policy", SCHEDULER_POLICIES)
+        quantum = 10_000_000
+        if "quantum" in f:
+            quantum = self.duration(f["quantum"][1], "scheduler.quantum", 1000, 10**9)
+        return SchedulerConfig(policy, quantum)
+
+    def users(self, node: yaml.Node | None) -> tuple[dict[str, User], dict[str, yaml.Node | None]]:
+        """Users by name (root first unless the image places it) and where each home is set."""
+        users: dict[str, User] = {}
+        name_nodes: dict[str, yaml.Node] = {}
+        homes: dict[str, yaml.Node | None] = {}
+        wanted: list[tuple[str, str, yaml.Node]] = []  # (ctx, group, node), checked at the end
+        for i, item in enumerate(self.items(node, "users")):
+            ctx = f"users[{i}]"
+            f = self.fields(item, ctx, ("name", "uid", "gid", "home", "shell", "groups"))
+            if "name" not in f:
+                self.fail(item, f"missing required key 'name' in {ctx}")
+            name_node = f["name"][1]
+            name = self.string(name_node, f"{ctx}.name")
+            if not _USER_NAME.fullmatch(name):
+                self.fail(
+                    name_node,
+                    f"{ctx}.name: '{name}' is not a valid user name (up to 32 lowercase "
+                    "letters, digits, '_' or '-', not starting with a digit or '-')",
+                )
+            if name in users:
+                line = name_nodes[name].start_mark.line + 1
+                self.fail(name_node, f"duplicate user '{name}' (first defined at line {line})")
+            if "uid" not in f and name != "root":
+                self.fail(item, f"missing required key 'uid' in {ctx}")
+            uid = 0
+            if "uid" in f:
+                uid_node = f["uid"][1]
+                uid = self.integer(uid_node, f"{ctx}.uid", 0, _MAX_ID)
+                if name == "root" and uid != 0:
+                    self.fail(uid_node, f"{ctx}.uid: root's uid must be 0, got {uid}")
+                if name != "root" and uid == 0:
+                    self.fail(uid_node, f"{ctx}.uid: uid 0 belongs to root")
+                other = next((u.name for u in users.values() if u.uid == uid), None)
+                if other is not None:
+                    self.fail(uid_node, f"{ctx}.uid: uid {uid} is already used by '{other}'")
+            gid = self.integer(f["gid"][1], f"{ctx}.gid", 0, _MAX_ID) if "gid" in f else uid
+            home = "/root" if name == "root" else f"/home/{name}"
+            if "home" in f:
+                home = self.abs_path(f["home"][1], f"{ctx}.home")
+            homes.setdefault(home, f["home"][1] if "home" in f else name_node)
+            shell = self.abs_path(f["shell"][1], f"{ctx}.shell") if "shell" in f else "/bin/sh"
+            groups = self.words(f["groups"][1], f"{ctx}.groups") if "groups" in f else []
+            wanted += [(f"{ctx}.groups", group, group_node) for group, group_node in groups]
+            unique = tuple(dict.fromkeys(group for group, _ in groups))
+            users[name] = User(name, uid, gid, home, shell, unique)
+            name_nodes[name] = name_node
+        if "root" not in users:
+            users = {"root": ROOT, **users}
+            homes.setdefault(ROOT.home, None)
+        for ctx, group, group_node in wanted:
+            if group not in users:
+                hint = suggest(group, list(users), "groups are named after users")
+                self.fail(group_node, f"{ctx}: unknown group '{group}'{hint}")
+        return users, homes
+
+    def mounts(
+        self, node: yaml.Node | None, procfs: bool
+    ) -> tuple[tuple[MountSpec, ...], dict[str, yaml.Node | None]]:
+        """The default mounts, each replaced (same target) or joined by the image's list.
+
+        Also returns every mount target with the node that set it (None for a default).
+        """
+        mounts = {m.target: m for m in default_mounts(procfs)}
+        targets: dict[str, yaml.Node | None] = dict.fromkeys(mounts)
+        given: dict[str, yaml.Node] = {}
+        for i, item in enumerate(self.items(node, "mounts")):
+            ctx = f"mounts[{i}]"
+            f = self.fields(item, ctx, ("source", "target", "type", "options"))
+            for required in ("target", "type"):
+                if required not in f:
+                    self.fail(item, f"missing required key '{required}' in {ctx}")
+            fstype = self.choice(f["type"][1], f"{ctx}.type", FILESYSTEM_TYPES)
+            if fstype == "procfs" and not procfs:
+                self.fail(f["type"][1], f"{ctx}.type: procfs is turned off (procfs: false)")
+            target_node = f["target"][1]
+            target = self.abs_path(target_node, f"{ctx}.target")
+            if target == "/":
+                self.fail(target_node, f"{ctx}.target: cannot mount over '/'")
+            if target in given:
+                line = given[target].start_mark.line + 1
+                self.fail(target_node, f"{ctx}.target: '{target}' is already mounted (line {line})")
+            source = self.string(f["source"][1], f"{ctx}.source") if "source" in f else fstype
+            words = self.words(f["options"][1], f"{ctx}.options") if "options" in f else []
+            mounts[target] = MountSpec(source, target, fstype, tuple(w for w, _ in words))
+            given[target] = targets[target] = target_node
+        # Sorted by depth, so that a mount comes after the one its target lives in.
+        ordered = tuple(sorted(mounts.values(), key=lambda m: m.target.count("/")))
+        return ordered, targets
+
+    def files(
+        self,
+        node: yaml.Node | None,
+        users: dict[str, User],
+        homes: dict[str, yaml.Node | None],
+        targets: dict[str, yaml.Node | None],
+        root: yaml.Node,
+    ) -> tuple[FileSpec, ...]:
+        """The initial tree: the image's files, then users' homes, mount points and parents.
+
+        Returned parents first. Homes and mount points missing from ``files`` are created.
+        """
+        hidden = sorted(set(targets) | set(RESERVED_DIRS))
+        specs: dict[str, tuple[FileSpec, yaml.Node]] = {}  # path -> (spec, node to blame)
+        if node is not None:
+            self.expect(node, "files", "map", want="a mapping of paths")
+            for key_node, value in node.value:
+                path = self.abs_path(key_node, "files", self.key(key_node, "files"))
+                if path in specs:
+                    line = specs[path][1].start_mark.line + 1
+                    self.fail(key_node, f"duplicate path '{path}' (first defined at line {line})")
+                spec = self.file(path, value, users)
+                if path == "/" and spec.kind != "dir":
+                    self.fail(key_node, "files: '/' is the root directory, so it must be a dir")
+                for top in hidden:
+                    if _under(path, top):
+                        self.fail(
+                            key_node,
+                            f"files: '{path}' is under {top}, which is mounted over at boot "
+                            "(files there would be hidden)",
+                        )
+                    if path == top and spec.kind != "dir":
+                        self.fail(
+                            key_node, f"files: '{path}' is a mount point, so it must be a dir"
+                        )
+                specs[path] = (spec, key_node)
+        for home, home_node in homes.items():
+            user = next(u for u in users.values() if u.home == home)
+            if home in specs:
+                if specs[home][0].kind != "dir":
+                    self.fail(
+                        specs[home][1],
+                        f"files: '{home}' is {user.name}'s home, so it must be a dir",
+                    )
+            elif home != "/" and not any(_under(home, top) or home == top for top in hidden):
+                mode = 0o700 if user.uid == 0 else 0o755
+                spec = FileSpec(home, "dir", mode=mode, uid=user.uid, gid=user.gid)
+                specs[home] = (spec, home_node or root)
+        for top, top_node in targets.items():
+            if top not in specs and not any(_under(top, other) for other in hidden):
+                specs[top] = (FileSpec(top, "dir", mode=0o755), top_node or root)
+        for path, (_, blame) in list(specs.items()):
+            parent = path.rpartition("/")[0]
+            while parent:
+                if parent not in specs:
+                    specs[parent] = (FileSpec(parent, "dir", mode=0o755), blame)
+                elif specs[parent][0].kind != "dir":
+                    kind = specs[parent][0].kind
+                    self.fail(blame, f"'{path}' is inside '{parent}', which is a {kind}, not a dir")
+                parent = parent.rpartition("/")[0]
+        ordered = sorted(specs, key=lambda p: [c for c in p.split("/") if c])
+        return tuple(specs[p][0] for p in ordered)
+
+    def file(self, path: str, node: yaml.Node, users: dict[str, User]) -> FileSpec:
+        ctx = f"files[{path}]"
+        kind = self.expect(node, ctx, "str", "binary", "map", want="a string or a mapping")
+        if kind != "map":
+            return FileSpec(path, "file", self.content(node, ctx))
+        f = self.fields(node, ctx, ("type", "content", "target", "mode", "owner", "group"))
+        if "type" in f:
+            ftype = self.choice(f["type"][1], f"{ctx}.type", FILE_KINDS)
+        elif "target" in f:
+            ftype = "symlink"
+        elif "content" in f:
+            ftype = "file"
+        else:
+            self.fail(node, f"{ctx}: missing key 'type' (one of {one_of(FILE_KINDS)})")
+        if "content" in f and ftype != "file":
+            self.fail(f["content"][0], f"{ctx}.content: only a file has content, not a {ftype}")
+        if "target" in f and ftype != "symlink":
+            self.fail(f["target"][0], f"{ctx}.target: only a symlink has a target, not a {ftype}")
+        if "mode" in f and ftype == "symlink":
+            self.fail(f["mode"][0], f"{ctx}.mode: a symlink has no mode of its own")
+        content = self.content(f["content"][1], f"{ctx}.content") if "content" in f else b""
+        target = ""
+        if ftype == "symlink":
+            if "target" not in f:
+                self.fail(node, f"{ctx}: missing key 'target' (a symlink needs one)")
+            target = self.string(f["target"][1], f"{ctx}.target")
+            if not target:
+                self.fail(f["target"][1], f"{ctx}.target: must not be empty")
+        mode = {"file": 0o644, "dir": 0o755, "symlink": 0o777}[ftype]
+        if "mode" in f:
+            mode = self.mode(f["mode"][1], f"{ctx}.mode")
+        uid = gid = 0
+        if "owner" in f:
+            uid, gid = self.owner(f["owner"][1], f"{ctx}.owner", users, "user")
+        if "group" in f:
+            gid = self.owner(f["group"][1], f"{ctx}.group", users, "group")[1]
+        return FileSpec(path, ftype, content, target, mode, uid, gid)
+
+    def content(self, node: yaml.Node, ctx: str) -> bytes:
+        if self.expect(node, ctx, "str", "binary") == "binary":
+            data = self.construct(node, ctx, "binary")
+            assert isinstance(data, bytes)
+            return data
+        return node.value.encode("utf-8", "surrogatepass")
+
+    def mode(self, node: yaml.Node, ctx: str) -> int:
+        """Octal digits, quoted or not: 0755, "0755", 755 and "0o755" all mean rwxr-xr-x."""
+        self.expect(node, ctx, "int", "str", want="an octal mode like '0755'")
+        text = node.value.strip()
+        digits = text[2:] if text[:2] in ("0o", "0O") else text
+        if not digits or digits.strip("01234567"):
+            self.fail(node, f"{ctx}: '{text}' is not an octal mode like '0755'")
+        value = int(digits, 8)
+        if value > 0o7777:
+            self.fail(node, f"{ctx}: must be between 0000 and 7777 (octal), got {text}")
+        return value
+
+    def owner(
+        self, node: yaml.Node, ctx: str, users: dict[str, User], what: str
+    ) -> tuple[int, int]:
+        """(uid, gid) of a user named or numbered; groups are named after users."""
+        if self.expect(node, ctx, "str", "int", want=f"a {what} name or number") == "int":
+            number = self.integer(node, ctx, 0, _MAX_ID)
+            if what == "group":
+                return 0, number
+            return number, next((u.gid for u in users.values() if u.uid == number), 0)
+        name: str = node.value
+        if name not in users:
+            hint = suggest(name, list(users), f"{what}s are")
+            self.fail(node, f"{ctx}: unknown {what} '{name}'{hint}")
+        return users[name].uid, users[name].gid
+
+    def init(self, node: yaml.Node, users: dict[str, User]) -> InitSpec:
+        kind = self.expect(node, "init", "seq", "str", "map", want="a command or a mapping")
+        user, on_exit, command, ctx = "root", "respawn", node, "init"
+        if kind == "map":
+            f = self.fields(node, "init", ("command", "user", "on_exit"))
+            if "user" in f:
+                user_node = f["user"][1]
+                user = self.string(user_node, "init.user")
+                if user not in users:
+                    hint = suggest(user, list(users), "users are")
+                    self.fail(user_node, f"init.user: unknown user '{user}'{hint}")
+            if "on_exit" in f:
+                on_exit = self.choice(f["on_exit"][1], "init.on_exit", INIT_ON_EXIT)
+            if "command" not in f:
+                return InitSpec(user=user, on_exit=on_exit)
+            command, ctx = f["command"][1], "init.command"
+        argv: list[str] = []
+        if self.expect(command, ctx, "seq", "str", want="a list or a string") == "str":
+            try:
+                argv = shlex.split(command.value)
+            except ValueError as e:
+                self.fail(command, f"{ctx}: cannot split '{command.value}': {e}")
+        else:
+            for i, item in enumerate(command.value):
+                self.expect(item, f"{ctx}[{i}]", "str", "int", "float", want="a string")
+                argv.append(item.value)
+        if not argv:
+            self.fail(command, f"{ctx}: must name a program")
+        if not argv[0].startswith("/") or "\0" in "".join(argv):
+            self.fail(command, f"{ctx}: the program must be an absolute path, got '{argv[0]}'")
+        return InitSpec(tuple(argv), user, on_exit)
+
+    def params(self, node: yaml.Node) -> tuple[tuple[str, str], ...]:
+        """Kernel parameters, in order; every scalar value is kept as its text."""
+        self.expect(node, "params", "map")
+        lines: dict[str, int] = {}
+        params: list[tuple[str, str]] = []
+        for key_node, value in node.value:
+            key = self.key(key_node, "params")
+            if not _PARAM.fullmatch(key):
+                self.fail(key_node, f"params: '{key}' is not a valid parameter name")
+            if key in lines:
+                self.fail(key_node, f"duplicate key '{key}' (first defined at line {lines[key]})")
+            scalars = ("str", "int", "float", "bool", "null", "timestamp")
+            kind = self.expect(value, f"params.{key}", *scalars, want="a single value")
+            lines[key] = key_node.start_mark.line + 1
+            params.append((key, "" if kind == "null" else str(value.value)))
+        return tuple(params)

@@ -1,0 +1,223 @@
+"""Machine images: the data model.
+
+This module owns what a validated image *is*: the size units and schema constants, the
+frozen dataclasses that make up a :class:`BootInfo`, the defaults a machine gets for what
+its image leaves out, :class:`ImageError`, and the size and duration formatters used in
+error messages. It imports only the standard library, so the YAML reader
+(:mod:`kernel.imageyaml`), the schema (:mod:`kernel.imageschema`) and the public front
+end (:mod:`kernel.image`, which re-exports everything here) build on it without a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+TiB = 1024 * GiB
+
+DEFAULT_IMAGE_NAME = "default.yaml"
+SCHEDULER_POLICIES = ("round-robin",)
+FILESYSTEM_TYPES = ("tmpfs", "devfs", "procfs")
+CLOCK_MODES = ("realtime", "fast")
+INIT_ON_EXIT = ("respawn", "poweroff")
+FILE_KINDS = ("file", "dir", "symlink")
+KERNEL_RESERVED = 1 * MiB  # physical memory below this belongs to the kernel
+RESERVED_DIRS = ("/dev", "/proc")  # always mounted over, so no image files may live there
+MAX_DEPTH = 64  # deeper YAML than this is refused before composing (the C composer recurses)
+
+
+@dataclass(slots=True, frozen=True)
+class CostModel:
+    """Virtual-time prices, in nanoseconds."""
+
+    syscall: int = 200
+    context_switch: int = 2000
+    memory_access: int = 5
+    checkpoint: int = 50
+    tty: int = 10000
+    pipe: int = 500
+    spawn: int = 50000
+
+
+@dataclass(slots=True, frozen=True)
+class ClockConfig:
+    """How virtual time relates to host time."""
+
+    mode: str = "realtime"
+    speed: float = 1.0
+    costs: CostModel = field(default_factory=CostModel)
+
+
+@dataclass(slots=True, frozen=True)
+class SchedulerConfig:
+    """Scheduling policy and time slice (ns)."""
+
+    policy: str = "round-robin"
+    quantum: int = 10_000_000
+
+
+@dataclass(slots=True, frozen=True)
+class User:
+    """An account on the machine."""
+
+    name: str
+    uid: int
+    gid: int
+    home: str
+    shell: str = "/bin/sh"
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class FileSpec:
+    """One node of the initial filesystem tree."""
+
+    path: str
+    kind: str
+    content: bytes = b""
+    target: str = ""
+    mode: int = 0o644
+    uid: int = 0
+    gid: int = 0
+
+
+@dataclass(slots=True, frozen=True)
+class MountSpec:
+    """A filesystem mounted at boot."""
+
+    source: str
+    target: str
+    fstype: str
+    options: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class InitSpec:
+    """What init runs, as whom, and what happens when it exits."""
+
+    argv: tuple[str, ...] = ("/bin/sh", "-l")
+    user: str = "root"
+    on_exit: str = "respawn"
+
+
+@dataclass(slots=True, frozen=True)
+class MemoryRegion:
+    """A page-aligned range of free physical memory, in bytes."""
+
+    start: int
+    length: int
+
+
+ROOT = User("root", 0, 0, "/root")
+
+
+def default_mounts(procfs: bool = True) -> tuple[MountSpec, ...]:
+    """Return the mounts a machine gets when its image lists none.
+
+    Args:
+        procfs: Whether /proc is mounted.
+
+    Returns:
+        devfs on /dev, tmpfs on /tmp (world-writable) and, if ``procfs``, procfs on /proc.
+    """
+    mounts = [
+        MountSpec("devfs", "/dev", "devfs"),
+        MountSpec("tmpfs", "/tmp", "tmpfs", ("mode=1777",)),
+    ]
+    if procfs:
+        mounts.append(MountSpec("procfs", "/proc", "procfs"))
+    return tuple(mounts)
+
+
+def free_memory_regions(memory: int) -> tuple[MemoryRegion, ...]:
+    """Return the free physical memory of a machine with ``memory`` bytes.
+
+    Args:
+        memory: Total physical memory in bytes.
+
+    Returns:
+        Everything above the kernel's reserved first MiB, as one region (none if no room).
+    """
+    if memory <= KERNEL_RESERVED:
+        return ()
+    return (MemoryRegion(KERNEL_RESERVED, memory - KERNEL_RESERVED),)
+
+
+@dataclass(slots=True, frozen=True)
+class BootInfo:
+    """Everything the kernel needs to boot: the validated machine image.
+
+    Empty ``hostname``, ``mounts`` and ``memory_regions`` are filled in from ``name``,
+    ``procfs`` and ``memory``.
+    """
+
+    source: str
+    name: str
+    hostname: str = ""
+    cpus: int = 1
+    memory: int = 64 * MiB
+    page_size: int = 4096
+    seed: int = 0
+    clock: ClockConfig = field(default_factory=ClockConfig)
+    scheduler: SchedulerConfig = field(default_factory=SchedulerConfig)
+    users: tuple[User, ...] = (ROOT,)
+    files: tuple[FileSpec, ...] = ()
+    mounts: tuple[MountSpec, ...] = ()
+    procfs: bool = True
+    init: InitSpec = field(default_factory=InitSpec)
+    memory_regions: tuple[MemoryRegion, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.hostname:
+            object.__setattr__(self, "hostname", self.name)
+        if not self.mounts:
+            object.__setattr__(self, "mounts", default_mounts(self.procfs))
+        if not self.memory_regions:
+            object.__setattr__(self, "memory_regions", free_memory_regions(self.memory))
+
+
+class ImageError(Exception):
+    """A mistake in a machine image, located at ``path:line:col`` (1-based)."""
+
+    def __init__(self, path: str, line: int, col: int, message: str) -> None:
+        super().__init__(path, line, col, message)
+        self.path = path
+        self.line = line
+        self.col = col
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+def format_size(n: int) -> str:
+    """Format a byte count with the largest binary unit that divides it exactly.
+
+    Args:
+        n: A number of bytes.
+
+    Returns:
+        For example ``"64 MiB"``, ``"4 KiB"`` or ``"1000 B"``.
+    """
+    for unit, size in (("TiB", TiB), ("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} B"
+
+
+def format_duration(ns: int) -> str:
+    """Format nanoseconds with the largest unit that divides them exactly.
+
+    Args:
+        ns: A duration in nanoseconds.
+
+    Returns:
+        For example ``"10ms"``, ``"1s"`` or ``"250ns"``.
+    """
+    for unit, size in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if ns and ns % size == 0:
+            return f"{ns // size}{unit}"
+    return f"{ns}ns"
