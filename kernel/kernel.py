@@ -238,9 +238,11 @@ class Kernel:
     def _run_cpu(self, cpu: CPU, end: int, limit: int) -> int:
         """Run ``cpu`` until its clock reaches ``end`` or ``limit`` requests ran.
 
-        This is the hot path: it keeps the CPU's state in locals and writes it back on
-        the way out (``finally``). System calls and checkpoints are counted and their
-        virtual CPU time is charged to a thread when it leaves the CPU.
+        This is the hot path. The CPU's clock, last thread and counters live in locals
+        and are written back on the way out (``finally``); the clock is also stored
+        before a system-call handler runs (handlers read it through ``now()`` and may
+        add device latencies to it) and reloaded after. System calls and checkpoints
+        are counted, and their virtual time charged to a thread when it leaves the CPU.
         """
         table = self.table
         ntable = len(table)
@@ -255,6 +257,8 @@ class Kernel:
         trace = self.trace_hook
         steps = 0
         wsc = wck = switches = 0  # this window's system calls, checkpoints, switches
+        clock = cpu.clock
+        last = cpu.last
         t = cpu.current
         if t is not None and (t.state is not RUNNABLE or t.on_rq):
             t = None
@@ -270,19 +274,19 @@ class Kernel:
                             break
                     if t is None:
                         return steps
-                    clock = cpu.clock
                     if t.ready_at > clock:
                         clock = t.ready_at
-                    if cpu.last is not t:
+                    if last is not t:
                         clock += cost_sw
                         switches += 1
-                        cpu.last = t
-                    cpu.clock = clock
+                        last = t
                     t.cpu = cpu_id
                     slice_end = clock + quantum
-                    if t.kgen is not None and not self._resume_kernel_half(t):
-                        t = None
-                        continue
+                    if t.kgen is not None:
+                        cpu.clock = clock
+                        if not self._resume_kernel_half(t):
+                            t = None
+                            continue
                     if clock >= end:
                         return steps
                 coro = t.coro
@@ -306,12 +310,14 @@ class Kernel:
                     except StopIteration as stop:
                         t.stime += (wsc - sc0) * cost_sc
                         t.utime += (wck - ck0) * cost_ck
+                        cpu.clock = clock
                         self.exits.thread_returned(t, stop.value)
                         t = None
                         break
                     except BaseException as crash:  # noqa: BLE001 - userland faults stay there
                         t.stime += (wsc - sc0) * cost_sc
                         t.utime += (wck - ck0) * cost_ck
+                        cpu.clock = clock
                         self.exits.thread_crashed(t, crash)
                         t = None
                         break
@@ -321,12 +327,12 @@ class Kernel:
                     except AttributeError:
                         nr = -1
                     if nr == 0:
-                        cpu.clock += cost_ck
+                        clock += cost_ck
                         wck += 1
                         val = None
                     elif nr == nr_yield and not req.args:
                         # sched_yield's fast path: it is the context switch itself.
-                        cpu.clock += cost_sc
+                        clock += cost_sc
                         wsc += 1
                         syscount[nr] += 1
                         counters[nr] += 1
@@ -335,7 +341,8 @@ class Kernel:
                             trace(t, nr, (), 0, None)
                         if runq:
                             t.stime += (wsc - sc0) * cost_sc
-                            t.utime += (wck - ck0) * cost_ck
+                            if wck != ck0:
+                                t.utime += (wck - ck0) * cost_ck
                             t.nvcsw += 1
                             t.resume = 0
                             t.on_rq = True
@@ -343,10 +350,11 @@ class Kernel:
                             t = None
                             break
                     else:
-                        cpu.clock += cost_sc
+                        clock += cost_sc
                         wsc += 1
                         entry = table[nr] if 0 < nr < ntable else None
                         val = None
+                        cpu.clock = clock
                         if entry is None:
                             if nr < 0:
                                 t.stime += (wsc - sc0) * cost_sc
@@ -365,6 +373,7 @@ class Kernel:
                             except Error as err:
                                 exc = err
                             except Blocked as blk:
+                                clock = cpu.clock
                                 t.stime += (wsc - sc0) * cost_sc
                                 t.utime += (wck - ck0) * cost_ck
                                 t.kgen = blk.gen
@@ -381,6 +390,7 @@ class Kernel:
                                     f"in system call {entry.name} from pid {t.proc.pid}:\n"
                                     + traceback.format_exc()
                                 ) from None
+                            clock = cpu.clock
                         if trace is not None:
                             trace(t, nr, req.args, val, exc)
                         if t.state is not RUNNABLE or t.on_rq:
@@ -392,25 +402,27 @@ class Kernel:
                                 t.nvcsw += 1
                             t = None
                             break
-                    if cpu.clock >= bound or steps >= limit:
+                    if clock >= bound or steps >= limit:
                         t.stime += (wsc - sc0) * cost_sc
                         t.utime += (wck - ck0) * cost_ck
                         t.resume = val
                         t.resume_exc = exc
-                        if cpu.clock >= slice_end:
+                        if clock >= slice_end:
                             if runq:
                                 t.nivcsw += 1
                                 t.on_rq = True
                                 runq.append(t)
                                 t = None
                             else:
-                                slice_end = cpu.clock + quantum
-                        if steps >= limit or cpu.clock >= end or self.halted:
+                                slice_end = clock + quantum
+                        if steps >= limit or clock >= end or self.halted:
                             return steps
                         break
                 if self.halted:
                     return steps
         finally:
+            cpu.clock = clock
+            cpu.last = last
             cpu.current = t
             cpu.slice_end = slice_end
             cpu.ctxt += switches
