@@ -113,3 +113,21 @@ def test_the_wall_checks_can_fail(tmp_path: Path) -> None:
     sample.write_text("import os\nfrom kernel.proc import Process\nprint('hi')\n")
     mods = [m for _, m in _imports(sample)]
     assert "os" in mods and "kernel.proc" in mods
+
+
+def test_no_host_time_or_randomness_in_kernel_or_userland() -> None:
+    """Determinism: virtual time only, and randomness only from the machine's seed."""
+    bad = []
+    for package in ("kernel", "userland"):
+        for f in _files(package):
+            text = f.read_text()
+            for line, mod in _imports(f):
+                if mod.split(".")[0] in ("time", "secrets", "uuid"):
+                    bad.append(f"{f.relative_to(ROOT)}:{line}: imports {mod}")
+            for needle in ("datetime.now", "datetime.today", "date.today", "os.urandom",
+                           "random.random(", "random.randint(", "SystemRandom"):
+                if needle in text:
+                    bad.append(f"{f.relative_to(ROOT)}: uses {needle}")
+            if "import random" in text and "random.Random(" not in text:
+                bad.append(f"{f.relative_to(ROOT)}: random without a seeded random.Random")
+    assert not bad, "\n".join(bad)
