@@ -62,7 +62,9 @@ class HostClient:
             cwd=root,
             mm=AddressSpace(kernel.frames),
         )
-        self.thread = Thread(tid=0, proc=self.proc, coro=None, name="host", is_main=True)
+        self.thread = Thread(
+            tid=0, proc=self.proc, coro=None, name="host", is_main=True, observer=True
+        )
 
     def call(self, name: str, *args: Any) -> Any:
         """Run system call ``name``.

@@ -251,12 +251,13 @@ def sys_getdents(k: Kernel, t: Thread, fd: int) -> list[Dirent]:
             Dirent(inode.ino, inode.dtype(), "."),
             Dirent(parent.ino, parent.dtype(), ".."),
         ] + [
-            Dirent(child.ino, child.dtype(), name)
-            for name, child in inode.list()  # type: ignore[attr-defined]
+            Dirent(ino, dtype, name)
+            for ino, dtype, name in inode.dirents()  # type: ignore[attr-defined]
         ]
     batch = f.private[f.pos : f.pos + DIRENT_BATCH]
     f.pos += len(batch)
-    inode.atime = k.now()
+    if not t.observer:
+        inode.atime = k.now()
     return batch
 
 

@@ -71,6 +71,7 @@ class Thread:
     is_main: bool = False
     stopped_while: str = ""
     interrupted: bool = False
+    observer: bool = False  # the host client's thread: what it reads must not change
 
 
 class WaitQueue:

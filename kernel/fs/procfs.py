@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 USER_HZ = 100
+PID_INO_BASE = 1 << 32  # /proc/<pid> has inode number PID_INO_BASE + pid
 TICK_NS = 1_000_000_000 // USER_HZ
 STATE_NAMES = {
     "R": "R (running)",
@@ -93,7 +94,7 @@ class ProcLink(SymlinkInode):
 class ProcDir(DirInode):
     """A directory whose entries are made on demand by ``lookup_fn`` / ``names_fn``."""
 
-    __slots__ = ("names_fn", "lookup_fn", "cache")
+    __slots__ = ("names_fn", "lookup_fn", "cache", "dirents_fn")
 
     def __init__(
         self,
@@ -110,6 +111,12 @@ class ProcDir(DirInode):
         self.names_fn = names_fn
         self.lookup_fn = lookup_fn
         self.cache: dict[str, Inode] = {}
+        self.dirents_fn: Callable[[], list[tuple[int, int, str]]] | None = None
+
+    def dirents(self) -> list[tuple[int, int, str]]:
+        if self.dirents_fn is not None:
+            return self.dirents_fn()
+        return super().dirents()
 
     def lookup(self, name: str) -> Inode:
         node = self.cache.get(name)
@@ -166,6 +173,9 @@ class ProcFS(FileSystem):
         }
         self.root = ProcDir(self, None, "", self._root_names, self._root_lookup)
         self.root.cache = _NoCache()  # a pid's directory must not outlive its process
+        self.root.dirents_fn = self._root_dirents
+        # pid -> (process, its directory): built once per process, dropped with it.
+        self._pid_dirs: dict[int, tuple[Process, ProcDir]] = {}
 
     def _file(self, gen: Callable[[], str], mode: int = 0o444, uid: int = 0) -> ProcFile:
         return ProcFile(self, gen, mode, uid)
@@ -175,12 +185,34 @@ class ProcFS(FileSystem):
         pids = sorted(p.pid for p in self.k.procs.procs.values() if p.pid > 0)
         return [str(p) for p in pids] + list(self.globals)
 
+    def _root_dirents(self) -> list[tuple[int, int, str]]:
+        """The root's entries without building a directory per process (``ps`` reads
+        /proc once per run, and a machine may have thousands of processes)."""
+        from kernel.abi import DT_DIR
+
+        pids = sorted(p for p in self.k.procs.procs if p > 0)
+        out = [(PID_INO_BASE + pid, DT_DIR, str(pid)) for pid in pids]
+        for name, make in self.globals.items():
+            node = make()
+            out.append((node.ino, node.dtype(), name))
+        return out
+
     def _root_lookup(self, name: str) -> Inode | None:
         if name.isdigit():
-            proc = self.k.procs.procs.get(int(name))
-            if proc is None or proc.pid == 0:
+            pid = int(name)
+            proc = self.k.procs.procs.get(pid)
+            if proc is None or pid == 0:
                 return None
-            return self._pid_dir(proc)
+            cached = self._pid_dirs.get(pid)
+            if cached is not None and cached[0] is proc:
+                return cached[1]
+            if len(self._pid_dirs) > 2 * len(self.k.procs.procs) + 64:
+                procs = self.k.procs.procs
+                self._pid_dirs = {p: e for p, e in self._pid_dirs.items() if procs.get(p) is e[0]}
+            d = self._pid_dir(proc)
+            d.ino = PID_INO_BASE + pid
+            self._pid_dirs[pid] = (proc, d)
+            return d
         make = self.globals.get(name)
         return make() if make is not None else None
 
@@ -223,9 +255,9 @@ class ProcFS(FileSystem):
             if proc.state not in (ALIVE, ZOMBIE):
                 return None
             make = files.get(name)
-            return make() if make is not None else None
+            return _stamp(make(), proc.start_time) if make is not None else None
 
-        return ProcDir(self, None, "", names, lookup, mode, uid, gid)
+        return _stamp(ProcDir(self, None, "", names, lookup, mode, uid, gid), proc.start_time)
 
     def _fd_dir(self, proc: Process) -> ProcDir:
         uid = proc.cred.euid
@@ -602,6 +634,13 @@ class ProcFS(FileSystem):
     def kmsg(self) -> str:
         """The kernel log (non-consuming)."""
         return self.k.log.render()
+
+
+def _stamp(node: Inode, ns: int) -> Inode:
+    """Give a /proc node its process's start time (as Linux does), so that when it
+    happens to be created — by the machine or by a front end looking — never shows."""
+    node.atime = node.mtime = node.ctime = ns
+    return node
 
 
 class _NoCache(dict):

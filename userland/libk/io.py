@@ -44,17 +44,20 @@ async def read_file(path: str) -> bytes:
 class Output:
     """A write buffer for one descriptor: ``await out.write(text)``, then ``flush()``."""
 
-    __slots__ = ("fd", "_buf", "limit")
+    __slots__ = ("fd", "_buf", "_size", "limit")
 
     def __init__(self, fd: int = 1, limit: int = 8192) -> None:
         self.fd = fd
         self._buf: list[bytes] = []
+        self._size = 0
         self.limit = limit
 
     async def write(self, text: str | bytes) -> None:
         """Queue text; flushes when the buffer passes the limit."""
-        self._buf.append(text.encode() if isinstance(text, str) else text)
-        if sum(len(b) for b in self._buf) >= self.limit:
+        data = text.encode() if isinstance(text, str) else text
+        self._buf.append(data)
+        self._size += len(data)
+        if self._size >= self.limit:
             await self.flush()
 
     async def line(self, text: str = "") -> None:
@@ -66,6 +69,7 @@ class Output:
         if self._buf:
             data = b"".join(self._buf)
             self._buf.clear()
+            self._size = 0
             await write_all(self.fd, data)
 
 

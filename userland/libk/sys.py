@@ -7,7 +7,8 @@ made from ``kernel.abi.SYSCALLS``, so the table is the one place a call is defin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Generator
 from typing import Any
 
 from kernel.abi import SYSCALLS, Req, checkpoint
@@ -20,17 +21,21 @@ def syscall(nr: int, *args: Any) -> Req:
     return Req(nr, args)
 
 
-def _wrapper(nr: int, name: str, doc: str, nargs: int) -> Callable[..., Req]:
+def _wrapper(nr: int, name: str, doc: str, nargs: int) -> Callable[..., Any]:
+    # Generator-based coroutines: awaiting one yields the request straight to the
+    # kernel, one frame fewer than awaiting a Req (whose __await__ is a generator too).
     if nargs == 0:
-        shared = Req(nr, ())  # immutable, so every call can await the same request
+        shared = Req(nr, ())  # immutable, so every call can hand over the same request
 
-        def call(*args: Any) -> Req:
-            return Req(nr, args) if args else shared
+        @types.coroutine
+        def call(*args: Any) -> Generator[Req, Any, Any]:
+            return (yield Req(nr, args) if args else shared)
 
     else:
 
-        def call(*args: Any) -> Req:
-            return Req(nr, args)
+        @types.coroutine
+        def call(*args: Any) -> Generator[Req, Any, Any]:
+            return (yield Req(nr, args))
 
     call.__name__ = call.__qualname__ = name
     call.__doc__ = doc
