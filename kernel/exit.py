@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 
+#: Frames from here on are the kernel's own, not the crashed program's.
+KERNEL_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+
 class Exits:
     """Process and thread endings for one kernel."""
 
@@ -43,7 +47,7 @@ class Exits:
         """A program raised: log it, and the process dies with SIGSEGV."""
         proc = t.proc
         tb = traceback.extract_tb(exc.__traceback__)
-        frames = [f for f in tb if "/kernel/" not in f.filename.replace("\\", "/")]
+        frames = [f for f in tb if not f.filename.startswith(KERNEL_DIR)]
         where = (
             f" at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else ""
         )

@@ -101,8 +101,19 @@ class Kernel:
         heapq.heappush(self.timers, (deadline, self._timer_seq, callback, None))
 
     def next_event(self) -> int | None:
-        """The virtual time of the next timer, or None."""
+        """The virtual time of the next timer that will still do something, or None."""
+        self._prune_timers()
         return self.timers[0][0] if self.timers else None
+
+    def _prune_timers(self) -> None:
+        """Drop timers at the head of the heap whose sleep already ended (woken or
+        killed), so an idle machine does not jump its clock to them."""
+        timers = self.timers
+        while timers:
+            _, _, target, token = timers[0]
+            if token is None or (target.sleep_seq == token and target.state is SLEEPING):
+                return
+            heapq.heappop(timers)
 
     @property
     def runnable(self) -> bool:
@@ -181,6 +192,8 @@ class Kernel:
         """
         if self.halted:
             return HALTED
+        if budget is not None and budget <= 0:
+            return BUDGET
         left = budget if budget is not None else 1 << 62
         cpus = self.cpus
         quantum = self.sched.quantum
@@ -194,6 +207,7 @@ class Kernel:
                     ):
                         best = cpu
                 if best is None:
+                    self._prune_timers()
                     if not timers:
                         return IDLE
                     deadline = timers[0][0]
@@ -230,10 +244,16 @@ class Kernel:
                 if left <= 0:
                     return BUDGET
         except Panic as p:
+            self._catch_up_clock()
             self.panic(str(p))
             return HALTED
         except Halt:
+            self._catch_up_clock()
             return HALTED
+
+    def _catch_up_clock(self) -> None:
+        """The machine's time is as far as any CPU got (used when it halts mid-window)."""
+        self.now_ns = max(self.now_ns, *(c.clock for c in self.cpus))
 
     def _run_cpu(self, cpu: CPU, end: int, limit: int) -> int:
         """Run ``cpu`` until its clock reaches ``end`` or ``limit`` requests ran.

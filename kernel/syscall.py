@@ -13,7 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kernel.abi import EBADF, EFAULT, EINVAL, SYSCALLS, Arg, Error, SpawnAttr, SyscallSpec
+from kernel.abi import (
+    EBADF,
+    EFAULT,
+    EINVAL,
+    NSIG,
+    SIGKILL,
+    SIGSTOP,
+    SYSCALLS,
+    Arg,
+    Error,
+    SpawnAttr,
+    SyscallSpec,
+)
 from kernel.kernel import Blocked
 
 if TYPE_CHECKING:
@@ -84,17 +96,52 @@ def _check_env(v: Any) -> Any:
     return dict(v)
 
 
+_ACTION_SHAPES: dict[str, tuple[type, ...]] = {
+    "open": (int, str, int, int),
+    "dup2": (int, int),
+    "close": (int,),
+    "chdir": (str,),
+}
+
+
 def _check_actions(v: Any) -> Any:
     if v is None:
         return None
-    if not isinstance(v, list | tuple) or not all(isinstance(a, tuple) and a for a in v):
-        raise Error(EINVAL)
+    if not isinstance(v, list | tuple):
+        raise Error(EINVAL, "spawn: file actions must be a list of tuples")
+    for action in v:
+        shape = _ACTION_SHAPES.get(action[0]) if isinstance(action, tuple) and action else None
+        if shape is None or len(action) != len(shape) + 1 or not all(
+            _is_int(x) if t is int else type(x) is t
+            for x, t in zip(action[1:], shape, strict=True)
+        ):
+            raise Error(EINVAL, f"spawn: malformed file action {action!r}")
+        kind = action[0]
+        fds = (action[1], action[2]) if kind == "dup2" else (action[1],) if kind != "chdir" else ()
+        if any(fd < 0 for fd in fds):
+            raise Error(EBADF)
+        path = action[2] if kind == "open" else action[1] if kind == "chdir" else ""
+        if "\0" in path:
+            raise Error(EINVAL)
     return list(v)
 
 
 def _check_attr(v: Any) -> Any:
-    if v is not None and not isinstance(v, SpawnAttr):
+    if v is None:
+        return None
+    if not isinstance(v, SpawnAttr):
         raise Error(EINVAL)
+    ok = (
+        (v.pgroup is None or (_is_int(v.pgroup) and v.pgroup >= 0))
+        and all(_is_int(x) and 0 < x < NSIG for x in v.sigdefault)
+        and all(_is_int(x) and 0 < x < NSIG and x not in (SIGKILL, SIGSTOP)
+                for x in v.sigignore)
+        and all(x is None or (_is_int(x) and x >= 0) for x in (v.uid, v.gid))
+        and (v.groups is None or all(_is_int(x) and x >= 0 for x in v.groups))
+        and isinstance(v.setsid, bool) and isinstance(v.foreground, bool)
+    )
+    if not ok:
+        raise Error(EINVAL, "spawn: malformed attributes")
     return v
 
 

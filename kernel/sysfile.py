@@ -53,7 +53,7 @@ from kernel.abi import (
     Stat,
 )
 from kernel.fs.devfs import open_ctty
-from kernel.fs.file import File
+from kernel.fs.file import FD_MAX, File
 from kernel.fs.pipe import PipeInode
 from kernel.fs.vfs import DirInode, Inode, PathWalk, WouldBlock, may_delete, permitted, require
 
@@ -88,7 +88,14 @@ def absolute(walk: PathWalk, path: str) -> str:
 
 
 def open_file(
-    k: Kernel, t: Thread | None, walk: PathWalk, path: str, flags: int, mode: int, umask: int
+    k: Kernel,
+    t: Thread | None,
+    walk: PathWalk,
+    path: str,
+    flags: int,
+    mode: int,
+    umask: int,
+    _links: int = 0,
 ) -> File:
     """Open ``path`` as open(2) does, returning a new open file description.
 
@@ -109,6 +116,17 @@ def open_file(
         except Error as err:
             if err.errno != ENOENT:
                 raise
+            dangling = parent.children.get(name) if isinstance(parent, DirInode) else None
+            if dangling is not None and dangling.is_symlink and not flags & (O_EXCL | O_NOFOLLOW):
+                # O_CREAT through a dangling symlink creates its target, as on Linux.
+                if _links >= 40:
+                    raise Error(ELOOP) from None
+                target = dangling.readlink_for(walk.proc)
+                if not target.startswith("/"):
+                    target = path.rstrip("/").rpartition("/")[0] + "/" + target
+                    target = target if target.startswith("/") or path.startswith("/") \
+                        else target.lstrip("/")
+                return open_file(k, t, walk, target, flags, mode, umask, _links + 1)
             require(parent, cred, 3)
             if name in ("..", "."):
                 raise Error(EISDIR) from None
@@ -280,7 +298,9 @@ def sys_fcntl(k: Kernel, t: Thread, fd: int, cmd: int, arg: int) -> int:
     fds = t.proc.fds
     f = fds.get(fd)
     if cmd == F_DUPFD:
-        return fds.install(f, fd=fds.lowest_free(max(0, arg)))
+        if not 0 <= arg < FD_MAX:
+            raise Error(EINVAL)
+        return fds.install(f, fd=fds.lowest_free(arg))
     if cmd == F_GETFD:
         return FD_CLOEXEC if fd in fds.cloexec else 0
     if cmd == F_SETFD:
@@ -417,6 +437,11 @@ def sys_mkdir(k: Kernel, t: Thread, path: str, mode: int) -> int:
 
 
 def sys_rmdir(k: Kernel, t: Thread, path: str) -> int:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if last == ".":
+        raise Error(EINVAL)
+    if last == "..":
+        raise Error(ENOTEMPTY)
     parent, name, walk = _parent(k, t, path)
     if name == ".":
         raise Error(EINVAL)

@@ -81,6 +81,8 @@ def _matches(child: Process, pid: int, caller: Process) -> bool:
 
 
 def sys_wait4(k: Kernel, t: Thread, pid: int, options: int) -> Any:
+    if options & ~(WNOHANG | WUNTRACED | WCONTINUED):
+        raise Error(EINVAL)
     proc = t.proc
     sleep = Sleep((proc.child_wait,), None, "do_wait")
     while True:
@@ -294,9 +296,11 @@ def sys_thread_spawn(k: Kernel, t: Thread, func: Any, arg: Any) -> int:
         raise Error(EINVAL)
     try:
         coro = func(arg)
-    except TypeError as err:
-        raise Error(EINVAL, f"thread_spawn: {err}") from None
+    except Exception as err:  # noqa: BLE001 - not an async function: the caller's mistake
+        raise Error(EINVAL, f"thread_spawn: the function must be async ({err})") from None
     if not inspect.iscoroutine(coro):
+        if hasattr(coro, "close"):
+            coro.close()
         raise Error(EINVAL, "thread_spawn: the function must be async")
     proc = t.proc
     tid = k.procs.alloc_id()

@@ -271,7 +271,7 @@ class Tty:
         if request == TCGETS:
             return self.termios.copy()
         if request in (TCSETS, TCSETSW, TCSETSF):
-            if not isinstance(arg, Termios):
+            if not _valid_termios(arg, self.termios):
                 raise Error(EINVAL)
             if request == TCSETSF:
                 self._ready.clear()
@@ -337,3 +337,13 @@ class Tty:
         if self.sid == sid:
             self.sid = None
             self.pgrp = None
+
+
+def _valid_termios(arg: Any, current: Termios) -> bool:
+    """A Termios whose flags are ints and whose control characters are all bytes."""
+    if not isinstance(arg, Termios):
+        return False
+    flags_ok = all(type(x) is int and x >= 0 for x in (arg.iflag, arg.oflag, arg.lflag))
+    cc = arg.cc
+    return (flags_ok and isinstance(cc, dict) and set(current.cc) <= set(cc)
+            and all(type(v) is int and 0 <= v < 256 for v in cc.values()))

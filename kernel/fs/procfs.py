@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 USER_HZ = 100
-PID_INO_BASE = 1 << 32  # /proc/<pid> has inode number PID_INO_BASE + pid
+# Inode numbers of /proc's generated nodes depend only on what they show.
+PID_INO_BASE = 1 << 32  # /proc/<pid>: + pid * 256; its files follow it
+TASK_INO_BASE = 1 << 44  # /proc/<pid>/task/<tid>: + tid * 256
+FD_INO_BASE = 1 << 56  # /proc/<pid>/fd/<n>: + pid * 4096 + n
 TICK_NS = 1_000_000_000 // USER_HZ
 STATE_NAMES = {
     "R": "R (running)",
@@ -191,9 +194,9 @@ class ProcFS(FileSystem):
         from kernel.abi import DT_DIR
 
         pids = sorted(p for p in self.k.procs.procs if p > 0)
-        out = [(PID_INO_BASE + pid, DT_DIR, str(pid)) for pid in pids]
-        for name, make in self.globals.items():
-            node = make()
+        out = [(PID_INO_BASE + pid * 256, DT_DIR, str(pid)) for pid in pids]
+        for name in self.globals:
+            node = self._global(name)
             out.append((node.ino, node.dtype(), name))
         return out
 
@@ -210,11 +213,15 @@ class ProcFS(FileSystem):
                 procs = self.k.procs.procs
                 self._pid_dirs = {p: e for p, e in self._pid_dirs.items() if procs.get(p) is e[0]}
             d = self._pid_dir(proc)
-            d.ino = PID_INO_BASE + pid
             self._pid_dirs[pid] = (proc, d)
             return d
-        make = self.globals.get(name)
-        return make() if make is not None else None
+        return self._global(name) if name in self.globals else None
+
+    def _global(self, name: str) -> Inode:
+        """A machine-wide file, with the same inode number every time."""
+        node = self.globals[name]()
+        node.ino = 2 + list(self.globals).index(name)
+        return node
 
     # ------------------------------------------------------------------ /proc/<pid>
     def _pid_dir(self, proc: Process) -> ProcDir:
@@ -238,7 +245,7 @@ class ProcFS(FileSystem):
             "fd": lambda: self._fd_dir(proc),
             "task": lambda: self._task_dir(proc),
         }
-        return self._live_dir(proc, files, uid, gid)
+        return self._live_dir(proc, files, uid, gid, ino=PID_INO_BASE + proc.pid * 256)
 
     def _live_dir(
         self,
@@ -247,7 +254,13 @@ class ProcFS(FileSystem):
         uid: int,
         gid: int,
         mode: int = 0o555,
+        *,
+        ino: int,
     ) -> ProcDir:
+        """A directory of a live (or zombie) process's files; inode numbers ``ino``
+        (the directory) and ``ino + 1 + i`` (its i-th file) never change."""
+        order = {name: i for i, name in enumerate(files)}
+
         def names() -> list[str]:
             return list(files) if proc.state in (ALIVE, ZOMBIE) else []
 
@@ -255,9 +268,12 @@ class ProcFS(FileSystem):
             if proc.state not in (ALIVE, ZOMBIE):
                 return None
             make = files.get(name)
-            return _stamp(make(), proc.start_time) if make is not None else None
+            if make is None:
+                return None
+            return _stamp(make(), proc.start_time, ino + 1 + order[name])
 
-        return _stamp(ProcDir(self, None, "", names, lookup, mode, uid, gid), proc.start_time)
+        d = ProcDir(self, None, "", names, lookup, mode, uid, gid)
+        return _stamp(d, proc.start_time, ino)
 
     def _fd_dir(self, proc: Process) -> ProcDir:
         uid = proc.cred.euid
@@ -282,7 +298,8 @@ class ProcFS(FileSystem):
                     raise Error(ENOENT)
                 return f.inode
 
-            return ProcLink(self, target, inode, uid)
+            return _stamp(ProcLink(self, target, inode, uid), proc.start_time,
+                          FD_INO_BASE + proc.pid * 4096 + fd)
 
         d = ProcDir(self, None, "", names, lookup, 0o500, uid, proc.cred.egid)
         d.cache = _NoCache()
@@ -304,7 +321,8 @@ class ProcFS(FileSystem):
                 "comm": lambda: self._file(lambda: (t.name or proc.comm) + "\n", uid=uid),
                 "schedstat": lambda: self._file(lambda: self.schedstat([t]), uid=uid),
             }
-            return self._live_dir(proc, files, uid, proc.cred.egid)
+            return self._live_dir(proc, files, uid, proc.cred.egid,
+                                  ino=TASK_INO_BASE + t.tid * 256)
 
         d = ProcDir(self, None, "", names, lookup, 0o555, uid, proc.cred.egid)
         d.cache = _NoCache()
@@ -319,7 +337,7 @@ class ProcFS(FileSystem):
             t = proc.threads[0] if proc.threads else None
         if t is None:
             return "Z"
-        if t.state is STOPPED or (proc.stopped and t.state is not SLEEPING):
+        if t.state is STOPPED or proc.stopped:
             return "T"
         if t.state is RUNNABLE:
             return "R"
@@ -636,10 +654,12 @@ class ProcFS(FileSystem):
         return self.k.log.render()
 
 
-def _stamp(node: Inode, ns: int) -> Inode:
-    """Give a /proc node its process's start time (as Linux does), so that when it
-    happens to be created — by the machine or by a front end looking — never shows."""
+def _stamp(node: Inode, ns: int, ino: int) -> Inode:
+    """Give a /proc node its process's start time (as Linux does) and a fixed inode
+    number, so when it happens to be created — by the machine, or by a front end
+    looking — never shows."""
     node.atime = node.mtime = node.ctime = ns
+    node.ino = ino
     return node
 
 

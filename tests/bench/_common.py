@@ -52,12 +52,16 @@ def fast_info(cpus: int = 1, **changes: Any) -> BootInfo:
         _BASE_INFO = load(None)
     info = _BASE_INFO
     clock = dataclasses.replace(info.clock, mode="fast")
+    if "memory" in changes:  # the free regions follow the size (BootInfo fills them in)
+        changes.setdefault("memory_regions", ())
     return dataclasses.replace(info, cpus=cpus, clock=clock, **changes)
 
 
-def boot_program(argv: list[str], *, cpus: int = 1, info: BootInfo | None = None) -> Kernel:
-    """Boot a fast machine whose init runs ``argv`` and powers off when it exits."""
-    return boot(with_init(info or fast_info(cpus), argv))
+def boot_program(argv: list[str], *, cpus: int = 1, info: BootInfo | None = None,
+                 **changes: Any) -> Kernel:
+    """Boot a fast machine whose init runs ``argv`` and powers off when it exits
+    (``changes``: other BootInfo fields, e.g. ``memory``)."""
+    return boot(with_init(info or fast_info(cpus, **changes), argv))
 
 
 def run_to_halt(k: Kernel, budget: int | None = None) -> None:
@@ -135,15 +139,17 @@ def profile_call(fn: Callable[[], Any], top: int = 5) -> list[tuple[str, float, 
 
 
 def report(name: str, figures: dict[str, str], ratio: float, ratio_desc: str,
-           target: str, passed: bool, extra: dict[str, Any] | None = None) -> None:
-    """Print the figures, the ratio, PASS/MISS and the BENCH-RESULT line."""
+           target: str, passed: bool, extra: dict[str, Any] | None = None,
+           headline: str = "") -> None:
+    """Print the figures, the ratio, PASS/MISS and the BENCH-RESULT line (``headline``:
+    the figure run_all.py shows in its summary)."""
     width = max(len(k) for k in figures) if figures else 0
     for key, value in figures.items():
         print(f"  {key:<{width}}  {value}")
     print(f"  ratio: {ratio_desc} = {ratio:.3g}")
     print(f"{name}: {'PASS' if passed else 'MISS'} (target: {target})")
     result = {"name": name, "ratio": ratio, "ratio_desc": ratio_desc, "target": target,
-              "passed": passed, "figures": figures}
+              "passed": passed, "headline": headline, "figures": figures}
     if extra:
         result.update(extra)
     print("BENCH-RESULT " + json.dumps(result, ensure_ascii=False))

@@ -33,8 +33,7 @@ def cli_command() -> list[str]:
 
 def wall(cmd: list[str]) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, cwd=c.ROOT)
+    proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=c.ROOT)
     dt = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: "
@@ -113,6 +112,8 @@ def main() -> int:
         ok_proc and ok_kernel,
         {"process_s": proc.best, "bare_python_s": bare.best, "kernel_boot_s": kboot.best,
          "image_load_s": loads.best},
+        headline=f"process {proc.best * 1e3:.0f} ms, kernel {kboot.best * 1e3:.2f} ms, "
+                 f"load {loads.best * 1e3:.2f} ms",
     )
     if args.profile:
         c.profile_call(lambda: kernel_boot(info), top=5)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 
 import _common as c
+
 from kernel.abi import SYSCALL_BY_NAME
 from userland.libk import sys as lsys
 
@@ -98,6 +99,7 @@ def main() -> int:
         },
         ratio, "libk ns/call ÷ bare ns/call", f"≤ {TARGET_RATIO:g}×", ratio <= TARGET_RATIO,
         {"libk_ns_per_call": libk_ns, "bare_ns_per_call": base_ns},
+        headline=f"getpid {libk_ns:.0f} ns vs bare send {base_ns:.0f} ns",
     )
     if args.profile:
         k = c.boot_program(["/bin/bench_getpid", str(n)])

@@ -9,6 +9,7 @@ report back through Python closures (test code may do that; real userland may no
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import itertools
 import re
 from collections.abc import Callable
@@ -62,8 +63,7 @@ def machine(
 ) -> Kernel:
     """Boot a machine whose init runs ``command`` (an argv, or a program to register)."""
     argv = [register(command), *args] if callable(command) else list(command)
-    return boot(with_init(info if info is not None else image(**image_kw), argv,
-                          on_exit=on_exit))
+    return boot(with_init(info if info is not None else image(**image_kw), argv, on_exit=on_exit))
 
 
 @dataclasses.dataclass
@@ -80,8 +80,7 @@ class Result:
         return self.kernel.log.render()
 
 
-def run(k: Kernel, *, hangup: bool = True, budget: int = 50_000,
-        max_slices: int = 2_000) -> Result:
+def run(k: Kernel, *, hangup: bool = True, budget: int = 50_000, max_slices: int = 2_000) -> Result:
     """Run ``k`` until it halts, draining the console; fail if it idles or never ends."""
     if hangup:
         k.console.hangup()
@@ -93,11 +92,15 @@ def run(k: Kernel, *, hangup: bool = True, budget: int = 50_000,
             break
         if state == IDLE:
             raise AssertionError(
-                "machine idle before halting (deadlock?)\n" + out.decode(errors="replace")
-                + "\n" + k.log.render())
+                "machine idle before halting (deadlock?)\n"
+                + out.decode(errors="replace")
+                + "\n"
+                + k.log.render()
+            )
     else:
         raise AssertionError("machine did not halt")
     out += k.console.drain()
+    discard(k)
     text = out.decode(errors="replace").replace("\r\n", "\n")
     return Result(k, k.power_status, text)
 
@@ -124,8 +127,9 @@ def run_until_idle(k: Kernel, *, budget: int = 50_000, max_slices: int = 2_000) 
 
 
 def discard(k: Kernel) -> None:
-    """Close the coroutines of a machine that will not run on (no "never awaited" noise)."""
+    """Close the never-started coroutines of a machine that will not run on (they would
+    warn "never awaited" when collected); started ones are left to the garbage collector."""
     for t in list(k.procs.threads.values()):
-        if t.coro is not None:
-            t.coro.close()
-            t.coro = None
+        coro = t.coro
+        if coro is not None and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+            coro.close()
