@@ -111,9 +111,13 @@ def _check_actions(v: Any) -> Any:
         raise Error(EINVAL, "spawn: file actions must be a list of tuples")
     for action in v:
         shape = _ACTION_SHAPES.get(action[0]) if isinstance(action, tuple) and action else None
-        if shape is None or len(action) != len(shape) + 1 or not all(
-            _is_int(x) if t is int else type(x) is t
-            for x, t in zip(action[1:], shape, strict=True)
+        if (
+            shape is None
+            or len(action) != len(shape) + 1
+            or not all(
+                _is_int(x) if t is int else type(x) is t
+                for x, t in zip(action[1:], shape, strict=True)
+            )
         ):
             raise Error(EINVAL, f"spawn: malformed file action {action!r}")
         kind = action[0]
@@ -134,11 +138,11 @@ def _check_attr(v: Any) -> Any:
     ok = (
         (v.pgroup is None or (_is_int(v.pgroup) and v.pgroup >= 0))
         and all(_is_int(x) and 0 < x < NSIG for x in v.sigdefault)
-        and all(_is_int(x) and 0 < x < NSIG and x not in (SIGKILL, SIGSTOP)
-                for x in v.sigignore)
+        and all(_is_int(x) and 0 < x < NSIG and x not in (SIGKILL, SIGSTOP) for x in v.sigignore)
         and all(x is None or (_is_int(x) and x >= 0) for x in (v.uid, v.gid))
         and (v.groups is None or all(_is_int(x) and x >= 0 for x in v.groups))
-        and isinstance(v.setsid, bool) and isinstance(v.foreground, bool)
+        and isinstance(v.setsid, bool)
+        and isinstance(v.foreground, bool)
     )
     if not ok:
         raise Error(EINVAL, "spawn: malformed attributes")

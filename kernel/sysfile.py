@@ -124,8 +124,11 @@ def open_file(
                 target = dangling.readlink_for(walk.proc)
                 if not target.startswith("/"):
                     target = path.rstrip("/").rpartition("/")[0] + "/" + target
-                    target = target if target.startswith("/") or path.startswith("/") \
+                    target = (
+                        target
+                        if target.startswith("/") or path.startswith("/")
                         else target.lstrip("/")
+                    )
                 return open_file(k, t, walk, target, flags, mode, umask, _links + 1)
             require(parent, cred, 3)
             if name in ("..", "."):

@@ -124,8 +124,15 @@ def test_no_host_time_or_randomness_in_kernel_or_userland() -> None:
             for line, mod in _imports(f):
                 if mod.split(".")[0] in ("time", "secrets", "uuid"):
                     bad.append(f"{f.relative_to(ROOT)}:{line}: imports {mod}")
-            for needle in ("datetime.now", "datetime.today", "date.today", "os.urandom",
-                           "random.random(", "random.randint(", "SystemRandom"):
+            for needle in (
+                "datetime.now",
+                "datetime.today",
+                "date.today",
+                "os.urandom",
+                "random.random(",
+                "random.randint(",
+                "SystemRandom",
+            ):
                 if needle in text:
                     bad.append(f"{f.relative_to(ROOT)}: uses {needle}")
             if "import random" in text and "random.Random(" not in text:

@@ -345,5 +345,9 @@ def _valid_termios(arg: Any, current: Termios) -> bool:
         return False
     flags_ok = all(type(x) is int and x >= 0 for x in (arg.iflag, arg.oflag, arg.lflag))
     cc = arg.cc
-    return (flags_ok and isinstance(cc, dict) and set(current.cc) <= set(cc)
-            and all(type(v) is int and 0 <= v < 256 for v in cc.values()))
+    return (
+        flags_ok
+        and isinstance(cc, dict)
+        and set(current.cc) <= set(cc)
+        and all(type(v) is int and 0 <= v < 256 for v in cc.values())
+    )

@@ -298,8 +298,11 @@ class ProcFS(FileSystem):
                     raise Error(ENOENT)
                 return f.inode
 
-            return _stamp(ProcLink(self, target, inode, uid), proc.start_time,
-                          FD_INO_BASE + proc.pid * 4096 + fd)
+            return _stamp(
+                ProcLink(self, target, inode, uid),
+                proc.start_time,
+                FD_INO_BASE + proc.pid * 4096 + fd,
+            )
 
         d = ProcDir(self, None, "", names, lookup, 0o500, uid, proc.cred.egid)
         d.cache = _NoCache()
@@ -321,8 +324,7 @@ class ProcFS(FileSystem):
                 "comm": lambda: self._file(lambda: (t.name or proc.comm) + "\n", uid=uid),
                 "schedstat": lambda: self._file(lambda: self.schedstat([t]), uid=uid),
             }
-            return self._live_dir(proc, files, uid, proc.cred.egid,
-                                  ino=TASK_INO_BASE + t.tid * 256)
+            return self._live_dir(proc, files, uid, proc.cred.egid, ino=TASK_INO_BASE + t.tid * 256)
 
         d = ProcDir(self, None, "", names, lookup, 0o555, uid, proc.cred.egid)
         d.cache = _NoCache()

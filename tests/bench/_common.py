@@ -37,9 +37,21 @@ from kernel.image import BootInfo  # noqa: E402
 from kernel.kernel import BUDGET, HALTED, Kernel  # noqa: E402
 
 __all__ = [
-    "BUDGET", "HALTED", "Kernel", "Timing", "boot", "boot_program", "fast_info",
-    "load", "parser", "profile_call", "register_program", "report", "run_to_halt",
-    "time_best", "with_init",
+    "BUDGET",
+    "HALTED",
+    "Kernel",
+    "Timing",
+    "boot",
+    "boot_program",
+    "fast_info",
+    "load",
+    "parser",
+    "profile_call",
+    "register_program",
+    "report",
+    "run_to_halt",
+    "time_best",
+    "with_init",
 ]
 
 _BASE_INFO: BootInfo | None = None
@@ -57,8 +69,9 @@ def fast_info(cpus: int = 1, **changes: Any) -> BootInfo:
     return dataclasses.replace(info, cpus=cpus, clock=clock, **changes)
 
 
-def boot_program(argv: list[str], *, cpus: int = 1, info: BootInfo | None = None,
-                 **changes: Any) -> Kernel:
+def boot_program(
+    argv: list[str], *, cpus: int = 1, info: BootInfo | None = None, **changes: Any
+) -> Kernel:
     """Boot a fast machine whose init runs ``argv`` and powers off when it exits
     (``changes``: other BootInfo fields, e.g. ``memory``)."""
     return boot(with_init(info or fast_info(cpus, **changes), argv))
@@ -109,13 +122,22 @@ def time_best(fn: Callable[[], float | None], repeats: int) -> Timing:
 def parser(description: str, repeats: int) -> argparse.ArgumentParser:
     """The common command line: ``--repeats``, ``--quick``, ``--profile``."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--repeats", type=int, default=repeats,
-                   help=f"repeats of each measurement, best taken (default {repeats})")
-    p.add_argument("--quick", action="store_true",
-                   help="smaller workloads and fewer repeats (a smoke run; noisier)")
-    p.add_argument("--profile", action="store_true",
-                   help="also run the libk side once under cProfile and print the top "
-                        "functions by own time")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=repeats,
+        help=f"repeats of each measurement, best taken (default {repeats})",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller workloads and fewer repeats (a smoke run; noisier)",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also run the libk side once under cProfile and print the top functions by own time",
+    )
     return p
 
 
@@ -138,9 +160,16 @@ def profile_call(fn: Callable[[], Any], top: int = 5) -> list[tuple[str, float, 
     return rows[:top]
 
 
-def report(name: str, figures: dict[str, str], ratio: float, ratio_desc: str,
-           target: str, passed: bool, extra: dict[str, Any] | None = None,
-           headline: str = "") -> None:
+def report(
+    name: str,
+    figures: dict[str, str],
+    ratio: float,
+    ratio_desc: str,
+    target: str,
+    passed: bool,
+    extra: dict[str, Any] | None = None,
+    headline: str = "",
+) -> None:
     """Print the figures, the ratio, PASS/MISS and the BENCH-RESULT line (``headline``:
     the figure run_all.py shows in its summary)."""
     width = max(len(k) for k in figures) if figures else 0
@@ -148,8 +177,15 @@ def report(name: str, figures: dict[str, str], ratio: float, ratio_desc: str,
         print(f"  {key:<{width}}  {value}")
     print(f"  ratio: {ratio_desc} = {ratio:.3g}")
     print(f"{name}: {'PASS' if passed else 'MISS'} (target: {target})")
-    result = {"name": name, "ratio": ratio, "ratio_desc": ratio_desc, "target": target,
-              "passed": passed, "headline": headline, "figures": figures}
+    result = {
+        "name": name,
+        "ratio": ratio,
+        "ratio_desc": ratio_desc,
+        "target": target,
+        "passed": passed,
+        "headline": headline,
+        "figures": figures,
+    }
     if extra:
         result.update(extra)
     print("BENCH-RESULT " + json.dumps(result, ensure_ascii=False))

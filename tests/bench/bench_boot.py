@@ -36,8 +36,9 @@ def wall(cmd: list[str]) -> float:
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, cwd=c.ROOT)
     dt = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: "
-                           f"{proc.stderr.decode(errors='replace')}")
+        raise RuntimeError(
+            f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode(errors='replace')}"
+        )
     return dt
 
 
@@ -55,16 +56,22 @@ def import_profile(cmd: list[str], top: int = 8) -> None:
     """Print the modules whose own import time is largest (``python -X importtime``)."""
     if cmd[0] != sys.executable:
         cmd = [sys.executable, *cmd]  # the console script is a Python script
-    proc = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], stdin=subprocess.DEVNULL,
-                          capture_output=True, cwd=c.ROOT, text=True)
+    proc = subprocess.run(
+        [cmd[0], "-X", "importtime", *cmd[1:]],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        cwd=c.ROOT,
+        text=True,
+    )
     rows = []
     for line in proc.stderr.splitlines():
         parts = line.removeprefix("import time:").split("|")
         if len(parts) == 3 and parts[0].strip().isdigit():
             rows.append((int(parts[0]), int(parts[1]), parts[2].strip()))
     total = sum(r[0] for r in rows)
-    print(f"  imports, top {top} by own time (of {total / 1e3:.0f} ms importing "
-          f"{len(rows)} modules):")
+    print(
+        f"  imports, top {top} by own time (of {total / 1e3:.0f} ms importing {len(rows)} modules):"
+    )
     for self_us, cum_us, name in sorted(rows, reverse=True)[:top]:
         print(f"    {self_us / 1e3:6.1f} ms own {cum_us / 1e3:6.1f} ms cumulative  {name}")
 
@@ -74,8 +81,10 @@ def main() -> int:
     args = p.parse_args()
     repeats = 3 if args.quick else args.repeats
     cmd = cli_command()
-    print(f"bench_boot: {' '.join(os.path.basename(x) for x in cmd[:1]) + ' ' + ' '.join(cmd[1:])}"
-          f", best of {repeats}")
+    print(
+        f"bench_boot: {' '.join(os.path.basename(x) for x in cmd[:1]) + ' ' + ' '.join(cmd[1:])}"
+        f", best of {repeats}"
+    )
 
     proc = c.time_best(lambda: wall(cmd), repeats)
     bare = c.time_best(lambda: wall([sys.executable, "-c", "pass"]), repeats)
@@ -93,27 +102,32 @@ def main() -> int:
         "boot",
         {
             "libk-tui --headless -c true": f"{proc.best * 1e3:.0f} ms wall "
-                                           f"(median {proc.median * 1e3:.0f}) "
-                                           f"[{'PASS' if ok_proc else 'MISS'} < "
-                                           f"{TARGET_PROCESS_S * 1e3:.0f} ms]",
+            f"(median {proc.median * 1e3:.0f}) "
+            f"[{'PASS' if ok_proc else 'MISS'} < "
+            f"{TARGET_PROCESS_S * 1e3:.0f} ms]",
             "python -c pass (baseline)": f"{bare.best * 1e3:.0f} ms wall "
-                                         f"(median {bare.median * 1e3:.0f})",
+            f"(median {bare.median * 1e3:.0f})",
             "kernel boot to init's 1st syscall": f"{kboot.best * 1e3:.2f} ms "
-                                                 f"(median {kboot.median * 1e3:.2f}) "
-                                                 f"[{'PASS' if ok_kernel else 'MISS'} < "
-                                                 f"{TARGET_KERNEL_S * 1e3:.0f} ms]",
+            f"(median {kboot.median * 1e3:.2f}) "
+            f"[{'PASS' if ok_kernel else 'MISS'} < "
+            f"{TARGET_KERNEL_S * 1e3:.0f} ms]",
             "image load, stage 1": f"{loads.best * 1e3:.2f} ms "
-                                   f"(median {loads.median * 1e3:.2f}; first, in a "
-                                   f"process that had imported the kernel: "
-                                   f"{first_load * 1e3:.2f} ms)",
+            f"(median {loads.median * 1e3:.2f}; first, in a "
+            f"process that had imported the kernel: "
+            f"{first_load * 1e3:.2f} ms)",
         },
-        ratio, "headless process wall ÷ bare interpreter wall",
+        ratio,
+        "headless process wall ÷ bare interpreter wall",
         f"process < {TARGET_PROCESS_S:g} s and kernel boot < {TARGET_KERNEL_S * 1e3:g} ms",
         ok_proc and ok_kernel,
-        {"process_s": proc.best, "bare_python_s": bare.best, "kernel_boot_s": kboot.best,
-         "image_load_s": loads.best},
+        {
+            "process_s": proc.best,
+            "bare_python_s": bare.best,
+            "kernel_boot_s": kboot.best,
+            "image_load_s": loads.best,
+        },
         headline=f"process {proc.best * 1e3:.0f} ms, kernel {kboot.best * 1e3:.2f} ms, "
-                 f"load {loads.best * 1e3:.2f} ms",
+        f"load {loads.best * 1e3:.2f} ms",
     )
     if args.profile:
         c.profile_call(lambda: kernel_boot(info), top=5)

@@ -49,12 +49,18 @@ async def pipeline(argv: list[str]) -> int:
     """``bench_pipe_parent FILE``: ``cat FILE | bench_count > /tmp/count``."""
     r, w = await lsys.pipe()
     both = [(SPAWN_CLOSE, r), (SPAWN_CLOSE, w)]
-    cat = await lsys.spawn("/bin/cat", ["cat", argv[1]], None, None,
-                           [(SPAWN_DUP2, w, 1), *both])
+    cat = await lsys.spawn("/bin/cat", ["cat", argv[1]], None, None, [(SPAWN_DUP2, w, 1), *both])
     count = await lsys.spawn(
-        "/bin/bench_count", ["bench_count"], None, None,
-        [(SPAWN_DUP2, r, 0), (SPAWN_OPEN, 1, "/tmp/count", O_WRONLY | O_CREAT | O_TRUNC,
-                              0o644), *both])
+        "/bin/bench_count",
+        ["bench_count"],
+        None,
+        None,
+        [
+            (SPAWN_DUP2, r, 0),
+            (SPAWN_OPEN, 1, "/tmp/count", O_WRONLY | O_CREAT | O_TRUNC, 0o644),
+            *both,
+        ],
+    )
     await lsys.close(r)
     await lsys.close(w)
     status = 0
@@ -71,7 +77,7 @@ def put_file(k: c.Kernel, path: str, data: bytes) -> None:
     try:
         view = memoryview(data)
         while view:
-            n = host.call("write", fd, bytes(view[:1 << 20]))
+            n = host.call("write", fd, bytes(view[: 1 << 20]))
             view = view[n:]
     finally:
         host.call("close", fd)
@@ -104,9 +110,9 @@ def os_pipe_seconds(data: bytes) -> float:
     th.start()
     view = memoryview(data)
     for off in range(0, len(data), CHUNK):
-        piece = view[off:off + CHUNK]
+        piece = view[off : off + CHUNK]
         while piece:
-            piece = piece[os.write(w, piece):]
+            piece = piece[os.write(w, piece) :]
     os.close(w)
     th.join()
     dt = time.perf_counter() - t0
@@ -137,11 +143,14 @@ def main() -> int:
         {
             "machine run, empty file (fixed costs)": f"{empty.best * 1e3:.2f} ms",
             "libk cat | count": f"{libk_rate:,.0f} MiB/s ({libk_s * 1e3:.1f} ms; median "
-                                f"{mib / (full.median - empty.median):,.0f} MiB/s)",
+            f"{mib / (full.median - empty.median):,.0f} MiB/s)",
             "os.pipe + reader thread": f"{base_rate:,.0f} MiB/s ({base.best * 1e3:.1f} ms; "
-                                       f"median {mib / base.median:,.0f} MiB/s)",
+            f"median {mib / base.median:,.0f} MiB/s)",
         },
-        ratio, "libk MiB/s ÷ os.pipe MiB/s", f"≥ {TARGET_RATIO:g}×", ratio >= TARGET_RATIO,
+        ratio,
+        "libk MiB/s ÷ os.pipe MiB/s",
+        f"≥ {TARGET_RATIO:g}×",
+        ratio >= TARGET_RATIO,
         {"libk_mib_per_s": libk_rate, "os_pipe_mib_per_s": base_rate},
         headline=f"{libk_rate:,.0f} MiB/s vs os.pipe {base_rate:,.0f} MiB/s",
     )

@@ -160,23 +160,28 @@ def main() -> int:
         "sleepers",
         {
             "memory per process (tracemalloc)": f"{per_traced / 1024:.1f} KiB "
-                                                f"[{'PASS' if ok_mem else 'MISS'} ≤ "
-                                                f"{TARGET_BYTES // 1024} KiB]",
+            f"[{'PASS' if ok_mem else 'MISS'} ≤ "
+            f"{TARGET_BYTES // 1024} KiB]",
             "memory per process (RSS growth)": f"{per_rss / 1024:.1f} KiB",
             "starting them (host)": f"{spawn_s:.2f} s ({spawn_s / n * 1e6:.0f} µs each)",
             f"ps -e over {n + 2:,} processes": f"{ps.best * 1e3:.0f} ms "
-                                              f"(median {ps.median * 1e3:.0f}; "
-                                              f"{ps.best / n * 1e6:.1f} µs per process) "
-                                              f"[{'PASS' if ok_ps else 'MISS'} < "
-                                              f"{TARGET_PS_S:g} s]",
+            f"(median {ps.median * 1e3:.0f}; "
+            f"{ps.best / n * 1e6:.1f} µs per process) "
+            f"[{'PASS' if ok_ps else 'MISS'} < "
+            f"{TARGET_PS_S:g} s]",
             "ps -e over 12 processes (baseline)": f"{ps_small.best * 1e3:.2f} ms",
         },
-        ratio, f"ps -e with {n:,} sleepers ÷ with 10",
+        ratio,
+        f"ps -e with {n:,} sleepers ÷ with 10",
         f"≤ {TARGET_BYTES // 1024} KiB per process and ps -e < {TARGET_PS_S:g} s"
         + ("" if n == 10_000 else f" (measured at {n:,} processes, not 10,000)"),
         ok_mem and ok_ps,
-        {"bytes_per_process_tracemalloc": per_traced, "bytes_per_process_rss": per_rss,
-         "ps_s": ps.best, "spawn_s": spawn_s},
+        {
+            "bytes_per_process_tracemalloc": per_traced,
+            "bytes_per_process_rss": per_rss,
+            "ps_s": ps.best,
+            "spawn_s": spawn_s,
+        },
         headline=f"{per_traced / 1024:.1f} KiB/proc, ps -e {ps.best * 1e3:.0f} ms",
     )
     if args.profile:

@@ -128,8 +128,10 @@ def main() -> int:
     repeats = 3 if args.quick else args.repeats
     c.register_program("bench_yielder", yielder)
     c.register_program("bench_yield_spawner", spawner)
-    print(f"bench_switch: {NPROCS:,} yielding processes, {args.cpus} CPU(s), "
-          f"{requests:,} requests per run, best of {repeats}")
+    print(
+        f"bench_switch: {NPROCS:,} yielding processes, {args.cpus} CPU(s), "
+        f"{requests:,} requests per run, best of {repeats}"
+    )
 
     k = ready_machine(NPROCS, args.cpus)
     libk_runs = []
@@ -147,18 +149,23 @@ def main() -> int:
         "switch",
         {
             "libk context switches": f"{libk_best / 1e3:,.0f} k/s "
-                                     f"({switches:,} switches per run, "
-                                     f"{1e9 / libk_best:.0f} ns each)",
+            f"({switches:,} switches per run, "
+            f"{1e9 / libk_best:.0f} ns each)",
             "minimal generator round-robin": f"{base_best / 1e3:,.0f} k/s "
-                                             f"({1e9 / base_best:.0f} ns each)",
+            f"({1e9 / base_best:.0f} ns each)",
             "coroutine round-robin (send; floor)": f"{floor_best / 1e3:,.0f} k/s "
-                                                   f"({1e9 / floor_best:.0f} ns each; "
-                                                   f"{floor_best / base_best:.2f}× minimal)",
+            f"({1e9 / floor_best:.0f} ns each; "
+            f"{floor_best / base_best:.2f}× minimal)",
         },
-        ratio, "libk switches/s ÷ minimal switches/s", f"≥ {TARGET_RATIO:g}×",
+        ratio,
+        "libk switches/s ÷ minimal switches/s",
+        f"≥ {TARGET_RATIO:g}×",
         ratio >= TARGET_RATIO,
-        {"libk_switches_per_s": libk_best, "minimal_switches_per_s": base_best,
-         "coroutine_floor_switches_per_s": floor_best},
+        {
+            "libk_switches_per_s": libk_best,
+            "minimal_switches_per_s": base_best,
+            "coroutine_floor_switches_per_s": floor_best,
+        },
         headline=f"{libk_best / 1e6:.2f} M/s vs minimal {base_best / 1e6:.1f} M/s",
     )
     if args.profile:

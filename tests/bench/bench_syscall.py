@@ -94,10 +94,12 @@ def main() -> int:
         {
             "machine run, N=0 (boot-to-halt overhead)": f"{empty.best * 1e3:.2f} ms",
             "libk getpid round trip": f"{libk_ns:.0f} ns/call (median {libk_med:.0f})",
-            "bare coroutine send": f"{base_ns:.0f} ns/call "
-                                   f"(median {base.median / n * 1e9:.0f})",
+            "bare coroutine send": f"{base_ns:.0f} ns/call (median {base.median / n * 1e9:.0f})",
         },
-        ratio, "libk ns/call ÷ bare ns/call", f"≤ {TARGET_RATIO:g}×", ratio <= TARGET_RATIO,
+        ratio,
+        "libk ns/call ÷ bare ns/call",
+        f"≤ {TARGET_RATIO:g}×",
+        ratio <= TARGET_RATIO,
         {"libk_ns_per_call": libk_ns, "bare_ns_per_call": base_ns},
         headline=f"getpid {libk_ns:.0f} ns vs bare send {base_ns:.0f} ns",
     )

@@ -35,7 +35,7 @@ def run_one(name: str, passthrough: list[str]) -> tuple[dict | None, float, int]
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("BENCH-RESULT "):
-            result = json.loads(line[len("BENCH-RESULT "):])
+            result = json.loads(line[len("BENCH-RESULT ") :])
         else:
             sys.stdout.write(line)
             sys.stdout.flush()
@@ -48,8 +48,9 @@ def main() -> int:
     p.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     p.add_argument("--quick", action="store_true", help="smaller workloads, fewer repeats")
     p.add_argument("--profile", action="store_true", help="print cProfile hot spots too")
-    p.add_argument("--repeats", type=int, help="repeats per measurement (each bench's own "
-                                               "default otherwise)")
+    p.add_argument(
+        "--repeats", type=int, help="repeats per measurement (each bench's own default otherwise)"
+    )
     args = p.parse_args()
     names = args.names or discover()
     unknown = [n for n in names if n not in discover()]
@@ -68,8 +69,16 @@ def main() -> int:
             failed = True
             rows.append((name, "ERROR", f"exit status {code}", "", "", seconds))
         else:
-            rows.append((name, "PASS" if result["passed"] else "MISS", result.get("headline", ""),
-                         f"{result['ratio']:.3g}", result["target"], seconds))
+            rows.append(
+                (
+                    name,
+                    "PASS" if result["passed"] else "MISS",
+                    result.get("headline", ""),
+                    f"{result['ratio']:.3g}",
+                    result["target"],
+                    seconds,
+                )
+            )
         print()
 
     headers = ("bench", "result", "figures", "ratio", "target", "took")

@@ -5,7 +5,6 @@ Everything is asserted on virtual time and on what the machine did, never on hos
 
 from __future__ import annotations
 
-import pytest
 from ksim import machine, register, run, run_main, shell
 
 from kernel.abi import SIGKILL, checkpoint

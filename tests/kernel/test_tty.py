@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from ksim import machine, register, run, run_until_idle
 
 from kernel.abi import (
