@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from kernel.abi import Error
 from kernel.boot import boot, load, with_init
 from kernel.exec import register_program
 from kernel.image import BootInfo, SchedulerConfig
 from kernel.kernel import HALTED, IDLE, Kernel
+from userland.libk import sys
 
 BASE: BootInfo = load(None)
 _seq = itertools.count(1)
@@ -133,3 +135,36 @@ def discard(k: Kernel) -> None:
         coro = t.coro
         if coro is not None and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
             coro.close()
+
+
+SECOND = 1_000_000_000
+
+
+MS = 1_000_000
+
+
+async def errno_of(req: Any) -> int:
+    try:
+        await req
+    except Error as err:
+        return err.errno
+    return 0
+
+
+def check(main: Any, **kw: Any) -> Any:
+    r = run_main(main, **kw)
+    assert r.status == 0, r.output + r.log
+    return r
+
+
+def ok(r: Any) -> None:
+    assert r.status == 0, r.output + r.log
+
+
+async def _listdir(path: str) -> list[str]:
+    fd = await sys.open(path, 0o200000)
+    names = []
+    while batch := await sys.getdents(fd):
+        names += [d.d_name for d in batch if d.d_name not in (".", "..")]
+    await sys.close(fd)
+    return names

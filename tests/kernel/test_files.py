@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ksim import register, run_main
+from ksim import MS, SECOND, check, errno_of, register
 
 from kernel.abi import (
     EACCES,
@@ -53,17 +53,6 @@ from kernel.host import HostClient
 from userland.libk import io as kio
 from userland.libk import sys
 
-SECOND = 1_000_000_000
-MS = 1_000_000
-
-
-async def errno_of(req: Any) -> int:
-    try:
-        await req
-    except Error as err:
-        return err.errno
-    return 0
-
 
 async def put(path: str, data: bytes, mode: int = 0o644) -> None:
     fd = await sys.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)
@@ -78,12 +67,6 @@ async def listdir(path: str) -> list[str]:
         names += [d.d_name for d in batch]
     await sys.close(fd)
     return names
-
-
-def check(main: Any, **kw: Any) -> Any:
-    r = run_main(main, **kw)
-    assert r.status == 0, r.output + r.log
-    return r
 
 
 # ------------------------------------------------------------------ open flags

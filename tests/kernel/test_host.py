@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ksim import machine, register, run, run_until_idle
+from ksim import SECOND, machine, register, run, run_until_idle
 
 from kernel.abi import (
     EAGAIN,
@@ -24,8 +24,6 @@ from kernel.host import IN_MACHINE_ONLY, HostClient
 from kernel.kernel import BUDGET, HALTED
 from userland.libk import io as kio
 from userland.libk import sys
-
-SECOND = 1_000_000_000
 
 
 def host_errno(fn: Any, *args: Any) -> int:

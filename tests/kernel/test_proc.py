@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ksim import register, run_main
+from ksim import MS, SECOND, _listdir, errno_of, ok, register, run_main
 
 from kernel.abi import (
     EACCES,
@@ -58,18 +58,6 @@ from kernel.host import HostClient
 from userland.libk import io as kio
 from userland.libk import sys
 
-SECOND = 1_000_000_000
-MS = 1_000_000
-
-
-async def errno_of(req: Any) -> int:
-    """Await a request that must fail; return its errno (0 if it succeeded)."""
-    try:
-        await req
-    except Error as err:
-        return err.errno
-    return 0
-
 
 async def read_text(path: str) -> str:
     return (await kio.read_file(path)).decode()
@@ -98,10 +86,6 @@ async def crasher_main(argv: list[str]) -> int:
 SLEEPER = register(sleeper_main)
 EXITER = register(exiter_main)
 CRASHER = register(crasher_main)
-
-
-def ok(r: Any) -> None:
-    assert r.status == 0, r.output + r.log
 
 
 # ------------------------------------------------------------------ spawn
@@ -200,15 +184,6 @@ def test_spawn_errors_leave_nothing_behind() -> None:
     assert seen["badattr"] == EINVAL
     assert seen["children"] == ECHILD
     assert seen["fds"] == [0, 1, 2]
-
-
-async def _listdir(path: str) -> list[str]:
-    fd = await sys.open(path, 0o200000)
-    names = []
-    while batch := await sys.getdents(fd):
-        names += [d.d_name for d in batch if d.d_name not in (".", "..")]
-    await sys.close(fd)
-    return names
 
 
 # ------------------------------------------------------------------ wait4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ksim import image, machine, register, run, run_main
+from ksim import MS, SECOND, check, errno_of, image, machine, register, run
 
 from kernel.abi import (
     EACCES,
@@ -22,26 +22,9 @@ from kernel.host import HostClient
 from userland.libk import io as kio
 from userland.libk import sys
 
-SECOND = 1_000_000_000
-MS = 1_000_000
-
-
-async def errno_of(req: Any) -> int:
-    try:
-        await req
-    except Error as err:
-        return err.errno
-    return 0
-
 
 async def text(path: str) -> str:
     return (await kio.read_file(path)).decode()
-
-
-def check(main: Any, **kw: Any) -> Any:
-    r = run_main(main, **kw)
-    assert r.status == 0, r.output + r.log
-    return r
 
 
 def split_stat(line: str) -> list[str]:

@@ -5,14 +5,12 @@ Everything is asserted on virtual time and on what the machine did, never on hos
 
 from __future__ import annotations
 
-from ksim import machine, register, run, run_main, shell
+from ksim import SECOND, machine, register, run, run_main, shell
 
 from kernel.abi import SIGKILL, checkpoint
 from kernel.host import HostClient
 from kernel.kernel import BUDGET, HALTED, IDLE, UNTIL
 from userland.libk import sys
-
-SECOND = 1_000_000_000
 
 
 def test_run_until_stops_at_that_virtual_time_while_sleeping() -> None:

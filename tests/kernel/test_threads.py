@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ksim import register, run_main
+from ksim import MS, SECOND, _listdir, errno_of, ok, register, run_main
 
 from kernel.abi import (
     EDEADLK,
@@ -20,21 +20,6 @@ from kernel.abi import (
 )
 from userland.libk import io as kio
 from userland.libk import sys
-
-SECOND = 1_000_000_000
-MS = 1_000_000
-
-
-async def errno_of(req: Any) -> int:
-    try:
-        await req
-    except Error as err:
-        return err.errno
-    return 0
-
-
-def ok(r: Any) -> None:
-    assert r.status == 0, r.output + r.log
 
 
 def test_thread_spawn_and_join_return_values() -> None:
@@ -275,15 +260,6 @@ def test_threads_end_with_their_process() -> None:
     assert WTERMSIG(seen["kst"][1]) == SIGKILL
     assert seen["gone2"] == ESRCH
     assert seen["finally"] == 4  # each thread's coroutine was closed
-
-
-async def _listdir(path: str) -> list[str]:
-    fd = await sys.open(path, 0o200000)
-    names = []
-    while batch := await sys.getdents(fd):
-        names += [d.d_name for d in batch if d.d_name not in (".", "..")]
-    await sys.close(fd)
-    return names
 
 
 def test_join_errors() -> None:

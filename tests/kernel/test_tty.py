@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ksim import machine, register, run, run_until_idle
+from ksim import SECOND, errno_of, machine, register, run, run_until_idle
 
 from kernel.abi import (
     ECHO,
@@ -35,7 +35,6 @@ from kernel.abi import (
     WSTOPSIG,
     WTERMSIG,
     WUNTRACED,
-    Error,
     SpawnAttr,
     Termios,
     Winsize,
@@ -43,17 +42,6 @@ from kernel.abi import (
 from kernel.host import HostClient
 from kernel.kernel import HALTED, IDLE, UNTIL
 from userland.libk import sys
-
-SECOND = 1_000_000_000
-MS = 1_000_000
-
-
-async def errno_of(req: Any) -> int:
-    try:
-        await req
-    except Error as err:
-        return err.errno
-    return 0
 
 
 def reader_machine(
