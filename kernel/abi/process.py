@@ -1,0 +1,63 @@
+"""Processes: spawn file actions and attributes, reboot commands, clocks, uname, times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SPAWN_OPEN = "open"  # (SPAWN_OPEN, fd, path, flags, mode)
+SPAWN_DUP2 = "dup2"  # (SPAWN_DUP2, oldfd, newfd)
+SPAWN_CLOSE = "close"  # (SPAWN_CLOSE, fd)
+SPAWN_CHDIR = "chdir"  # (SPAWN_CHDIR, path)
+
+
+@dataclass(slots=True, frozen=True)
+class SpawnAttr:
+    """Attributes of a process being spawned (posix_spawnattr, the parts we have).
+
+    Attributes:
+        pgroup: None to stay in the parent's group, 0 for a new group led by the child,
+            or the id of an existing group in the same session to join.
+        setsid: start a new session (the child leads it; no controlling terminal).
+        foreground: with ``pgroup``, make the child's group the terminal's foreground group.
+        sigdefault: signals whose disposition is reset to SIG_DFL in the child.
+        sigignore: signals that the child starts ignoring.
+        uid, gid, groups: credentials for the child (root only; there is no fork, so
+            login and su cannot change ids between fork and exec).
+    """
+
+    pgroup: int | None = None
+    setsid: bool = False
+    foreground: bool = False
+    sigdefault: tuple[int, ...] = ()
+    sigignore: tuple[int, ...] = ()
+    uid: int | None = None
+    gid: int | None = None
+    groups: tuple[int, ...] | None = None
+
+
+REBOOT_POWER_OFF = 0x4321FEDC
+REBOOT_RESTART = 0x01234567
+
+CLOCK_REALTIME = 0
+CLOCK_MONOTONIC = 1
+
+
+@dataclass(slots=True, frozen=True)
+class Utsname:
+    """What uname(2) returns."""
+
+    sysname: str
+    nodename: str
+    release: str
+    version: str
+    machine: str
+
+
+@dataclass(slots=True, frozen=True)
+class Tms:
+    """What times(2) returns, in nanoseconds of virtual CPU time."""
+
+    utime: int
+    stime: int
+    cutime: int
+    cstime: int

@@ -1,0 +1,154 @@
+"""The system-call table (numbers, names, argument specs) and the awaitable request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True, frozen=True)
+class Arg:
+    """One argument of a system call: its name, kind, and default (``REQUIRED`` if none).
+
+    Kinds: ``int``, ``uint``, ``fd``, ``str``, ``path``, ``bytes``, ``strs`` (a list of
+    str), ``env`` (dict of str to str), ``actions`` (spawn file actions), ``attr``
+    (SpawnAttr or None), ``obj`` (any Python object: a coroutine function, a Termios).
+    """
+
+    name: str
+    kind: str
+    default: Any = ...
+
+
+@dataclass(slots=True, frozen=True)
+class SyscallSpec:
+    """The ABI half of a system call: number, name, arguments, whether it may block."""
+
+    nr: int
+    name: str
+    args: tuple[Arg, ...]
+    blocks: bool
+    summary: str
+
+
+def _spec(nr: int, name: str, args: str, summary: str, *, blocks: bool = False) -> SyscallSpec:
+    """Build a spec from a compact argument string: ``"fd:fd n:uint=4096"``."""
+    parsed = []
+    for item in args.split():
+        name_kind, _, default = item.partition("=")
+        aname, _, kind = name_kind.partition(":")
+        value: Any = ...
+        if default:
+            value = None if default == "None" else int(default, 0)
+        parsed.append(Arg(aname, kind, value))
+    return SyscallSpec(nr, name, tuple(parsed), blocks, summary)
+
+
+SYSCALLS: tuple[SyscallSpec, ...] = (
+    _spec(1, "read", "fd:fd count:uint", "read up to count bytes from a file", blocks=True),
+    _spec(2, "write", "fd:fd data:bytes", "write bytes to a file", blocks=True),
+    _spec(3, "open", "path:path flags:int=0 mode:uint=0o666", "open a file"),
+    _spec(4, "close", "fd:fd", "close a file descriptor"),
+    _spec(5, "stat", "path:path", "file status, following symlinks"),
+    _spec(6, "fstat", "fd:fd", "file status of an open file"),
+    _spec(7, "lstat", "path:path", "file status, not following symlinks"),
+    _spec(8, "lseek", "fd:fd offset:int whence:uint=0", "move the file offset"),
+    _spec(9, "getdents", "fd:fd", "read the entries of an open directory"),
+    _spec(10, "dup", "fd:fd", "duplicate a file descriptor"),
+    _spec(11, "dup2", "oldfd:fd newfd:fd", "duplicate a descriptor onto a chosen number"),
+    _spec(12, "pipe", "flags:int=0", "create a pipe: (read end, write end)"),
+    _spec(13, "fcntl", "fd:fd cmd:uint arg:int=0", "descriptor flags and status flags"),
+    _spec(14, "ioctl", "fd:fd request:uint arg:obj=None", "device control (terminals)"),
+    _spec(15, "mkdir", "path:path mode:uint=0o777", "create a directory"),
+    _spec(16, "rmdir", "path:path", "remove an empty directory"),
+    _spec(17, "unlink", "path:path", "remove a name (and the file with its last name)"),
+    _spec(18, "rename", "old:path new:path", "rename a file or directory"),
+    _spec(19, "link", "old:path new:path", "make a hard link"),
+    _spec(20, "symlink", "target:str linkpath:path", "make a symbolic link"),
+    _spec(21, "readlink", "path:path", "read a symbolic link's target"),
+    _spec(22, "chdir", "path:path", "change the working directory"),
+    _spec(23, "getcwd", "", "the working directory"),
+    _spec(24, "truncate", "path:path length:uint", "set a file's length"),
+    _spec(25, "ftruncate", "fd:fd length:uint", "set an open file's length"),
+    _spec(26, "chmod", "path:path mode:uint", "change permission bits"),
+    _spec(27, "chown", "path:path uid:int gid:int", "change owner and group (-1: keep)"),
+    _spec(28, "umask", "mask:uint", "set the file-creation mask, return the old one"),
+    _spec(29, "access", "path:path mode:uint=0", "check permissions with the real ids"),
+    _spec(30, "fchdir", "fd:fd", "change the working directory to an open directory"),
+    _spec(
+        40,
+        "spawn",
+        "path:path argv:strs env:env=None cwd:str=None actions:actions=None attr:attr=None",
+        "create a process running a program (there is no fork)",
+    ),
+    _spec(41, "exit", "status:int", "end the calling process"),
+    _spec(42, "wait4", "pid:int options:int=0", "wait for a child: (pid, status)", blocks=True),
+    _spec(43, "getpid", "", "the caller's process id"),
+    _spec(44, "getppid", "", "the parent's process id"),
+    _spec(45, "kill", "pid:int sig:uint", "send a signal to a process or process group"),
+    _spec(46, "setpgid", "pid:int pgid:int", "put a process into a process group"),
+    _spec(47, "getpgid", "pid:int=0", "the process group of a process"),
+    _spec(48, "setsid", "", "start a new session"),
+    _spec(49, "getsid", "pid:int=0", "the session of a process"),
+    _spec(50, "getuid", "", "the real user id"),
+    _spec(51, "geteuid", "", "the effective user id"),
+    _spec(52, "getgid", "", "the real group id"),
+    _spec(53, "getegid", "", "the effective group id"),
+    _spec(54, "setuid", "uid:uint", "set the user ids (root: any; others: their own)"),
+    _spec(55, "setgid", "gid:uint", "set the group ids"),
+    _spec(56, "getgroups", "", "the supplementary groups"),
+    _spec(57, "setgroups", "groups:obj", "set the supplementary groups (root only)"),
+    _spec(58, "sigaction", "sig:uint action:int", "set a signal's disposition; returns old"),
+    _spec(59, "environ", "", "the process's environment (a copy)"),
+    _spec(60, "times", "", "CPU times of the process and its reaped children"),
+    _spec(61, "exit_group", "status:int", "end every thread of the process"),
+    _spec(70, "thread_spawn", "func:obj arg:obj=None", "start a thread running func(arg)"),
+    _spec(71, "thread_join", "tid:int", "wait for a thread to end; its return value", blocks=True),
+    _spec(72, "thread_exit", "value:obj=None", "end the calling thread"),
+    _spec(73, "gettid", "", "the caller's thread id"),
+    _spec(74, "thread_request_exit", "tid:int", "ask a thread to leave (sets its flag)"),
+    _spec(75, "thread_should_exit", "", "has someone asked the calling thread to leave?"),
+    _spec(80, "sched_yield", "", "give up the CPU"),
+    _spec(81, "nanosleep", "ns:uint", "sleep for ns nanoseconds of virtual time", blocks=True),
+    _spec(82, "clock_gettime", "clock:uint=1", "virtual time in nanoseconds"),
+    _spec(83, "sched_getcpu", "", "the CPU the caller is running on"),
+    _spec(84, "uname", "", "system name and version"),
+    _spec(85, "sethostname", "name:str", "set the host name (root only)"),
+    _spec(86, "reboot", "cmd:uint status:int=0", "power off or restart the machine (root)"),
+    _spec(87, "syslog", "", "read the kernel log"),
+    _spec(88, "klog", "message:str", "append a line to the kernel log (root only)"),
+)
+
+SYSCALL_BY_NAME: dict[str, SyscallSpec] = {s.name: s for s in SYSCALLS}
+SYSCALL_BY_NR: dict[int, SyscallSpec] = {s.nr: s for s in SYSCALLS}
+#: The request number of ``checkpoint()``: not a system call, just a preemption point.
+CHECKPOINT = 0
+
+
+class Req:
+    """An awaitable request to the kernel: ``await Req(nr, args)``.
+
+    Awaiting it hands control to the kernel, which runs the request and resumes the
+    thread with the result, or raises :class:`Error` in it.
+    """
+
+    __slots__ = ("nr", "args")
+
+    def __init__(self, nr: int, args: tuple[Any, ...]) -> None:
+        self.nr = nr
+        self.args = args
+
+    def __await__(self):  # noqa: ANN204 - generator protocol
+        return (yield self)
+
+    def __repr__(self) -> str:
+        spec = SYSCALL_BY_NR.get(self.nr)
+        return f"Req({spec.name if spec else self.nr}{self.args!r})"
+
+
+_CHECKPOINT = Req(CHECKPOINT, ())
+
+
+def checkpoint() -> Req:
+    """A preemption point for long pure-Python loops: ``await checkpoint()``."""
+    return _CHECKPOINT

@@ -1,0 +1,360 @@
+"""What /proc's files say: the kernel's state rendered in Linux's proc(5) formats.
+
+The text of each /proc file is made here, from kernel objects, when the file is opened;
+``kernel.fs.procfs`` owns the tree of nodes that calls these. Formats follow Linux's
+wherever Linux has the same file (``stat`` with its 52 fields, ``status``, ``meminfo``,
+``/proc/stat``, …); libk's additions are ``ExitRequested:`` in status files and the
+``syscalls`` files.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kernel.abi import ENOENT, Error
+from kernel.proc import ALIVE, Process
+from kernel.thread import RUNNABLE, SLEEPING, STOPPED, Thread
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+USER_HZ = 100
+TICK_NS = 1_000_000_000 // USER_HZ
+STATE_NAMES = {
+    "R": "R (running)",
+    "S": "S (sleeping)",
+    "T": "T (stopped)",
+    "Z": "Z (zombie)",
+    "X": "X (dead)",
+}
+
+
+class ProcInfo:
+    """The generators of /proc's contents, for one kernel (``self.k``)."""
+
+    k: Kernel
+
+    # ------------------------------------------------------------------ per-process files
+    def proc_state(self, proc: Process, t: Thread | None) -> str:
+        """The one-letter state /proc shows."""
+        if proc.state != ALIVE:
+            return "Z"
+        if t is None:
+            t = proc.threads[0] if proc.threads else None
+        if t is None:
+            return "Z"
+        if t.state is STOPPED or proc.stopped:
+            return "T"
+        if t.state is RUNNABLE:
+            return "R"
+        return "S" if t.state is SLEEPING else "X"
+
+    def pid_stat(self, proc: Process, t: Thread | None) -> str:
+        """/proc/<pid>/stat (or a task's), the 52 fields of proc(5)."""
+        alive = proc.state == ALIVE
+        threads = proc.threads if t is None or t.tid == proc.pid else [t]
+        tid = t.tid if t is not None else proc.pid
+        if t is not None and t.tid != proc.pid:
+            utime, stime = t.utime, t.stime
+        else:
+            utime = proc.utime + sum(x.utime for x in proc.threads)
+            stime = proc.stime + sum(x.stime for x in proc.threads)
+        tty = proc.ctty
+        tty_nr = tty.node.rdev if tty is not None and tty.node is not None else 0
+        tpgid = tty.pgrp if tty is not None and tty.pgrp is not None else -1
+        vsize = proc.mm.size if alive else 0
+        rss = proc.mm.resident if alive else 0
+        ignored = sum(1 << (s - 1) for s, d in proc.sigdisp.items() if d == 1)
+        wchan = 0
+        cpu = threads[0].cpu if threads else 0
+        comm = (t.name if t is not None and t.tid != proc.pid else proc.comm) or proc.comm
+        fields = [
+            tid,
+            f"({comm})",
+            self.proc_state(proc, t),
+            proc.ppid,
+            proc.pgid,
+            proc.sid,
+            tty_nr,
+            tpgid,
+            0x400000,
+            proc.minflt,
+            0,
+            0,
+            0,
+            utime // TICK_NS,
+            stime // TICK_NS,
+            proc.cutime // TICK_NS,
+            proc.cstime // TICK_NS,
+            20,
+            0,
+            len(proc.threads) if proc.threads else 1,
+            0,
+            proc.start_time // TICK_NS,
+            vsize,
+            rss,
+            "18446744073709551615",
+            0x400000,
+            0x400000 + 4096,
+            0x7FFFFFFFF000,
+            0,
+            0,
+            0,
+            0,
+            ignored,
+            0,
+            wchan,
+            0,
+            0,
+            17,
+            cpu,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            proc.exit_status if proc.state != ALIVE else 0,
+        ]
+        return " ".join(str(f) for f in fields) + "\n"
+
+    def status(self, proc: Process, t: Thread | None) -> str:
+        """/proc/<pid>/status (or a task's), proc(5)'s fields plus ExitRequested."""
+        c = proc.cred
+        alive = proc.state == ALIVE
+        tid = t.tid if t is not None else proc.pid
+        name = (t.name if t is not None and t.tid != proc.pid else proc.comm) or proc.comm
+        ignored = sum(1 << (s - 1) for s, d in proc.sigdisp.items() if d == 1)
+        threads = [t] if t is not None else proc.threads
+        lines = [
+            f"Name:\t{name}",
+            f"Umask:\t{proc.umask:04o}",
+            f"State:\t{STATE_NAMES[self.proc_state(proc, t)]}",
+            f"Tgid:\t{proc.pid}",
+            "Ngid:\t0",
+            f"Pid:\t{tid}",
+            f"PPid:\t{proc.ppid}",
+            "TracerPid:\t0",
+            f"Uid:\t{c.uid}\t{c.euid}\t{c.euid}\t{c.euid}",
+            f"Gid:\t{c.gid}\t{c.egid}\t{c.egid}\t{c.egid}",
+            f"FDSize:\t{64 if len(proc.fds.files) <= 64 else 1024}",
+            "Groups:\t" + " ".join(str(g) for g in c.groups),
+            f"NStgid:\t{proc.pid}",
+            f"NSpid:\t{tid}",
+            f"NSpgid:\t{proc.pgid}",
+            f"NSsid:\t{proc.sid}",
+        ]
+        if alive:
+            ps = self.k.frames.page_size // 1024
+            size = proc.mm.size // 1024
+            rss = proc.mm.resident * ps
+            stack = sum(a.length for a in proc.mm.areas if a.name == "[stack]") // 1024
+            text = sum(a.length for a in proc.mm.areas if a.name == "[text]") // 1024
+            for label, value in (
+                ("VmPeak", size),
+                ("VmSize", size),
+                ("VmLck", 0),
+                ("VmPin", 0),
+                ("VmHWM", rss),
+                ("VmRSS", rss),
+                ("RssAnon", rss),
+                ("RssFile", 0),
+                ("RssShmem", 0),
+                ("VmData", size - stack - text),
+                ("VmStk", stack),
+                ("VmExe", text),
+                ("VmLib", 0),
+                ("VmPTE", 0),
+                ("VmSwap", 0),
+            ):
+                lines.append(f"{label + ':':<8}{value:>8} kB")
+        lines += [
+            f"Threads:\t{max(1, len(proc.threads))}",
+            "SigQ:\t0/31675",
+            "SigPnd:\t0000000000000000",
+            "ShdPnd:\t0000000000000000",
+            "SigBlk:\t0000000000000000",
+            f"SigIgn:\t{ignored:016x}",
+            "SigCgt:\t0000000000000000",
+            f"Cpus_allowed_list:\t0-{len(self.k.cpus) - 1}"
+            if len(self.k.cpus) > 1
+            else "Cpus_allowed_list:\t0",
+            f"voluntary_ctxt_switches:\t{sum(x.nvcsw for x in threads)}",
+            f"nonvoluntary_ctxt_switches:\t{sum(x.nivcsw for x in threads)}",
+        ]
+        if t is not None:
+            lines.append(f"ExitRequested:\t{int(t.exit_requested)}")
+        else:
+            main = proc.main_thread
+            lines.append(f"ExitRequested:\t{int(main.exit_requested) if main else 0}")
+        return "\n".join(lines) + "\n"
+
+    def cmdline(self, proc: Process) -> str:
+        """NUL-separated argv; empty for a zombie."""
+        if proc.state != ALIVE:
+            return ""
+        return "".join(a + "\0" for a in proc.argv)
+
+    def environ(self, proc: Process) -> str:
+        """NUL-separated KEY=value pairs."""
+        return "".join(f"{a}={b}\0" for a, b in proc.env.items()) if proc.state == ALIVE else ""
+
+    def maps(self, proc: Process) -> str:
+        """The address-space areas, in Linux's maps format."""
+        return "".join(
+            f"{a.start:08x}-{a.start + a.length:08x} {a.perms} 00000000 00:00 0{'':<10}{a.name}\n"
+            for a in proc.mm.areas
+        )
+
+    def schedstat(self, threads: list[Thread]) -> str:
+        """Time on CPU (ns), time waiting to run (ns, not tracked: 0), and slices run."""
+        run = sum(t.utime + t.stime for t in threads)
+        slices = sum(t.nvcsw + t.nivcsw for t in threads)
+        return f"{run} 0 {slices}\n"
+
+    def syscalls(self, counts: list[int]) -> str:
+        """``name count`` for every system call made at least once, in table order."""
+        from kernel.abi import SYSCALLS
+
+        return "".join(
+            f"{s.name} {counts[s.nr]}\n" for s in SYSCALLS if s.nr < len(counts) and counts[s.nr]
+        )
+
+    def cwd(self, proc: Process) -> str:
+        """The working directory as a path."""
+        from kernel.fs.vfs import PathWalk
+
+        if proc.state != ALIVE:
+            raise Error(ENOENT)
+        return PathWalk(self.k.root_ns, proc.cred, proc.cwd).path_of(proc.cwd)
+
+    # ------------------------------------------------------------------ machine-wide files
+    def meminfo(self) -> str:
+        """/proc/meminfo in Linux's layout."""
+        fr = self.k.frames
+        kb = fr.page_size // 1024
+        total = (fr.total - fr.reserved) * kb
+        free = fr.free * kb
+        shmem = fr.by_kind.get("shmem", 0) * kb
+        anon = fr.by_kind.get("anon", 0) * kb
+        rows = [
+            ("MemTotal", total),
+            ("MemFree", free),
+            ("MemAvailable", free),
+            ("Buffers", 0),
+            ("Cached", shmem),
+            ("SwapCached", 0),
+            ("Active", anon + shmem),
+            ("Inactive", 0),
+            ("Active(anon)", anon),
+            ("Inactive(anon)", 0),
+            ("Active(file)", shmem),
+            ("Inactive(file)", 0),
+            ("Unevictable", 0),
+            ("Mlocked", 0),
+            ("SwapTotal", 0),
+            ("SwapFree", 0),
+            ("Dirty", 0),
+            ("Writeback", 0),
+            ("AnonPages", anon),
+            ("Mapped", 0),
+            ("Shmem", shmem),
+            ("KReclaimable", 0),
+            ("Slab", 0),
+            ("SReclaimable", 0),
+            ("SUnreclaim", 0),
+            ("KernelStack", len(self.k.procs.threads) * 16),
+            ("PageTables", 0),
+            ("CommitLimit", total),
+            ("Committed_AS", anon + shmem),
+            ("VmallocTotal", 0),
+            ("VmallocUsed", 0),
+            ("VmallocChunk", 0),
+        ]
+        return "".join(f"{name + ':':<16}{value:>8} kB\n" for name, value in rows)
+
+    def stat(self) -> str:
+        """/proc/stat: CPU times in USER_HZ ticks, context switches, processes."""
+        k = self.k
+        now = k.now()
+
+        def line(name: str, user: int, system: int, idle: int) -> str:
+            return f"{name} {user // TICK_NS} 0 {system // TICK_NS} {idle // TICK_NS} 0 0 0 0 0 0\n"
+
+        rows = []
+        tu = ts = ti = 0
+        for cpu in k.cpus:
+            idle = max(0, now - cpu.user - cpu.system)
+            rows.append(line(f"cpu{cpu.id}", cpu.user, cpu.system, idle))
+            tu, ts, ti = tu + cpu.user, ts + cpu.system, ti + idle
+        from kernel.sysproc import epoch_ns
+
+        running = sum(1 for t in k.procs.threads.values() if t.state is RUNNABLE)
+        blocked = 0
+        return (
+            line("cpu ", tu, ts, ti)
+            + "".join(rows)
+            + "intr 0\n"
+            + f"ctxt {sum(c.ctxt for c in k.cpus)}\n"
+            + f"btime {epoch_ns(k) // 1_000_000_000}\n"
+            + f"processes {k.procs.created}\n"
+            + f"procs_running {running}\n"
+            + f"procs_blocked {blocked}\n"
+            + "softirq 0 0 0 0 0 0 0 0 0 0 0\n"
+        )
+
+    def uptime(self) -> str:
+        """Seconds since boot, and idle seconds summed over CPUs."""
+        k = self.k
+        now = k.now()
+        idle = sum(max(0, now - c.user - c.system) for c in k.cpus)
+        return f"{now / 1e9:.2f} {idle / 1e9:.2f}\n"
+
+    def loadavg(self) -> str:
+        """Load averages, runnable/total threads, and the last pid."""
+        k = self.k
+        a, b, c = k.loadavg
+        running = sum(1 for t in k.procs.threads.values() if t.state is RUNNABLE)
+        last = max(k.procs.procs, default=0)
+        return f"{a:.2f} {b:.2f} {c:.2f} {running}/{len(k.procs.threads)} {last}\n"
+
+    def cpuinfo(self) -> str:
+        """One block per simulated CPU."""
+        n = len(self.k.cpus)
+        blocks = []
+        for i in range(n):
+            blocks.append(
+                f"processor\t: {i}\nvendor_id\t: LibkSim\ncpu family\t: 1\nmodel\t\t: 1\n"
+                f"model name\t: libk simulated CPU (coroutine dispatch)\nstepping\t: 0\n"
+                f"cpu MHz\t\t: 1000.000\ncache size\t: 0 KB\nphysical id\t: 0\n"
+                f"siblings\t: {n}\ncore id\t\t: {i}\ncpu cores\t: {n}\n"
+                f"flags\t\t: coroutine checkpoint syscall\nbogomips\t: 2000.00\n"
+            )
+        return "\n".join(blocks)
+
+    def version(self) -> str:
+        """The kernel version line."""
+        from kernel.kernel import RELEASE
+
+        return f"libk version {RELEASE} (libk@{self.k.info.name}) #1 SMP\n"
+
+    def mounts(self) -> str:
+        """The mounts of the namespace, as /proc/mounts lists them."""
+        return "".join(
+            f"{m.source} {m.target} {m.fs.fstype} {','.join(m.options)} 0 0\n"
+            for m in self.k.root_ns.mounts
+        )
+
+    def filesystems(self) -> str:
+        """The file-system types the kernel knows."""
+        return "".join(f"nodev\t{name}\n" for name in ("tmpfs", "devfs", "proc", "pipefs"))
+
+    def kmsg(self) -> str:
+        """The kernel log (non-consuming)."""
+        return self.k.log.render()
