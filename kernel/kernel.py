@@ -12,6 +12,7 @@ to the next timer (idle time is skipped; realtime pacing is the front end's busi
 from __future__ import annotations
 
 import heapq
+import math
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -480,8 +481,6 @@ class Kernel:
 
     def _update_loadavg(self) -> None:
         """Exponentially-decayed run-queue lengths, sampled every 5 s like Linux."""
-        import math
-
         n = sum(
             len([x for x in c.runq if x.state is RUNNABLE]) + (c.current is not None)
             for c in self.cpus

@@ -122,13 +122,10 @@ def open_file(
                 if _links >= 40:
                     raise Error(ELOOP) from None
                 target = dangling.readlink_for(walk.proc)
-                if not target.startswith("/"):
-                    target = path.rstrip("/").rpartition("/")[0] + "/" + target
-                    target = (
-                        target
-                        if target.startswith("/") or path.startswith("/")
-                        else target.lstrip("/")
-                    )
+                if not target.startswith("/"):  # relative to the link's directory
+                    head, slash, _ = path.rstrip("/").rpartition("/")
+                    if slash:
+                        target = f"{head}/{target}"
                 return open_file(k, t, walk, target, flags, mode, umask, _links + 1)
             require(parent, cred, 3)
             if name in ("..", "."):

@@ -44,11 +44,8 @@ async def main(argv: list[str]) -> int:
         if args[0] == "-s" and len(args) > 1:
             sig = signal_number(args[1])
             args = args[2:]
-        elif (
-            args[0].startswith("-")
-            and not args[0][1:].isdigit()
-            or (args[0].startswith("-") and len(args) > 1 and args[0] != "--")
-        ):
+        elif args[0].startswith("-") and args[0] != "--" and len(args) > 1:
+            # kill -TERM pid, kill -9 pid; a lone "-1" is a pid (every process)
             sig = signal_number(args[0][1:])
             args = args[1:]
     except Error as err:
