@@ -162,7 +162,8 @@ async def main(argv: list[str]) -> int:
     else:
         await out.line("    PID TTY          TIME CMD")
         for p in procs:
-            await out.line(f"{p.pid:>7} {tty_name(p.tty):<8} {clock(p.ticks)} {p.comm}")
+            defunct = " <defunct>" if p.state == "Z" else ""
+            await out.line(f"{p.pid:>7} {tty_name(p.tty):<8} {clock(p.ticks)} {p.comm}{defunct}")
     await out.flush()
     return 0
 

@@ -291,27 +291,33 @@ async def b_exec(sh: Shell, argv: list[str], io: IO) -> int:
 
 
 async def b_wait(sh: Shell, argv: list[str], io: IO) -> int:
-    """``wait [pid…]``: wait for background jobs."""
+    """``wait [pid…]``: wait for background jobs; the status is the last one's."""
+    from userland.libk.proc import exit_code
+
     status = 0
     wanted = {int(a) for a in argv[1:] if a.isdigit()}
+    known = {i for job in sh.jobs for i in job.pids + job.threads}
     for job in list(sh.jobs):
         if wanted and not (wanted & set(job.pids + job.threads)):
             continue
         for pid in job.pids:
-            try:
-                _, st = await sys.wait4(pid, 0)
-                from userland.libk.proc import exit_code
-
-                status = exit_code(st)
-            except Error:
-                pass
+            if pid not in job.collected:
+                try:
+                    _, job.collected[pid] = await sys.wait4(pid, 0)
+                except Error:
+                    job.collected[pid] = 0
         for tid in job.threads:
             try:
                 result = await sys.thread_join(tid)
-                status = result if isinstance(result, int) else 0
+                job.status = (result & 0xFF) << 8 if isinstance(result, int) else 0
             except Error:
                 pass
+        if job.pids:
+            job.status = job.collected[job.pids[-1]]
+        status = exit_code(job.status)
         sh.jobs.remove(job)
+    if wanted and not wanted <= known:
+        return 127  # POSIX: the last pid named is not a child of this shell
     return status
 
 

@@ -22,6 +22,7 @@ from kernel.abi import (
     SIGTTOU,
     TIOCSPGRP,
     WIFSTOPPED,
+    WNOHANG,
     WUNTRACED,
     Error,
     SpawnAttr,
@@ -50,6 +51,7 @@ class Job:
     state: str = "Running"
     status: int = 0
     threads: list[int] = field(default_factory=list)
+    collected: dict[int, int] = field(default_factory=dict)  # pid -> wait status
 
 
 class JobsMixin:
@@ -141,6 +143,8 @@ class JobsMixin:
             else:
                 st = (ident & 0xFF) << 8
             statuses.append(st)
+        if self.jobs:
+            await self.poll_jobs()  # sh collects every ended child while it waits
         if self.jobctl and pids:
             try:
                 await sys.ioctl(self.tty_fd, TIOCSPGRP, self.pgid)
@@ -306,32 +310,37 @@ class JobsMixin:
         self.jobs.append(job)
         return job
 
-    async def reap_jobs(self, *, notify: bool) -> None:
-        """Collect finished background jobs; interactive shells print ``Done`` lines."""
-        from kernel.abi import WNOHANG
-
-        for job in list(self.jobs):
-            done = True
+    async def poll_jobs(self) -> None:
+        """Collect the processes of background jobs that have ended, without waiting."""
+        for job in self.jobs:
+            if job.state == "Done":
+                continue
             for pid in job.pids:
+                if pid in job.collected:
+                    continue
                 try:
                     got, st = await sys.wait4(pid, WNOHANG)
                 except Error:
+                    job.collected[pid] = 0
                     continue
-                if got == 0:
-                    done = False
-                else:
-                    job.status = st
-            for tid in job.threads:
-                try:
-                    await sys.thread_join(tid)
-                except Error:
-                    pass
-            if done and job.state != "Stopped":
-                self.jobs.remove(job)
-                if notify and self.interactive:
-                    code = kproc.exit_code(job.status)
-                    word = "Done" if code == 0 else kproc.describe(job.status) or f"Exit {code}"
-                    await self.write({2: 2}, 2, f"[{job.number}]+  {word:<22}  {job.command}\n")
+                if got:
+                    job.collected[pid] = st
+            if not job.threads and len(job.collected) == len(job.pids):
+                job.state = "Done"
+                job.status = job.collected[job.pids[-1]] if job.pids else 0
+
+    async def reap_jobs(self, *, notify: bool) -> None:
+        """Collect ended background jobs, so none stays a zombie. An interactive shell
+        prints a ``Done`` line and forgets the job; a script keeps its status for
+        ``wait``."""
+        await self.poll_jobs()
+        if not (notify and self.interactive):
+            return
+        for job in [j for j in self.jobs if j.state == "Done"]:
+            self.jobs.remove(job)
+            code = kproc.exit_code(job.status)
+            word = "Done" if code == 0 else kproc.describe(job.status) or f"Exit {code}"
+            await self.write({2: 2}, 2, f"[{job.number}]+  {word:<22}  {job.command}\n")
 
 
 def describe_job(node: ast.Node) -> str:
