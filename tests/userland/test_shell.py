@@ -88,3 +88,33 @@ def test_utilities() -> None:
     assert sh("kill -l 15") == "TERM\n"
     assert sh("kill 99999; echo $?") == "kill: (99999) - No such process\n1\n"
     assert "Run /sbin/init as init process" in sh("dmesg")
+
+
+def test_a_script_leaves_no_zombies_and_wait_keeps_statuses() -> None:
+    out = sh(
+        "sleep 1 & sleep 2; ps | cat; (exit 3) & sleep 1; wait $!; echo $?; wait 4242; echo $?"
+    )
+    assert "sleep" not in out and "defunct" not in out
+    assert out.endswith("3\n127\n")
+
+
+def test_ps_marks_zombies_defunct() -> None:
+    out = sh("e2e_zombie_maker")
+    assert "<defunct>" in out
+
+
+async def _zombie_maker(argv: list[str]) -> int:
+    from userland.libk import io, sys
+
+    await sys.spawn("/bin/true", ["true"])
+    await sys.nanosleep(1_000_000)
+    pid = await sys.spawn("/bin/ps", ["ps"])
+    await sys.wait4(pid)
+    await io.write_all(1, "")
+    return 0
+
+
+def setup_module() -> None:
+    from kernel.exec import register_program
+
+    register_program("e2e_zombie_maker", _zombie_maker)
