@@ -33,6 +33,22 @@ def sh(cmd: str, stdin: bytes | None = None) -> str:
         ("x='a   b'; echo $x; echo \"$x\"", "a b\na   b\n"),
         ('echo "it\'s" \'say "hi"\'', 'it\'s say "hi"\n'),
         ("echo ${UNSET:-default} ${#HOME}", "default 5\n"),
+        ("i=0; while true; do i=$((i+1)); case $i in 3) break;; esac; echo w$i; done", "w1\nw2\n"),
+        ("x=4; echo $((x * (2 + 3) % 7)) $(( x > 3 ))", "6 1\n"),
+        (
+            "for i in 1 2 3; do for j in a b; do case $i$j in 2a) continue 2;; 3a) break 2;; esac; "
+            "echo $i$j; done; done",
+            "1a\n1b\n",
+        ),
+        ("echo $(echo inner | cat) `echo back`", "inner back\n"),
+        ("x=$(false); echo $?; y=$(true); echo $?", "1\n0\n"),
+        ("exec 3>/tmp/fd3; echo to3 >&3; cat /tmp/fd3", "to3\n"),
+        ("cat <<E\nhere $HOME\nE\ncat <<'Q'\nraw $HOME\nQ", "here /root\nraw $HOME\n"),
+        ("f() { local x=in; echo $x; }; x=out; f; echo $x", "in\nout\n"),
+        ("v=a.tar.gz; echo ${v%.gz} ${v%%.*} ${v#*.} ${v##*.}", "a.tar a tar.gz gz\n"),
+        ("echo /bin/s* /nope*", "/bin/sh /bin/sleep /nope*\n"),
+        ("( cd /tmp; pwd ); pwd", "/tmp\n/root\n"),
+        ('f() { echo "args: $#, $1"; return 3; }; f one two; echo $?', "args: 2, one\n3\n"),
     ],
 )
 def test_shell_features(cmd: str, expected: str) -> None:

@@ -17,7 +17,7 @@ async def main(argv: list[str]) -> int:
     try:
         opts = args.getopt(argv, "nu", long={"number": "n"})
     except args.UsageError as err:
-        await kio.eprint("cat", f"{err}\nTry 'cat --help' for more information.")
+        await kio.warn("cat", f"{err}\nTry 'cat --help' for more information.")
         return 1
     if opts.help:
         await kio.write_all(1, USAGE)
@@ -30,7 +30,7 @@ async def main(argv: list[str]) -> int:
         try:
             fd = 0 if name == "-" else await sys.open(name, O_RDONLY)
         except Error as err:
-            await kio.eprint("cat", f"{name}: {err.message}")
+            await kio.warn("cat", f"{name}: {err.message}")
             status = 1
             continue
         try:
@@ -38,7 +38,7 @@ async def main(argv: list[str]) -> int:
                 try:
                     chunk = await sys.read(fd, 65536)
                 except Error as err:
-                    await kio.eprint("cat", f"{name}: {err.message}")
+                    await kio.warn("cat", f"{name}: {err.message}")
                     status = 1
                     break
                 if not chunk:
@@ -55,7 +55,7 @@ async def main(argv: list[str]) -> int:
                 try:
                     await kio.write_all(1, chunk)
                 except Error as err:
-                    await kio.eprint("cat", f"write error: {err.message}")
+                    await kio.warn("cat", f"write error: {err.message}")
                     return 1
         finally:
             if fd != 0:

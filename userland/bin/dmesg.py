@@ -15,7 +15,7 @@ async def main(argv: list[str]) -> int:
     try:
         text = await sys.syslog()
     except Error as err:
-        await kio.eprint("dmesg", f"read kernel buffer failed: {err.message}")
+        await kio.warn("dmesg", f"read kernel buffer failed: {err.message}")
         return 1
     await kio.write_all(1, text)
     return 0

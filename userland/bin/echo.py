@@ -70,6 +70,6 @@ async def main(argv: list[str]) -> int:
     try:
         await kio.write_all(1, text + ("\n" if newline else ""))
     except Error as err:
-        await kio.eprint("echo", f"write error: {err.message}")
+        await kio.warn("echo", f"write error: {err.message}")
         return 1
     return 0

@@ -101,7 +101,7 @@ async def main(argv: list[str]) -> int:
         try:
             child = await sys.spawn(command[0], child_argv, env, home, actions, attr)
         except Error as err:
-            await kio.eprint("init", f"cannot run {command[0]}: {err.message}")
+            await kio.warn("init", f"cannot run {command[0]}: {err.message}")
             if mode == "poweroff":
                 await sys.reboot(REBOOT_POWER_OFF, 127)
             await sys.nanosleep(5 * RESPAWN_DELAY_NS)

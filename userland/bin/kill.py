@@ -49,7 +49,7 @@ async def main(argv: list[str]) -> int:
             sig = signal_number(args[0][1:])
             args = args[1:]
     except Error as err:
-        await kio.eprint("kill", err.message)
+        await kio.warn("kill", err.message)
         return 2
     if args and args[0] == "--":
         args = args[1:]
@@ -58,12 +58,12 @@ async def main(argv: list[str]) -> int:
         try:
             pid = int(target)
         except ValueError:
-            await kio.eprint("kill", f"failed to parse argument: '{target}'")
+            await kio.warn("kill", f"failed to parse argument: '{target}'")
             status = 1
             continue
         try:
             await sys.kill(pid, sig)
         except Error as err:
-            await kio.eprint("kill", f"({pid}) - {err.message}")
+            await kio.warn("kill", f"({pid}) - {err.message}")
             status = 1
     return status

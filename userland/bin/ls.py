@@ -194,7 +194,7 @@ async def main(argv: list[str]) -> int:
             },
         )
     except args.UsageError as err:
-        await kio.eprint("ls", f"{err}\nTry 'ls --help' for more information.")
+        await kio.warn("ls", f"{err}\nTry 'ls --help' for more information.")
         return 2
     if opts.help:
         await kio.write_all(1, USAGE)
@@ -218,7 +218,7 @@ async def main(argv: list[str]) -> int:
                 st = await sys.lstat(t)
             except Error:
                 await out.flush()
-                await kio.eprint("ls", f"cannot access '{t}': {err.message}")
+                await kio.warn("ls", f"cannot access '{t}': {err.message}")
                 ls.status = 2
                 continue
         if S_ISDIR(st.st_mode) and not opts.has("d"):
@@ -236,7 +236,7 @@ async def main(argv: list[str]) -> int:
             items = await ls.entries(d)
         except Error as err:
             await out.flush()
-            await kio.eprint("ls", f"cannot open directory '{d}': {err.message}")
+            await kio.warn("ls", f"cannot open directory '{d}': {err.message}")
             ls.status = 2
             continue
         if multiple:

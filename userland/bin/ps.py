@@ -110,7 +110,7 @@ async def main(argv: list[str]) -> int:
     flags = set("".join(w.lstrip("-") for w in words))
     if not flags <= set("eAfaux"):
         bad = sorted(flags - set("eAfaux"))[0]
-        await kio.eprint("ps", f"unknown option -- '{bad}'\n{USAGE}")
+        await kio.warn("ps", f"unknown option -- '{bad}'\n{USAGE}")
         return 1
     everyone = bool(flags & {"e", "A"}) or (bsd and "a" in flags and "x" in flags)
     full = "f" in flags

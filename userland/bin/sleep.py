@@ -11,7 +11,7 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 async def main(argv: list[str]) -> int:
     """Entry point."""
     if len(argv) < 2:
-        await kio.eprint("sleep", "missing operand\nTry 'sleep --help' for more information.")
+        await kio.warn("sleep", "missing operand\nTry 'sleep --help' for more information.")
         return 1
     if argv[1] == "--help":
         await kio.write_all(
@@ -29,7 +29,7 @@ async def main(argv: list[str]) -> int:
             if value < 0 or value != value:
                 raise ValueError
         except ValueError:
-            await kio.eprint(
+            await kio.warn(
                 "sleep", f"invalid time interval '{arg}'\nTry 'sleep --help' for more information."
             )
             return 1

@@ -101,7 +101,7 @@ class LineReader:
             self._buf += chunk
 
 
-async def eprint(prog: str, message: str) -> None:
+async def warn(prog: str, message: str) -> None:
     """Write ``prog: message`` to standard error."""
     try:
         await write_all(2, f"{prog}: {message}\n")

@@ -65,7 +65,6 @@ async def subshell(sh: Shell, body: ast.Node, io: IO) -> int:
 
 async def loop_while(sh: Shell, node: ast.While, io: IO) -> int:
     """``while``/``until`` with break and continue."""
-    from userland.sh.interp import LoopControl
 
     status = 0
     sh.loop_depth += 1
@@ -75,14 +74,9 @@ async def loop_while(sh: Shell, node: ast.While, io: IO) -> int:
             cond = await sh.condition(node.cond, io)
             if (cond == 0) == node.until:
                 break
-            try:
-                status = await sh.run(node.body, io)
-            except LoopControl as lc:
-                if lc.levels > 1:
-                    lc.levels -= 1
-                    raise
-                if lc.kind == "break":
-                    break
+            status, broke = await iteration(sh, node.body, io, status)
+            if broke:
+                break
     finally:
         sh.loop_depth -= 1
     return status
@@ -90,7 +84,6 @@ async def loop_while(sh: Shell, node: ast.While, io: IO) -> int:
 
 async def loop_for(sh: Shell, node: ast.For, io: IO) -> int:
     """``for name in words``."""
-    from userland.sh.interp import LoopControl
 
     items = await sh.expander.words(node.words)
     status = 0
@@ -99,17 +92,28 @@ async def loop_for(sh: Shell, node: ast.For, io: IO) -> int:
         for item in items:
             await checkpoint()
             sh.set_var(node.name, item)
-            try:
-                status = await sh.run(node.body, io)
-            except LoopControl as lc:
-                if lc.levels > 1:
-                    lc.levels -= 1
-                    raise
-                if lc.kind == "break":
-                    break
+            status, broke = await iteration(sh, node.body, io, status)
+            if broke:
+                break
     finally:
         sh.loop_depth -= 1
     return status
+
+
+async def iteration(sh: Shell, body: ast.Node, io: IO, status: int) -> tuple[int, bool]:
+    """Run a loop body once: its status, and whether ``break`` ends this loop.
+
+    ``break n``/``continue n`` with n > 1 go on to the enclosing loop.
+    """
+    from userland.sh.interp import LoopControl
+
+    try:
+        return await sh.run(body, io), False
+    except LoopControl as lc:
+        if lc.levels > 1:
+            lc.levels -= 1
+            raise
+        return status, lc.kind == "break"
 
 
 async def case(sh: Shell, node: ast.Case, io: IO) -> int:

@@ -57,6 +57,7 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
         self.local_frames: list[dict[str, str | None]] = []
         self.expander = Expander(self)
         self.tty_fd = 0
+        self.subst_status: int | None = None  # of the last $( ) in this command
 
     # ------------------------------------------------------------------ variables
     def get(self, name: str) -> str | None:
@@ -110,7 +111,7 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
     # ------------------------------------------------------------------ output
     async def write(self, io: IO, fd: int, text: str | bytes) -> None:
         """Write through the io map (a closed descriptor is EBADF)."""
-        real = io.get(fd, fd if fd > 2 else None)
+        real = io.get(fd, fd)
         if real is None:
             raise Error(9)
         await kio.write_all(real, text)
@@ -182,6 +183,7 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
         """Assignments, expansion, redirections, then a function, builtin or program."""
         from userland.sh.builtins import BUILTINS, SPECIAL_BUILTINS
 
+        self.subst_status = None
         try:
             argv = await self.expander.words(cmd.words)
             assigns = [(a.name, await self.expander.word_string(a.value)) for a in cmd.assigns]
@@ -206,7 +208,8 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
                     await self.error(err.message, io)
                     return err.status
                 await self.close_all(opened)
-            return self.status if cmd.words else 0
+            # POSIX: the status of the last command substitution, if there was one
+            return self.subst_status if self.subst_status is not None else 0
         name = argv[0]
         try:
             rio, opened = await self.redirect(cmd.redirs, io)

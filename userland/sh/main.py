@@ -149,7 +149,7 @@ async def main(argv: list[str]) -> int:
         for c in opt[1:]:
             if c == "c":
                 if not args:
-                    await kio.eprint("sh", "-c: option requires an argument")
+                    await kio.warn("sh", "-c: option requires an argument")
                     return 2
                 command = args.pop(0)
             elif c == "i":

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
     ENOENT,
+    F_DUPFD,
+    F_SETFD,
+    FD_CLOEXEC,
     O_APPEND,
     O_CLOEXEC,
     O_CREAT,
@@ -71,7 +74,8 @@ class RedirectMixin:
                     if target == "-":
                         new[r.fd] = None
                     elif target.isdigit():
-                        src = new.get(int(target), int(target) if int(target) <= 2 else None)
+                        # not in the map: the shell's own descriptor of that number (exec 3>f)
+                        src = new.get(int(target), int(target))
                         if src is None:
                             raise CommandError(f"{target}: Bad file descriptor", 2)
                         try:
@@ -99,6 +103,7 @@ class RedirectMixin:
                     if err.errno == ENOENT and op != "<":
                         msg = "Directory nonexistent"
                     raise CommandError(f"cannot {verb} {target}: {msg}", 2) from None
+                fd = await high_fd(fd)
                 opened.append(fd)
                 new[r.fd] = fd
         except BaseException:
@@ -109,6 +114,7 @@ class RedirectMixin:
     async def here_document(self, text: str, opened: list[int]) -> int:
         """A pipe whose read end holds ``text`` (a thread feeds bodies over 64 KiB)."""
         r, w = await sys.pipe(O_CLOEXEC)
+        r = await high_fd(r)
         opened.append(r)
         data = text.encode()
         if len(data) <= 60000:
@@ -134,3 +140,17 @@ class RedirectMixin:
                 await sys.close(fd)
             except Error:
                 pass
+
+
+SHELL_FD_BASE = 10
+
+
+async def high_fd(fd: int) -> int:
+    """Move a descriptor the shell opened for a redirection to 10 or above (close-on-exec),
+    as sh does, so it never sits on a number the command line names (``exec 3>f``)."""
+    if fd >= SHELL_FD_BASE:
+        return fd
+    high = await sys.fcntl(fd, F_DUPFD, SHELL_FD_BASE)
+    await sys.fcntl(high, F_SETFD, FD_CLOEXEC)
+    await sys.close(fd)
+    return high

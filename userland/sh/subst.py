@@ -35,7 +35,7 @@ class SubstMixin:
             await sys.close(r)
         try:
             result = await sys.thread_join(tid)
-            self.status = result if isinstance(result, int) else 0
+            self.status = self.subst_status = result if isinstance(result, int) else 0
         except Error:
             pass
         return data.decode(errors="replace").rstrip("\n")
@@ -43,7 +43,7 @@ class SubstMixin:
     async def arithmetic(self, part: ast.Arith) -> str:
         """``$((…))``: expand the parts, then evaluate."""
         text = "".join(
-            p.text if type(p) is ast.Literal else await self._arith_part(p) for p in part.parts
+            [p.text if type(p) is ast.Literal else await self._arith_part(p) for p in part.parts]
         )
         return str(evaluate(text, self.get, lambda n, v: self.set_var(n, v)))
 
