@@ -78,7 +78,6 @@ class Kernel:
         self.hostname = info.hostname
         self.loadavg = [0.0, 0.0, 0.0]
         self._next_loadavg = 5_000_000_000
-        self.generation = 0
         self.cpus: list[CPU] = []
         self.table: list[Any] = []
         self.syscount: list[int] = []
@@ -127,7 +126,6 @@ class Kernel:
         t.state = SLEEPING
         seq = t.sleep_seq = t.sleep_seq + 1
         t.wchan = sl.wchan
-        t.interrupted = False
         for q in sl.queues:
             q.add(t)
         if sl.deadline is not None:
@@ -168,7 +166,6 @@ class Kernel:
         if t.state is SLEEPING:
             from kernel.abi import EINTR
 
-            t.interrupted = True
             self.wake(t, exc=Error(EINTR))
 
     def _fire_timers(self, now: int) -> None:

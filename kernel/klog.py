@@ -14,19 +14,17 @@ LOG_LINES = 4096
 class KernelLog:
     """A ring of ``(time_ns, text)`` lines."""
 
-    __slots__ = ("lines", "_now", "generation")
+    __slots__ = ("lines", "_now")
 
     def __init__(self, now: Callable[[], int]) -> None:
         self.lines: deque[tuple[int, str]] = deque(maxlen=LOG_LINES)
         self._now = now
-        self.generation = 0
 
     def __call__(self, text: str) -> None:
         """Append a line (several, if ``text`` has newlines)."""
         now = self._now()
         for line in text.splitlines() or [""]:
             self.lines.append((now, line))
-        self.generation += 1
 
     def render(self) -> str:
         """The log in dmesg's format: ``[    1.234567] text``."""

@@ -95,13 +95,11 @@ class Process:
     waitable: dict[int, Process] = field(default_factory=dict)
     child_wait: WaitQueue = field(default_factory=lambda: WaitQueue("wait4"))
     counters: list[int] = field(default_factory=list)
-    nsyscalls: int = 0
     utime: int = 0
     stime: int = 0
     cutime: int = 0
     cstime: int = 0
     start_time: int = 0
-    next_tid_hint: int = 0
     ctty: Any = None
     parent: Process | None = None
     minflt: int = 0

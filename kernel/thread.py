@@ -69,8 +69,6 @@ class Thread:
     result: Any = None
     joiners: WaitQueue | None = None
     is_main: bool = False
-    stopped_while: str = ""
-    interrupted: bool = False
     observer: bool = False  # the host client's thread: what it reads must not change
 
 

@@ -93,7 +93,6 @@ class Tty:
         self._out = bytearray()
         self.read_wait = WaitQueue("tty_read")
         self.write_wait = WaitQueue("tty_write")
-        self.output_generation = 0
         self._rsleep = Sleep((self.read_wait,), None, "tty_read")
         self._wsleep = Sleep((self.write_wait,), None, "tty_write")
 
@@ -134,7 +133,6 @@ class Tty:
     # ------------------------------------------------------------------ line discipline
     def _echo(self, data: bytes) -> None:
         self._out += data
-        self.output_generation += 1
 
     def _echo_char(self, byte: int) -> None:
         lflag = self.termios.lflag
@@ -263,7 +261,6 @@ class Tty:
         if self.termios.oflag & OPOST and self.termios.oflag & ONLCR and b"\n" in data:
             data = data.replace(b"\n", b"\r\n")
         self._out += data
-        self.output_generation += 1
         return n
 
     def ioctl(self, t: Thread | None, f: File, request: int, arg: Any) -> Any:

@@ -133,10 +133,6 @@ class ProcDir(DirInode):
                 continue
         return out
 
-    def forget(self, name: str) -> None:
-        """Drop a cached entry (its process is gone)."""
-        self.cache.pop(name, None)
-
     def check_new(self, name: str) -> None:
         raise Error(EACCES)
 
