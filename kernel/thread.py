@@ -10,7 +10,7 @@ the thread was already woken by data, say) is recognised and ignored.
 from __future__ import annotations
 
 from collections.abc import Coroutine, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -116,4 +116,3 @@ class Sleep:
     deadline: int | None = None
     wchan: str = ""
     interruptible: bool = True
-    extra: Any = field(default=None)
