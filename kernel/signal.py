@@ -20,7 +20,7 @@ from kernel.abi import (
     W_STOPCODE,
 )
 from kernel.proc import ALIVE, Process
-from kernel.thread import RUNNABLE, SLEEPING, STOPPED
+from kernel.thread import RUNNABLE, STOPPED
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -83,9 +83,3 @@ class Signals:
             parent.waitable[proc.pid] = proc
             self.k.wake_all(parent.child_wait)
             self.send(parent, SIGCHLD)
-
-    def interrupt_sleepers(self, proc: Process) -> None:
-        """Break interruptible sleeps of a process's threads with EINTR."""
-        for t in proc.threads:
-            if t.state is SLEEPING:
-                self.k.interrupt(t)

@@ -109,10 +109,8 @@ class Sleep:
         queues: wait queues to sleep on (any of them wakes the thread).
         deadline: absolute virtual time to wake at regardless, or None.
         wchan: the name /proc shows for the wait.
-        interruptible: a signal (or an exit request) may end the sleep with EINTR.
     """
 
     queues: tuple[WaitQueue, ...] = ()
     deadline: int | None = None
     wchan: str = ""
-    interruptible: bool = True
