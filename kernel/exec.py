@@ -44,6 +44,10 @@ MAGIC = b"\x7fLBK "
 ENTRY_POINT_GROUP = "libk.programs"
 MAX_INTERPRETER_DEPTH = 4
 ARG_MAX = 128 * 1024
+#: Installed set-user-ID root, as on any Unix (su checks who may become whom).
+SETUID_PROGRAMS = frozenset({"su"})
+#: Extra names in /bin: ``[`` cannot be an entry-point name, so it links to test.
+PROGRAM_ALIASES = {"[": "test"}
 
 ProgramMain = Callable[[list[str]], Any]
 
@@ -349,10 +353,14 @@ def exec_init(k: Kernel) -> None:
         bindir = root.make_child("dir", "bin", 0o755, 0, 0)
     for name in names:
         if name not in bindir.children:
-            bindir.make_child("file", name, 0o755, 0, 0)
+            mode = 0o4755 if name in SETUID_PROGRAMS else 0o755
+            bindir.make_child("file", name, mode, 0, 0)
             node = bindir.children[name]
             node.data = bytearray(executable_image(name))  # type: ignore[attr-defined]
             node.fs.charge(0, len(node.data))  # type: ignore[attr-defined]
+    for alias, name in PROGRAM_ALIASES.items():
+        if name in names and alias not in bindir.children:
+            bindir.make_child("symlink", alias, 0o777, 0, 0, target=name)
     sbin = root.children.get("sbin")
     if not isinstance(sbin, DirInode):
         sbin = root.make_child("dir", "sbin", 0o755, 0, 0)

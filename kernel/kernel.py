@@ -522,8 +522,8 @@ def start_kernel(info: BootInfo) -> Kernel:
     """
     from kernel import exec as execmod
     from kernel import exit as exitmod
+    from kernel import manpages, syscall
     from kernel import signal as signalmod
-    from kernel import syscall
     from kernel.fs import fsinit
 
     k = Kernel(info)
@@ -538,6 +538,7 @@ def start_kernel(info: BootInfo) -> Kernel:
     fsinit.dev_init(k)  # devfs and the console TTY
     fsinit.mounts_init(k)  # the image's mounts (devfs, tmpfs, procfs)
     execmod.exec_init(k)  # program registry; /bin from it
+    manpages.man_init(k)  # /usr/share/man: section 2 from the table, the rest packaged
     execmod.userinit(k)  # pid 1
     k.log("Run /sbin/init as init process")
     return k

@@ -119,12 +119,12 @@ def vfs_init(k: Kernel) -> None:
     k.log(f"VFS: mounted root (tmpfs), {len(info.files)} files from {info.source}")
 
 
-def _write(directory: DirInode, name: str, text: str) -> None:
+def _write(directory: DirInode, name: str, text: str | bytes) -> None:
     if name in directory.children:
         directory.remove(name)
     f = directory.make_child("file", name, 0o644, 0, 0)
     assert isinstance(f, FileInode)
-    f.data = bytearray(text.encode())
+    f.data = bytearray(text.encode() if isinstance(text, str) else text)
     f.fs.charge(0, len(f.data))
 
 

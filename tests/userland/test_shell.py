@@ -46,7 +46,7 @@ def sh(cmd: str, stdin: bytes | None = None) -> str:
         ("cat <<E\nhere $HOME\nE\ncat <<'Q'\nraw $HOME\nQ", "here /root\nraw $HOME\n"),
         ("f() { local x=in; echo $x; }; x=out; f; echo $x", "in\nout\n"),
         ("v=a.tar.gz; echo ${v%.gz} ${v%%.*} ${v#*.} ${v##*.}", "a.tar a tar.gz gz\n"),
-        ("echo /bin/s* /nope*", "/bin/sh /bin/sleep /nope*\n"),
+        ("echo /bin/sl* /bin/s? /nope*", "/bin/sleep /bin/sh /bin/su /nope*\n"),
         ("( cd /tmp; pwd ); pwd", "/tmp\n/root\n"),
         ('f() { echo "args: $#, $1"; return 3; }; f one two; echo $?', "args: 2, one\n3\n"),
     ],
