@@ -1,0 +1,289 @@
+"""The machine runner behind the TUI: boot, run in budgeted slices, pace, pause, step.
+
+A :class:`Machine` owns one booted kernel and its host syscall client. The app calls
+:meth:`Machine.run_slice` from a timer many times a second; each call runs the kernel
+for at most a few milliseconds of host time (the request budget adapts to how fast the
+machine is going), so a fork bomb or a thousand busy processes never freeze the screen.
+
+In ``realtime`` mode virtual time never runs ahead of host time × speed (``sleep 1``
+takes a second at ×1); when the machine cannot keep up, the pacing anchor moves
+forward instead of letting a backlog pile up. ``fast`` skips idle time. Pause stops
+the clock; :meth:`Machine.step` then runs one scheduling quantum of virtual time.
+
+Console output is drained after every run and handed to the ``on_output`` listeners.
+Nothing here knows about Textual, so it is tested on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+from kernel import boot
+from kernel.host import HostClient
+from kernel.image import BootInfo
+from kernel.kernel import BUDGET, HALTED, IDLE, Kernel
+
+#: The speeds the controls step through; ``FAST`` comes after the last one.
+SPEEDS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0)
+FAST = "fast"
+
+#: Host time one :meth:`Machine.run_slice` may take.
+SLICE_SECONDS = 0.006
+#: Requests per ``kernel.run`` call inside a slice: starting point and bounds.
+CHUNK_START = 2_000
+CHUNK_MIN = 50
+CHUNK_MAX = 200_000
+#: How far the realtime clock may lag behind before the lag is forgiven.
+MAX_LAG_SECONDS = 0.25
+
+Listener = Callable[[bytes], None]
+
+
+def speed_label(speed: float, fast: bool) -> str:
+    """``×0.25``, ``×1``, ``×100`` or ``fast``."""
+    if fast:
+        return FAST
+    return f"×{speed:g}"
+
+
+class Machine:
+    """One running machine and the controls a front end needs.
+
+    Attributes:
+        info: the boot info the machine was booted from (reboot uses it again).
+        kernel: the booted kernel (replaced on reboot).
+        host: a HostClient on ``kernel`` (replaced on reboot).
+        paused: the clock is stopped; only :meth:`step` and the ``run_*`` calls run it.
+        speed: the realtime factor (0.1 .. 100).
+        fast: idle time is skipped (``fast`` clock mode), speed is ignored.
+        on_output: called with console output as it appears.
+        on_boot: called after every (re)boot, with the machine.
+        boots: how many times a kernel was booted.
+    """
+
+    def __init__(self, info: BootInfo | str | None = None, *, speed: float | None = None) -> None:
+        self.info: BootInfo = info if isinstance(info, BootInfo) else boot.load(info)
+        self.paused = False
+        self.fast = self.info.clock.mode == "fast"
+        self.speed = float(speed if speed is not None else self.info.clock.speed)
+        self.on_output: list[Listener] = []
+        self.on_boot: list[Callable[[Machine], None]] = []
+        self.boots = 0
+        self._chunk = CHUNK_START
+        self.kernel: Kernel
+        self.host: HostClient
+        self._boot()
+
+    # ------------------------------------------------------------------ lifecycle
+    def _boot(self) -> None:
+        self.kernel = boot.boot(self.info)
+        self.host = HostClient(self.kernel)
+        self.boots += 1
+        self._anchor()
+        for listener in list(self.on_boot):
+            listener(self)
+
+    def reboot(self) -> None:
+        """Boot the same machine file again, from scratch."""
+        self._boot()
+
+    def open_image(self, path: str) -> None:
+        """Boot another machine file (the current machine is dropped).
+
+        Raises:
+            ImageError: the file is not a valid machine; the current machine keeps running.
+        """
+        self.info = boot.load(path)
+        self.fast = self.info.clock.mode == "fast"
+        self.speed = float(self.info.clock.speed)
+        self._boot()
+
+    def with_clock(self, mode: str) -> None:
+        """Reboot with the clock mode overridden (``fast`` or ``realtime``)."""
+        clock = dataclasses.replace(self.info.clock, mode=mode)
+        self.info = dataclasses.replace(self.info, clock=clock)
+        self.fast = mode == "fast"
+        self._boot()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def name(self) -> str:
+        """The machine's name from its image."""
+        return self.info.name
+
+    @property
+    def halted(self) -> bool:
+        """Powered off or panicked."""
+        return self.kernel.halted
+
+    @property
+    def panicked(self) -> bool:
+        """Halted by a kernel panic (``panic_report`` says why)."""
+        return self.kernel.panic_report is not None
+
+    @property
+    def panic_report(self) -> str | None:
+        """The panic report, or None."""
+        return self.kernel.panic_report
+
+    @property
+    def state(self) -> str:
+        """``running``, ``paused``, ``halted`` or ``panicked``."""
+        if self.panicked:
+            return "panicked"
+        if self.halted:
+            return "halted"
+        return "paused" if self.paused else "running"
+
+    @property
+    def uptime_ns(self) -> int:
+        """Virtual time since boot."""
+        return self.kernel.now_ns
+
+    @property
+    def speed_label(self) -> str:
+        """The speed as the header shows it."""
+        return speed_label(self.speed, self.fast)
+
+    @property
+    def quantum_ns(self) -> int:
+        """One scheduling quantum of virtual time."""
+        return self.info.scheduler.quantum
+
+    # ------------------------------------------------------------------ controls
+    def pause(self) -> None:
+        """Stop the clock."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Start the clock again (realtime pacing restarts from now)."""
+        self.paused = False
+        self._anchor()
+
+    def toggle_pause(self) -> bool:
+        """Pause or resume; returns the new ``paused``."""
+        if self.paused:
+            self.resume()
+        else:
+            self.pause()
+        return self.paused
+
+    def set_speed(self, speed: float | str) -> None:
+        """A realtime factor (clamped to 0.1 .. 100), or ``"fast"``."""
+        if speed == FAST:
+            self.fast = True
+        else:
+            self.fast = False
+            self.speed = min(max(float(speed), SPEEDS[0]), SPEEDS[-1])
+        self._anchor()
+
+    def speed_up(self) -> None:
+        """The next speed in :data:`SPEEDS`, then ``fast``."""
+        if self.fast:
+            return
+        faster = [s for s in SPEEDS if s > self.speed + 1e-9]
+        self.set_speed(faster[0] if faster else FAST)
+
+    def speed_down(self) -> None:
+        """The previous speed in :data:`SPEEDS` (from ``fast``: the top speed)."""
+        if self.fast:
+            self.set_speed(SPEEDS[-1])
+            return
+        slower = [s for s in SPEEDS if s < self.speed - 1e-9]
+        self.set_speed(slower[-1] if slower else SPEEDS[0])
+
+    def feed(self, data: bytes) -> None:
+        """Type ``data`` at the console."""
+        if not self.kernel.halted:
+            self.kernel.console.feed(data)
+
+    def power_off(self, status: int = 0) -> None:
+        """Stop the machine."""
+        if not self.kernel.halted:
+            self.kernel.power_off(status)
+        self._drain()
+
+    # ------------------------------------------------------------------ running
+    def _anchor(self) -> None:
+        self._host0 = time.monotonic()
+        self._virt0 = self.kernel.now_ns
+
+    def _drain(self) -> None:
+        data = self.kernel.console.drain()
+        if data:
+            for listener in list(self.on_output):
+                listener(data)
+
+    def run_slice(self, seconds: float = SLICE_SECONDS) -> str:
+        """Run the machine for at most ``seconds`` of host time (the timer's tick).
+
+        Does nothing while paused or halted. Returns the kernel's last run state
+        (``idle``, ``until``, ``budget`` or ``halted``; ``paused`` when paused).
+        """
+        k = self.kernel
+        if k.halted:
+            self._drain()
+            return HALTED
+        if self.paused:
+            return "paused"
+        start = time.monotonic()
+        deadline = start + seconds
+        until: int | None = None
+        if not self.fast:
+            target = self._virt0 + int((start - self._host0) * self.speed * 1e9)
+            lag = (target - k.now_ns) / 1e9 / self.speed
+            if lag > MAX_LAG_SECONDS:  # cannot keep up: forgive the backlog
+                self._host0 = start - MAX_LAG_SECONDS
+                self._virt0 = k.now_ns
+                target = k.now_ns + int(MAX_LAG_SECONDS * self.speed * 1e9)
+            until = target
+        state = BUDGET
+        while True:
+            t0 = time.monotonic()
+            state = k.run(until=until, budget=self._chunk)
+            t1 = time.monotonic()
+            self._adapt(t1 - t0, state)
+            if state != BUDGET or t1 >= deadline:
+                break
+        self._drain()
+        if not self.fast and state == IDLE:
+            # Nothing to do until input arrives: keep the clock in step with the host.
+            self._virt0 = k.now_ns
+            self._host0 = time.monotonic()
+        return state
+
+    def _adapt(self, took: float, state: str) -> None:
+        """Size the next chunk so one ``kernel.run`` call takes about a millisecond."""
+        if state != BUDGET:
+            return
+        if took < 0.0005:
+            self._chunk = min(CHUNK_MAX, self._chunk * 2)
+        elif took > 0.002:
+            self._chunk = max(CHUNK_MIN, int(self._chunk * 0.001 / took))
+
+    def run_for(self, ns: int, *, budget: int = 50_000_000) -> str:
+        """Run ``ns`` of virtual time synchronously, paused or not (tests, stepping).
+
+        Stops early when the machine is idle (waiting for input) or halts.
+        """
+        k = self.kernel
+        until = k.now_ns + ns
+        state = k.run(until=until, budget=budget)
+        self._drain()
+        self._anchor()
+        return state
+
+    def run_until_idle(self, *, budget: int = 50_000_000) -> str:
+        """Run with idle time skipped until nothing is runnable and no timer is pending
+        (the shell waiting at its prompt, say) or the machine halts."""
+        state = self.kernel.run(budget=budget)
+        self._drain()
+        self._anchor()
+        return state
+
+    def step(self) -> str:
+        """One scheduling quantum of virtual time (pauses the machine first)."""
+        self.paused = True
+        return self.run_for(self.quantum_ns)
