@@ -1,0 +1,510 @@
+"""A small terminal emulator: what the console pane shows, without any Textual in it.
+
+It understands what the machine's programs write: CR, LF, BS, TAB, BEL; SGR colours
+and attributes (16, 256 and true colour); erase in display and line; cursor movement
+and positioning; insert and delete of lines and characters; a scrolling region; save
+and restore of the cursor; the alternate screen (``top`` and editors use it); and
+hiding the cursor. Lines that scroll off the top of the main screen go into a bounded
+scrollback. :attr:`Terminal.version` changes whenever anything visible changes, so a
+widget can skip redraws.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections import deque
+from dataclasses import dataclass, replace
+
+TAB = 8
+SCROLLBACK = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    """How a cell is drawn. Colours: None (default), 0..255 (palette) or (r, g, b)."""
+
+    fg: int | tuple[int, int, int] | None = None
+    bg: int | tuple[int, int, int] | None = None
+    bold: bool = False
+    dim: bool = False
+    italic: bool = False
+    underline: bool = False
+    reverse: bool = False
+
+
+PLAIN = Attr()
+Cell = tuple[str, Attr]
+Line = list[Cell]
+BLANK: Cell = (" ", PLAIN)
+
+
+def _blank_line(cols: int, attr: Attr = PLAIN) -> Line:
+    cell = (" ", attr) if attr is not PLAIN else BLANK
+    return [cell] * cols
+
+
+class Terminal:
+    """A VT100/xterm-ish screen of ``cols`` × ``rows`` with scrollback.
+
+    Attributes:
+        cols, rows: the screen size.
+        screen: the visible lines (``rows`` lists of ``cols`` cells).
+        scrollback: lines that left the top of the main screen, oldest first.
+        cursor_row, cursor_col: where the next character goes (0-based).
+        cursor_visible: the program has not hidden the cursor.
+        alternate: the alternate screen is active.
+        version: bumped on every change.
+    """
+
+    def __init__(self, cols: int = 80, rows: int = 24, scrollback: int = SCROLLBACK) -> None:
+        self.cols = max(1, cols)
+        self.rows = max(1, rows)
+        self.scrollback: deque[Line] = deque(maxlen=scrollback)
+        self.screen: list[Line] = [_blank_line(self.cols) for _ in range(self.rows)]
+        self.cursor_row = 0
+        self.cursor_col = 0
+        self.cursor_visible = True
+        self.alternate = False
+        self.version = 0
+        self.attr = PLAIN
+        self._wrap_pending = False
+        self._top = 0
+        self._bottom = self.rows - 1
+        self._saved: tuple[int, int, Attr] = (0, 0, PLAIN)
+        self._main: tuple[list[Line], int, int, Attr] | None = None
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._state = "text"
+        self._seq = ""
+
+    # ------------------------------------------------------------------ input
+    def feed(self, data: bytes) -> None:
+        """Interpret bytes the machine wrote."""
+        text = self._decoder.decode(data)
+        if not text:
+            return
+        self.version += 1
+        run: list[str] = []
+        for ch in text:
+            if self._state == "text":
+                o = ord(ch)
+                if o >= 0x20 and o != 0x7F:
+                    run.append(ch)
+                    continue
+                if run:
+                    self._print("".join(run))
+                    run.clear()
+                self._control(ch)
+            else:
+                self._escape(ch)
+        if run:
+            self._print("".join(run))
+
+    def feed_text(self, text: str) -> None:
+        """Interpret a string (tests, local messages)."""
+        self.feed(text.encode())
+
+    # ------------------------------------------------------------------ characters
+    def _print(self, text: str) -> None:
+        line = self.screen[self.cursor_row]
+        attr = self.attr
+        for ch in text:
+            if self._wrap_pending:
+                self._wrap_pending = False
+                self.cursor_col = 0
+                self._linefeed()
+                line = self.screen[self.cursor_row]
+            line[self.cursor_col] = (ch, attr)
+            if self.cursor_col == self.cols - 1:
+                self._wrap_pending = True
+            else:
+                self.cursor_col += 1
+
+    def _control(self, ch: str) -> None:
+        if ch == "\n" or ch == "\x0b" or ch == "\x0c":
+            self._wrap_pending = False
+            self._linefeed()
+        elif ch == "\r":
+            self._wrap_pending = False
+            self.cursor_col = 0
+        elif ch == "\b":
+            self._wrap_pending = False
+            self.cursor_col = max(0, self.cursor_col - 1)
+        elif ch == "\t":
+            self._wrap_pending = False
+            self.cursor_col = min(self.cols - 1, (self.cursor_col // TAB + 1) * TAB)
+        elif ch == "\x1b":
+            self._state = "esc"
+            self._seq = ""
+
+    def _linefeed(self) -> None:
+        if self.cursor_row == self._bottom:
+            self._scroll_up(1)
+        elif self.cursor_row < self.rows - 1:
+            self.cursor_row += 1
+
+    def _scroll_up(self, n: int) -> None:
+        top, bottom = self._top, self._bottom
+        for _ in range(min(n, bottom - top + 1)):
+            gone = self.screen.pop(top)
+            if top == 0 and not self.alternate:
+                self.scrollback.append(gone)
+            self.screen.insert(bottom, _blank_line(self.cols))
+
+    def _scroll_down(self, n: int) -> None:
+        top, bottom = self._top, self._bottom
+        for _ in range(min(n, bottom - top + 1)):
+            self.screen.pop(bottom)
+            self.screen.insert(top, _blank_line(self.cols))
+
+    # ------------------------------------------------------------------ escapes
+    def _escape(self, ch: str) -> None:
+        state = self._state
+        if state == "esc":
+            if ch == "[":
+                self._state = "csi"
+            elif ch == "]":
+                self._state = "osc"
+            elif ch in "()*+":
+                self._state = "charset"
+            else:
+                self._state = "text"
+                self._esc_final(ch)
+        elif state == "csi":
+            if "\x40" <= ch <= "\x7e":
+                self._state = "text"
+                self._csi(self._seq, ch)
+            elif ch == "\x1b":
+                self._state = "esc"
+                self._seq = ""
+            elif ch in "\r\n\b":
+                self._control(ch)
+            else:
+                self._seq += ch
+        elif state == "osc":
+            if ch == "\x07":
+                self._state = "text"
+            elif ch == "\x1b":
+                self._state = "osc-esc"
+        elif state == "osc-esc":
+            self._state = "text" if ch == "\\" else "osc"
+        else:  # charset designation: one more character, ignored
+            self._state = "text"
+
+    def _esc_final(self, ch: str) -> None:
+        if ch == "7":
+            self._saved = (self.cursor_row, self.cursor_col, self.attr)
+        elif ch == "8":
+            self._restore_cursor()
+        elif ch == "D":
+            self._linefeed()
+        elif ch == "E":
+            self.cursor_col = 0
+            self._linefeed()
+        elif ch == "M":
+            if self.cursor_row == self._top:
+                self._scroll_down(1)
+            else:
+                self.cursor_row = max(0, self.cursor_row - 1)
+        elif ch == "c":
+            self.reset()
+
+    def _restore_cursor(self) -> None:
+        row, col, attr = self._saved
+        self.cursor_row = min(row, self.rows - 1)
+        self.cursor_col = min(col, self.cols - 1)
+        self.attr = attr
+        self._wrap_pending = False
+
+    def _csi(self, seq: str, final: str) -> None:
+        private = seq[:1] in ("?", ">", "=")
+        body = seq[1:] if private else seq
+        params = [int(p) if p.isdigit() else 0 for p in body.replace(":", ";").split(";")]
+        n = params[0] if params and params[0] > 0 else 1
+        if private:
+            if final in "hl":
+                self._private_mode(params, final == "h")
+            return
+        if final != "m":
+            self._wrap_pending = False
+        if final == "m":
+            self._sgr(params)
+        elif final == "A":
+            self.cursor_row = max(
+                self._top if self.cursor_row >= self._top else 0, self.cursor_row - n
+            )
+        elif final in "Be":
+            limit = self._bottom if self.cursor_row <= self._bottom else self.rows - 1
+            self.cursor_row = min(limit, self.cursor_row + n)
+        elif final in "Ca":
+            self.cursor_col = min(self.cols - 1, self.cursor_col + n)
+        elif final == "D":
+            self.cursor_col = max(0, self.cursor_col - n)
+        elif final == "E":
+            self.cursor_row = min(self.rows - 1, self.cursor_row + n)
+            self.cursor_col = 0
+        elif final == "F":
+            self.cursor_row = max(0, self.cursor_row - n)
+            self.cursor_col = 0
+        elif final in "G`":
+            self.cursor_col = min(self.cols - 1, n - 1)
+        elif final == "d":
+            self.cursor_row = min(self.rows - 1, n - 1)
+        elif final in "Hf":
+            row = params[0] if params and params[0] > 0 else 1
+            col = params[1] if len(params) > 1 and params[1] > 0 else 1
+            self.cursor_row = min(self.rows - 1, row - 1)
+            self.cursor_col = min(self.cols - 1, col - 1)
+        elif final == "J":
+            self._erase_display(params[0] if params else 0)
+        elif final == "K":
+            self._erase_line(params[0] if params else 0)
+        elif final == "L":
+            if self._top <= self.cursor_row <= self._bottom:
+                for _ in range(min(n, self._bottom - self.cursor_row + 1)):
+                    self.screen.pop(self._bottom)
+                    self.screen.insert(self.cursor_row, _blank_line(self.cols))
+        elif final == "M":
+            if self._top <= self.cursor_row <= self._bottom:
+                for _ in range(min(n, self._bottom - self.cursor_row + 1)):
+                    self.screen.pop(self.cursor_row)
+                    self.screen.insert(self._bottom, _blank_line(self.cols))
+        elif final == "P":
+            line = self.screen[self.cursor_row]
+            c = self.cursor_col
+            del line[c : c + n]
+            line.extend([BLANK] * (self.cols - len(line)))
+        elif final == "@":
+            line = self.screen[self.cursor_row]
+            c = self.cursor_col
+            line[c:c] = [BLANK] * n
+            del line[self.cols :]
+        elif final == "X":
+            line = self.screen[self.cursor_row]
+            c = self.cursor_col
+            for i in range(c, min(self.cols, c + n)):
+                line[i] = BLANK
+        elif final == "S":
+            self._scroll_up(n)
+        elif final == "T":
+            self._scroll_down(n)
+        elif final == "r":
+            top = params[0] if params and params[0] > 0 else 1
+            bottom = params[1] if len(params) > 1 and params[1] > 0 else self.rows
+            if top < bottom <= self.rows:
+                self._top, self._bottom = top - 1, bottom - 1
+                self.cursor_row, self.cursor_col = 0, 0
+        elif final == "s":
+            self._saved = (self.cursor_row, self.cursor_col, self.attr)
+        elif final == "u":
+            self._restore_cursor()
+
+    def _private_mode(self, params: list[int], on: bool) -> None:
+        for p in params:
+            if p == 25:
+                self.cursor_visible = on
+            elif p in (47, 1047, 1049):
+                if on and not self.alternate:
+                    self._main = (self.screen, self.cursor_row, self.cursor_col, self.attr)
+                    self.screen = [_blank_line(self.cols) for _ in range(self.rows)]
+                    self.alternate = True
+                elif not on and self.alternate and self._main is not None:
+                    screen, row, col, attr = self._main
+                    self.screen = _fit(screen, self.cols, self.rows)
+                    self.cursor_row = min(row, self.rows - 1)
+                    self.cursor_col = min(col, self.cols - 1)
+                    self.attr = attr
+                    self.alternate = False
+                    self._main = None
+                self._top, self._bottom = 0, self.rows - 1
+
+    def _erase_display(self, mode: int) -> None:
+        r, c = self.cursor_row, self.cursor_col
+        if mode == 0:
+            self.screen[r][c:] = [BLANK] * (self.cols - c)
+            for i in range(r + 1, self.rows):
+                self.screen[i] = _blank_line(self.cols)
+        elif mode == 1:
+            self.screen[r][: c + 1] = [BLANK] * (c + 1)
+            for i in range(r):
+                self.screen[i] = _blank_line(self.cols)
+        elif mode == 2:
+            for i in range(self.rows):
+                self.screen[i] = _blank_line(self.cols)
+        elif mode == 3:
+            self.scrollback.clear()
+
+    def _erase_line(self, mode: int) -> None:
+        line = self.screen[self.cursor_row]
+        c = self.cursor_col
+        if mode == 0:
+            line[c:] = [BLANK] * (self.cols - c)
+        elif mode == 1:
+            line[: c + 1] = [BLANK] * (c + 1)
+        else:
+            line[:] = [BLANK] * self.cols
+
+    def _sgr(self, params: list[int]) -> None:
+        if not params:
+            params = [0]
+        attr = self.attr
+        i = 0
+        while i < len(params):
+            p = params[i]
+            if p == 0:
+                attr = PLAIN
+            elif p == 1:
+                attr = replace(attr, bold=True)
+            elif p == 2:
+                attr = replace(attr, dim=True)
+            elif p == 3:
+                attr = replace(attr, italic=True)
+            elif p == 4:
+                attr = replace(attr, underline=True)
+            elif p == 7:
+                attr = replace(attr, reverse=True)
+            elif p == 22:
+                attr = replace(attr, bold=False, dim=False)
+            elif p == 23:
+                attr = replace(attr, italic=False)
+            elif p == 24:
+                attr = replace(attr, underline=False)
+            elif p == 27:
+                attr = replace(attr, reverse=False)
+            elif 30 <= p <= 37:
+                attr = replace(attr, fg=p - 30)
+            elif 40 <= p <= 47:
+                attr = replace(attr, bg=p - 40)
+            elif 90 <= p <= 97:
+                attr = replace(attr, fg=p - 90 + 8)
+            elif 100 <= p <= 107:
+                attr = replace(attr, bg=p - 100 + 8)
+            elif p == 39:
+                attr = replace(attr, fg=None)
+            elif p == 49:
+                attr = replace(attr, bg=None)
+            elif p in (38, 48):
+                colour, used = _extended_colour(params[i + 1 :])
+                i += used
+                if colour is not None:
+                    attr = replace(attr, fg=colour) if p == 38 else replace(attr, bg=colour)
+            i += 1
+        self.attr = PLAIN if attr == PLAIN else attr
+
+    # ------------------------------------------------------------------ size and state
+    def resize(self, cols: int, rows: int) -> None:
+        """Change the screen size; lines that no longer fit above the cursor scroll
+        into the scrollback, and come back when the screen grows."""
+        cols, rows = max(1, cols), max(1, rows)
+        if (cols, rows) == (self.cols, self.rows):
+            return
+        self.version += 1
+        screen = self.screen
+        if rows < self.rows:
+            excess = self.rows - rows
+            # Drop blank lines below the cursor first, then scroll the top away.
+            while excess and len(screen) - 1 > self.cursor_row and _is_blank(screen[-1]):
+                screen.pop()
+                excess -= 1
+            for _ in range(excess):
+                gone = screen.pop(0)
+                if not self.alternate:
+                    self.scrollback.append(gone)
+                self.cursor_row = max(0, self.cursor_row - 1)
+        elif rows > self.rows and not self.alternate:
+            grow = rows - self.rows
+            while grow and self.scrollback:
+                screen.insert(0, self.scrollback.pop())
+                self.cursor_row += 1
+                grow -= 1
+        self.cols, self.rows = cols, rows
+        self.screen = _fit(screen, cols, rows)
+        if self._main is not None:
+            s, r, c, a = self._main
+            self._main = (_fit(s, cols, rows), min(r, rows - 1), min(c, cols - 1), a)
+        self.cursor_row = min(self.cursor_row, rows - 1)
+        self.cursor_col = min(self.cursor_col, cols - 1)
+        self._top, self._bottom = 0, rows - 1
+        self._wrap_pending = False
+
+    def reset(self) -> None:
+        """Back to a blank screen (scrollback kept)."""
+        self.version += 1
+        self.screen = [_blank_line(self.cols) for _ in range(self.rows)]
+        self.cursor_row = self.cursor_col = 0
+        self.attr = PLAIN
+        self.cursor_visible = True
+        self.alternate = False
+        self._main = None
+        self._top, self._bottom = 0, self.rows - 1
+        self._wrap_pending = False
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def total_lines(self) -> int:
+        """Scrollback plus screen."""
+        return len(self.scrollback) + self.rows
+
+    def line(self, index: int) -> Line:
+        """Line ``index`` of scrollback + screen (0 = the oldest kept line)."""
+        nback = len(self.scrollback)
+        return self.scrollback[index] if index < nback else self.screen[index - nback]
+
+    def text_lines(self, *, scrollback: bool = True) -> list[str]:
+        """The content as plain strings, trailing spaces stripped (tests, search)."""
+        lines = list(self.scrollback) if scrollback else []
+        lines += self.screen
+        return ["".join(ch for ch, _ in line).rstrip() for line in lines]
+
+    def text(self) -> str:
+        """Scrollback and screen as text, trailing blank lines dropped."""
+        lines = self.text_lines()
+        while lines and not lines[-1]:
+            lines.pop()
+        return "\n".join(lines)
+
+    def cursor_line_text(self) -> str:
+        """The text on the cursor's line left of the cursor (a shell's prompt, say)."""
+        return "".join(ch for ch, _ in self.screen[self.cursor_row][: self.cursor_col])
+
+
+def spans(line: Line) -> list[tuple[str, Attr]]:
+    """A line as runs of text that share an attribute."""
+    out: list[tuple[str, Attr]] = []
+    if not line:
+        return out
+    chars: list[str] = []
+    cur = line[0][1]
+    for ch, attr in line:
+        if attr is not cur and attr != cur:
+            out.append(("".join(chars), cur))
+            chars = []
+            cur = attr
+        chars.append(ch)
+    out.append(("".join(chars), cur))
+    return out
+
+
+def _extended_colour(rest: list[int]) -> tuple[int | tuple[int, int, int] | None, int]:
+    if len(rest) >= 2 and rest[0] == 5:
+        return max(0, min(255, rest[1])), 2
+    if len(rest) >= 4 and rest[0] == 2:
+        r, g, b = (max(0, min(255, v)) for v in rest[1:4])
+        return (r, g, b), 4
+    return None, len(rest)
+
+
+def _is_blank(line: Line) -> bool:
+    return all(ch == " " and attr.bg is None and not attr.reverse for ch, attr in line)
+
+
+def _fit(screen: list[Line], cols: int, rows: int) -> list[Line]:
+    out: list[Line] = []
+    for line in screen[:rows]:
+        if len(line) < cols:
+            line = line + [BLANK] * (cols - len(line))
+        elif len(line) > cols:
+            line = line[:cols]
+        out.append(line)
+    while len(out) < rows:
+        out.append(_blank_line(cols))
+    return out
