@@ -331,6 +331,7 @@ def _create(
                 driver.open(t, f)
     if attr.foreground and proc.ctty is not None:
         proc.ctty.pgrp = pgid
+    k.tracing.spawned(parent, proc, attr.trace)
     k.make_runnable(t)
     return proc
 

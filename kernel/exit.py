@@ -105,6 +105,8 @@ class Exits:
         proc.stopped = False
         proc.fds.close_all()
         proc.mm.release()
+        if proc.tracer is not None or proc in k.tracing.queues:
+            k.tracing.exited(proc)
         sig = status & 0x7F
         if sig and status & 0x80:
             k.log(f"{proc.comm}[{proc.pid}]: killed by {SIGNAL_NAMES.get(sig, sig)} (core)")

@@ -33,6 +33,7 @@ HALTED = "halted"  # powered off, or panicked
 
 RELEASE = "0.1.0"
 NR_YIELD = SYSCALL_BY_NAME["sched_yield"].nr
+NR_SPAWN = SYSCALL_BY_NAME["spawn"].nr
 
 
 class Blocked(Exception):  # noqa: N818 - control flow between dispatcher and handlers
@@ -74,7 +75,8 @@ class Kernel:
         self.panic_report: str | None = None
         self.procs = ProcessTable()
         self.log = KernelLog(self.now)
-        self.trace_hook: Any = None
+        self.trace_hook: Any = None  # called after each system call while tracing
+        self.tracing: Any = None
         self.hostname = info.hostname
         self.loadavg = [0.0, 0.0, 0.0]
         self._next_loadavg = 5_000_000_000
@@ -272,6 +274,7 @@ class Kernel:
         runq = cpu.runq
         cpu_id = cpu.id
         nr_yield = NR_YIELD
+        nr_spawn = NR_SPAWN
         trace = self.trace_hook
         steps = 0
         wsc = wck = switches = 0  # this window's system calls, checkpoints, switches
@@ -398,7 +401,7 @@ class Kernel:
                                 self.sleep(t, blk.sleep)
                                 t.nvcsw += 1
                                 if trace is not None:
-                                    trace(t, nr, req.args, "<blocked>", None)
+                                    trace(t, nr, req.args, Blocked, None)
                                 t = None
                                 break
                             except (Panic, Halt):
@@ -409,6 +412,8 @@ class Kernel:
                                     + traceback.format_exc()
                                 ) from None
                             clock = cpu.clock
+                        if nr == nr_spawn:
+                            trace = self.trace_hook  # the child may be traced from now on
                         if trace is not None:
                             trace(t, nr, req.args, val, exc)
                         if t.state is not RUNNABLE or t.on_rq:
@@ -460,10 +465,14 @@ class Kernel:
                 sl = gen.send(t.resume)  # type: ignore[union-attr]
         except StopIteration as stop:
             t.resume = stop.value
+            if t.trace_call is not None:
+                self.tracing.completed(t, stop.value, None)
             return t.state is RUNNABLE
         except Error as err:
             t.resume = None
             t.resume_exc = err
+            if t.trace_call is not None:
+                self.tracing.completed(t, None, err)
             return t.state is RUNNABLE
         except Exception:  # noqa: BLE001 - a kernel bug: panic
             raise Panic(
@@ -522,7 +531,7 @@ def start_kernel(info: BootInfo) -> Kernel:
     """
     from kernel import exec as execmod
     from kernel import exit as exitmod
-    from kernel import manpages, syscall
+    from kernel import manpages, syscall, trace
     from kernel import signal as signalmod
     from kernel.fs import fsinit
 
@@ -533,6 +542,7 @@ def start_kernel(info: BootInfo) -> Kernel:
     sched_init(k)  # CPUs, run queues, the scheduling policy
     k.signals = signalmod.Signals(k)  # signal delivery and job control
     k.exits = exitmod.Exits(k)  # process and thread ends, zombies, orphans
+    k.tracing = trace.Tracing(k)  # system-call tracing (strace)
     syscall.init(k)  # the system-call table
     fsinit.vfs_init(k)  # root tmpfs, the initial mount namespace, image files
     fsinit.dev_init(k)  # devfs and the console TTY

@@ -62,7 +62,10 @@ class Process:
         exit_status: the wait status once it is a zombie.
         stopped: stopped by a stop signal and not yet continued.
         report: a wait status change a parent has not collected (stop/continue).
-        sigdisp: signal number -> SIG_DFL / SIG_IGN.
+        sigdisp: signal number -> SIG_DFL / SIG_IGN / SIG_CATCH.
+        sigpend: caught signals not yet collected by sigtake (bit n-1 for signal n).
+        tracer: the process reading this one's system calls (strace), if any.
+        trace_follow: processes this one spawns are traced by the same tracer.
         children: live and zombie children, by pid.
         waitable: the children that have something for wait4 (ended, stopped or
             continued), so waiting costs nothing per child that has not.
@@ -104,6 +107,9 @@ class Process:
     parent: Process | None = None
     minflt: int = 0
     exited_threads: dict[int, Any] = field(default_factory=dict)
+    sigpend: int = 0
+    tracer: Process | None = None
+    trace_follow: bool = False
 
     @property
     def main_thread(self) -> Thread | None:

@@ -1,8 +1,10 @@
 """Signals: delivery, default actions, and stopping and continuing processes.
 
-Dispositions are SIG_DFL or SIG_IGN for now; a signal's default action is applied at
-once when it is sent (term and core end the process, stop stops it, cont continues it),
-and the parent hears of every change through SIGCHLD and wait4.
+A signal's default action is applied at once when it is sent (term and core end the
+process, stop stops it, cont continues it), and the parent hears of every change through
+SIGCHLD and wait4. A caught signal (SIG_CATCH) runs no handler: it becomes pending,
+interrupts the process's blocking calls with EINTR, and the program collects it with
+sigtake() at a point of its choosing, as a shell runs its traps between commands.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel.abi import (
+    SIG_CATCH,
     SIG_IGN,
     SIGCHLD,
     SIGCONT,
@@ -43,6 +46,9 @@ class Signals:
             disp = 0
         if disp == SIG_IGN:
             return
+        if disp == SIG_CATCH:
+            self.catch(proc, sig)
+            return
         action = SIGNAL_DEFAULTS.get(sig, "term")
         if action == "term":
             self.k.exits.exit_process(proc, sig)
@@ -50,6 +56,12 @@ class Signals:
             self.k.exits.exit_process(proc, sig | 0x80)
         elif action == "stop":
             self.stop(proc, sig)
+
+    def catch(self, proc: Process, sig: int) -> None:
+        """Make a caught signal pending and interrupt the process's blocking calls."""
+        proc.sigpend |= 1 << (sig - 1)
+        for t in proc.threads:
+            self.k.interrupt(t)
 
     def send_group(self, pgid: int, sig: int) -> None:
         """Deliver ``sig`` to every live member of a process group."""

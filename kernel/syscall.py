@@ -143,6 +143,7 @@ def _check_attr(v: Any) -> Any:
         and (v.groups is None or all(_is_int(x) and x >= 0 for x in v.groups))
         and isinstance(v.setsid, bool)
         and isinstance(v.foreground, bool)
+        and v.trace in (0, 1, 2)
     )
     if not ok:
         raise Error(EINVAL, "spawn: malformed attributes")
@@ -221,10 +222,10 @@ def make_entry(k: Kernel, spec: SyscallSpec, handler: Callable[..., Any]) -> Cal
 
 def handlers() -> dict[str, Callable[..., Any]]:
     """Every ``sys_<name>`` handler of the handler modules, by system-call name."""
-    from kernel import sysfile, sysinfo, sysproc
+    from kernel import sysfile, sysinfo, sysmount, sysproc
 
     found: dict[str, Callable[..., Any]] = {}
-    for module in (sysfile, sysproc, sysinfo):
+    for module in (sysfile, sysproc, sysinfo, sysmount):
         for attr, value in vars(module).items():
             if attr.startswith("sys_") and callable(value):
                 found[attr[4:]] = value

@@ -48,6 +48,8 @@ from kernel.abi import (
     SEEK_END,
     SEEK_SET,
     SIGPIPE,
+    UTIME_NOW,
+    UTIME_OMIT,
     Dirent,
     Error,
     Stat,
@@ -396,6 +398,23 @@ def sys_umask(k: Kernel, t: Thread, mask: int) -> int:
     old = t.proc.umask
     t.proc.umask = mask & 0o777
     return old
+
+
+def sys_utimens(k: Kernel, t: Thread, path: str, atime: int, mtime: int) -> int:
+    if not all(v >= 0 or v in (UTIME_NOW, UTIME_OMIT) for v in (atime, mtime)):
+        raise Error(EINVAL)
+    inode = walker(k, t).resolve(path)
+    cred = t.proc.cred
+    explicit = any(v >= 0 for v in (atime, mtime))
+    if cred.euid not in (0, inode.uid) and (explicit or not permitted(inode, cred, 2)):
+        raise Error(EPERM if explicit else EACCES)
+    now = k.now()
+    if atime != UTIME_OMIT:
+        inode.atime = now if atime == UTIME_NOW else atime
+    if mtime != UTIME_OMIT:
+        inode.mtime = now if mtime == UTIME_NOW else mtime
+    inode.ctime = now
+    return 0
 
 
 def sys_truncate(k: Kernel, t: Thread, path: str, length: int) -> int:

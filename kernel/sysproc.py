@@ -18,6 +18,7 @@ from kernel.abi import (
     EPERM,
     ESRCH,
     NSIG,
+    SIG_CATCH,
     SIG_DFL,
     SIG_IGN,
     SIGCONT,
@@ -263,15 +264,40 @@ def sys_setgroups(k: Kernel, t: Thread, groups: Any) -> int:
 
 
 def sys_sigaction(k: Kernel, t: Thread, sig: int, action: int) -> int:
-    if not 0 < sig < NSIG or sig in (SIGKILL, SIGSTOP) or action not in (SIG_DFL, SIG_IGN):
+    if (
+        not 0 < sig < NSIG
+        or sig in (SIGKILL, SIGSTOP)
+        or action not in (SIG_DFL, SIG_IGN, SIG_CATCH)
+    ):
         raise Error(EINVAL)
-    disp = t.proc.sigdisp
+    proc = t.proc
+    disp = proc.sigdisp
     old = disp.get(sig, SIG_DFL)
     if action == SIG_DFL:
         disp.pop(sig, None)
     else:
         disp[sig] = action
+    if action != SIG_CATCH:
+        proc.sigpend &= ~(1 << (sig - 1))
     return old
+
+
+def sys_sigtake(k: Kernel, t: Thread) -> list[int]:
+    proc = t.proc
+    pending = proc.sigpend
+    proc.sigpend = 0
+    return [s for s in range(1, NSIG) if pending & (1 << (s - 1))]
+
+
+def sys_trace_read(k: Kernel, t: Thread, limit: int) -> Any:
+    if limit == 0:
+        raise Error(EINVAL)
+    tracing = k.tracing
+    while True:
+        events = tracing.read(t.proc, limit)
+        if events is not None:
+            return events
+        yield Sleep((tracing.queues[t.proc].wait,), None, "trace_read")
 
 
 def sys_environ(k: Kernel, t: Thread) -> dict[str, str]:

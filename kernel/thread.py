@@ -45,6 +45,7 @@ class Thread:
         nvcsw, nivcsw: voluntary and involuntary context switches.
         result: the value it ended with (for thread_join).
         joiners: threads waiting in thread_join for it.
+        trace_call: a traced blocking call in progress (number, arguments, start).
     """
 
     tid: int
@@ -70,6 +71,7 @@ class Thread:
     joiners: WaitQueue | None = None
     is_main: bool = False
     observer: bool = False  # the host client's thread: what it reads must not change
+    trace_call: tuple[int, tuple[Any, ...], int] | None = None  # a traced call asleep
 
 
 class WaitQueue:

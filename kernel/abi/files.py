@@ -109,3 +109,21 @@ class Dirent:
     d_ino: int
     d_type: int
     d_name: str
+
+
+#: utimens(2): set the time to now / leave it as it is.
+UTIME_NOW = -1
+UTIME_OMIT = -2
+
+
+@dataclass(slots=True, frozen=True)
+class StatFs:
+    """What statfs(2) returns: a file system's type and its size in blocks and inodes."""
+
+    f_type: str
+    f_bsize: int
+    f_blocks: int
+    f_bfree: int
+    f_bavail: int
+    f_files: int
+    f_ffree: int

@@ -23,6 +23,8 @@ class SpawnAttr:
         sigignore: signals that the child starts ignoring.
         uid, gid, groups: credentials for the child (root only; there is no fork, so
             login and su cannot change ids between fork and exec).
+        trace: 1 to trace the child's system calls (its caller reads them with
+            trace_read), 2 to trace the child and every process it spawns later.
     """
 
     pgroup: int | None = None
@@ -33,6 +35,36 @@ class SpawnAttr:
     uid: int | None = None
     gid: int | None = None
     groups: tuple[int, ...] | None = None
+    trace: int = 0
+
+
+TRACE_CHILD = 1
+TRACE_FOLLOW = 2
+
+
+@dataclass(slots=True, frozen=True)
+class TraceEvent:
+    """One traced system call, as trace_read(2) returns it.
+
+    Attributes:
+        pid, tid: who made the call.
+        nr, name: the call.
+        args: its arguments as passed (long bytes cut to their first 256 bytes).
+        result: the value returned (None when the call failed).
+        errno: 0 on success, else the error number.
+        start_ns, end_ns: virtual time at entry and at completion (a blocking call's
+            end is when it woke up and finished).
+    """
+
+    pid: int
+    tid: int
+    nr: int
+    name: str
+    args: tuple
+    result: object
+    errno: int
+    start_ns: int
+    end_ns: int
 
 
 REBOOT_POWER_OFF = 0x4321FEDC

@@ -62,6 +62,9 @@ SIGSYS = 31
 
 SIG_DFL = 0
 SIG_IGN = 1
+#: libk's way of catching a signal: it becomes pending, interrupts blocking calls with
+#: EINTR, and the program collects it with sigtake() (no handler runs asynchronously).
+SIG_CATCH = 2
 
 
 def signal_number(name: str) -> int:
