@@ -128,3 +128,46 @@ def test_wc() -> None:
         ],
         FILES,
     )
+
+
+def test_tee() -> None:
+    (r,) = machine(["tee a b < s > c; tee -a a < nonl > /dev/null; cat a; echo; cat b c"], FILES)
+    assert r.out == SAMPLE + b"alpha\nbeta\n" + SAMPLE * 2
+    r1, r2 = machine(["echo hi | tee /nope/x out; echo $?; cat out", "echo x | tee - | cat"])
+    assert r1.out == b"hi\n1\nhi\n"
+    assert r1.err == b"tee: /nope/x: No such file or directory\n"
+    assert r2.out == b"x\nx\n"
+
+
+def test_yes() -> None:
+    compare(["yes | head -n 3", "yes a b | head -n 2", "yes -- -x | head -c 20", "yes --x"], FILES)
+
+
+def test_rev() -> None:
+    # util-linux rev rejects bytes past 0x7f even under LC_ALL=C: compare on ASCII.
+    ascii_files = {"a": SAMPLE.replace(b"\xff", b"~"), "nonl": FILES["nonl"], "blank": b"\n\nx\n"}
+    compare(["rev a nonl blank", "rev < a", "rev nope a"], ascii_files)
+    (r,) = machine(["rev s"], FILES)
+    assert r.out.splitlines()[5] == b"\xffevif \x01 ruof"
+
+
+def test_nl() -> None:
+    pages = b"h1\n\\:\\:\\:\nhead\n\\:\\:\nbody\n\nbody2\n\\:\nfoot\n\\:\\:\\:\nh2\n\\:\\:\nb3\n"
+    compare(
+        [
+            "nl s",
+            "nl -b a blank",
+            "nl -ba -n ln -w 3 -s : s",
+            "nl -n rz blank s",
+            "nl -v 5 -i 10 s",
+            "nl -w 1 -v 12345 nonl",
+            "nl pages",
+            "nl -p -ha -fa pages",
+            "nl -b p^l s",
+            "nl -b x s",
+            "nl -n xx s",
+            "nl nope s",
+            "nl -d @ pages",
+        ],
+        {**FILES, "pages": pages},
+    )
