@@ -5,10 +5,14 @@ Linux can read them: ``/proc/<pid>/{stat,status,cmdline,comm,environ,maps,scheds
 the ``cwd`` and ``exe`` links, ``fd/`` (magic links that reopen the very file),
 ``task/<tid>/{stat,status,comm}``, ``self``, ``meminfo``, ``stat``, ``uptime``,
 ``loadavg``, ``cpuinfo``, ``version``, ``mounts``, ``filesystems`` and ``kmsg`` (the
-kernel log; reading it does not consume it). libk adds one line to every status file,
-``ExitRequested:`` (whether someone asked the thread to leave), and two files of its
+kernel log; reading it does not consume it), and ``wchan`` (per process and per task:
+what the thread sleeps on, ``0`` when it does not). libk adds one line to every status
+file, ``ExitRequested:`` (whether someone asked the thread to leave), and files of its
 own: ``/proc/<pid>/syscalls`` and ``/proc/syscalls``, one ``name count`` line per system
-call the process (or the whole machine) has made, in table order.
+call the process (or the whole machine) has made, in table order; and
+``/proc/generation``, a line of counters that changes whenever anything the process and
+thread files show may have changed (front ends poll it to skip needless refreshes).
+New entries go at the end of their directory's table: inode numbers follow the order.
 """
 
 from __future__ import annotations
@@ -160,6 +164,7 @@ class ProcFS(FileSystem, ProcInfo):
             "kmsg": lambda: self._file(self.kmsg, 0o400),
             "syscalls": lambda: self._file(lambda: self.syscalls(self.k.syscount)),
             "self": lambda: ProcLink(self, lambda p: str(p.pid) if p else "self"),
+            "generation": lambda: self._file(self.generation),
         }
         self.root = ProcDir(self, None, "", self._root_names, self._root_lookup)
         self.root.cache = _NoCache()  # a pid's directory must not outlive its process
@@ -231,6 +236,7 @@ class ProcFS(FileSystem, ProcInfo):
             "exe": lambda: ProcLink(self, lambda _p: proc.exe, None, uid),
             "fd": lambda: self._fd_dir(proc),
             "task": lambda: self._task_dir(proc),
+            "wchan": lambda: self._file(lambda: self.wchan(proc.main_thread), uid=uid),
         }
         return self._live_dir(proc, files, uid, gid, ino=PID_INO_BASE + proc.pid * 256)
 
@@ -306,10 +312,11 @@ class ProcFS(FileSystem, ProcInfo):
             if t is None:
                 return None
             files: dict[str, Callable[[], Inode]] = {
-                "stat": lambda: self._file(lambda: self.pid_stat(proc, t), uid=uid),
+                "stat": lambda: self._file(lambda: self.pid_stat(proc, t, task=True), uid=uid),
                 "status": lambda: self._file(lambda: self.status(proc, t), uid=uid),
                 "comm": lambda: self._file(lambda: (t.name or proc.comm) + "\n", uid=uid),
                 "schedstat": lambda: self._file(lambda: self.schedstat([t]), uid=uid),
+                "wchan": lambda: self._file(lambda: self.wchan(t), uid=uid),
             }
             return self._live_dir(proc, files, uid, proc.cred.egid, ino=TASK_INO_BASE + t.tid * 256)
 

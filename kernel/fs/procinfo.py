@@ -2,9 +2,9 @@
 
 The text of each /proc file is made here, from kernel objects, when the file is opened;
 ``kernel.fs.procfs`` owns the tree of nodes that calls these. Formats follow Linux's
-wherever Linux has the same file (``stat`` with its 52 fields, ``status``, ``meminfo``,
-``/proc/stat``, …); libk's additions are ``ExitRequested:`` in status files and the
-``syscalls`` files.
+wherever Linux has the same file (``stat`` with its 52 fields, ``status``, ``wchan``,
+``meminfo``, ``/proc/stat``, …); libk's additions are ``ExitRequested:`` in status files,
+the ``syscalls`` files and ``/proc/generation``.
 """
 
 from __future__ import annotations
@@ -49,12 +49,14 @@ class ProcInfo:
             return "R"
         return "S" if t.state is SLEEPING else "X"
 
-    def pid_stat(self, proc: Process, t: Thread | None) -> str:
-        """/proc/<pid>/stat (or a task's), the 52 fields of proc(5)."""
+    def pid_stat(self, proc: Process, t: Thread | None, *, task: bool = False) -> str:
+        """/proc/<pid>/stat, the 52 fields of proc(5); with ``task``, thread ``t``'s
+        own /proc/<pid>/task/<tid>/stat (its own times and CPU, as Linux shows)."""
         alive = proc.state == ALIVE
-        threads = proc.threads if t is None or t.tid == proc.pid else [t]
+        own = t is not None and (task or t.tid != proc.pid)
+        threads = [t] if own else proc.threads
         tid = t.tid if t is not None else proc.pid
-        if t is not None and t.tid != proc.pid:
+        if own:
             utime, stime = t.utime, t.stime
         else:
             utime = proc.utime + sum(x.utime for x in proc.threads)
@@ -194,6 +196,13 @@ class ProcInfo:
             main = proc.main_thread
             lines.append(f"ExitRequested:\t{int(main.exit_requested) if main else 0}")
         return "\n".join(lines) + "\n"
+
+    def wchan(self, t: Thread | None) -> str:
+        """/proc/<pid>/wchan: where the thread sleeps (``pipe_read``, ``wait4``, …),
+        ``0`` when it is not sleeping; like Linux, without a trailing newline."""
+        if t is None or t.state is not SLEEPING or not t.wchan:
+            return "0"
+        return t.wchan
 
     def cmdline(self, proc: Process) -> str:
         """NUL-separated argv; empty for a zombie."""
@@ -354,6 +363,41 @@ class ProcInfo:
     def filesystems(self) -> str:
         """The file-system types the kernel knows."""
         return "".join(f"nodev\t{name}\n" for name in ("tmpfs", "devfs", "proc", "pipefs"))
+
+    def generation(self) -> str:
+        """/proc/generation: counters that together change whenever anything the
+        process and thread files show may have changed.
+
+        Fields: virtual time (ns), context switches, system calls made, processes
+        created, processes, threads, sleeps begun or ended (summed over threads),
+        runnable threads, stopped threads, threads asked to exit. Reading it costs one
+        pass over the threads, far less than reading every process's files.
+        """
+        k = self.k
+        threads = k.procs.threads
+        sleeps = runnable = stopped = asked = 0
+        for t in threads.values():
+            sleeps += t.sleep_seq
+            state = t.state
+            if state is RUNNABLE:
+                runnable += 1
+            elif state is STOPPED:
+                stopped += 1
+            if t.exit_requested:
+                asked += 1
+        fields = (
+            k.now(),
+            sum(c.ctxt for c in k.cpus),
+            sum(k.syscount),
+            k.procs.created,
+            len(k.procs.procs),
+            len(threads),
+            sleeps,
+            runnable,
+            stopped,
+            asked,
+        )
+        return " ".join(map(str, fields)) + "\n"
 
     def kmsg(self) -> str:
         """The kernel log (non-consuming)."""

@@ -1,0 +1,349 @@
+"""The panes' data layer: processes, threads and a process's details, read from /proc.
+
+Everything here goes through the host syscall client (``kernel.host.HostClient``):
+``/proc/<pid>/stat`` for what changes (state, CPU, times, memory), ``status`` and
+``cmdline`` once per process (its owner and command never change: libk has no execve),
+``/proc/<pid>/task/<tid>/{stat,status,wchan}`` for threads, and ``/proc/generation``
+to tell cheaply whether anything changed at all. No Textual here: the panes in
+``tui.widgets.panes`` render what this module reads, and tests use it directly.
+
+%CPU is the CPU time a process used between two reads over the virtual time that
+passed between them (``clock_gettime(CLOCK_MONOTONIC)``), as ``top`` computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kernel.abi import Error
+
+if TYPE_CHECKING:
+    from kernel.host import HostClient
+
+USER_HZ = 100  # /proc's clock ticks per second (stat's utime, stime, starttime)
+TICK_NS = 1_000_000_000 // USER_HZ
+CLOCK_MONOTONIC = 1
+
+STATE_NAMES = {
+    "R": "running",
+    "S": "sleeping",
+    "D": "disk sleep",
+    "T": "stopped",
+    "Z": "zombie",
+    "X": "dead",
+}
+
+
+@dataclass(slots=True)
+class ProcessRow:
+    """One process as the processes pane shows it.
+
+    Attributes:
+        pid, ppid: ids.
+        user: the owner's name (or uid when /etc/passwd does not name it).
+        state: the one-letter state (R, S, T, Z).
+        cpu: the CPU it last ran on (stat field 39, ``processor``).
+        pcpu: percent of one CPU used since the previous read.
+        mem_kb: resident memory, KiB.
+        threads: number of threads.
+        time_ticks: user + system CPU time, in USER_HZ ticks.
+        command: the command line (``[comm]`` when it has none).
+        start: start time in ticks (with the pid, identifies the process).
+    """
+
+    pid: int
+    ppid: int
+    user: str
+    state: str
+    cpu: int
+    pcpu: float
+    mem_kb: int
+    threads: int
+    time_ticks: int
+    command: str
+    start: int = 0
+
+
+@dataclass(slots=True)
+class ThreadRow:
+    """One thread as the threads pane shows it.
+
+    Attributes:
+        tid, pid: the thread and its process.
+        name: the thread's name (its comm).
+        state: the one-letter state.
+        cpu: the CPU it last ran on.
+        wait: what it sleeps on (/proc/<pid>/task/<tid>/wchan), "" when not sleeping.
+        time_ticks: its own CPU time, in ticks.
+        exit_requested: someone called thread_request_exit on it.
+    """
+
+    tid: int
+    pid: int
+    name: str
+    state: str
+    cpu: int
+    wait: str
+    time_ticks: int
+    exit_requested: bool
+
+
+@dataclass(slots=True)
+class ProcessDetails:
+    """What the details view shows for one process.
+
+    Attributes:
+        pid: the process.
+        status: the text of /proc/<pid>/status.
+        fds: (descriptor, what it refers to) pairs from /proc/<pid>/fd.
+        children: (pid, command) of its children.
+        cwd, exe: its working directory and executable (empty if unreadable).
+    """
+
+    pid: int
+    status: str
+    fds: list[tuple[int, str]] = field(default_factory=list)
+    children: list[tuple[int, str]] = field(default_factory=list)
+    cwd: str = ""
+    exe: str = ""
+
+
+@dataclass(slots=True)
+class _Known:
+    """What stays fixed for a process (read once) and its last CPU-time sample."""
+
+    start: int
+    user: str
+    command: str
+    ticks: int
+
+
+def split_stat(text: str) -> tuple[str, list[str]]:
+    """A stat line's comm (which may hold spaces and parentheses) and the fields after it.
+
+    ``rest[0]`` is field 3 (state); field *n* of proc(5) is ``rest[n - 3]``.
+    """
+    head, _, tail = text.rpartition(")")
+    _, _, comm = head.partition(" (")
+    return comm, tail.split()
+
+
+def parse_status(text: str) -> dict[str, str]:
+    """A status file as a dict of its ``Key:<tab>value`` lines."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            out[key] = value.strip()
+    return out
+
+
+def format_time(ticks: int) -> str:
+    """CPU time as top's TIME+ shows it: ``M:SS.hh``."""
+    hundredths = ticks * 100 // USER_HZ
+    minutes, rest = divmod(hundredths, 6000)
+    return f"{minutes}:{rest // 100:02d}.{rest % 100:02d}"
+
+
+def format_kb(kb: int) -> str:
+    """A size in KiB, short: ``512K``, ``1.5M``, ``2.0G``."""
+    if kb < 10_000:
+        return f"{kb}K"
+    if kb < 10_000 * 1024:
+        return f"{kb / 1024:.1f}M"
+    return f"{kb / 1024 / 1024:.1f}G"
+
+
+class ProcView:
+    """Reads the process and thread lists of one machine through its host client.
+
+    Keep one per pane: it remembers the previous CPU-time samples (for %CPU), the
+    fixed facts of each process, and the last /proc/generation it saw.
+    """
+
+    def __init__(self, host: HostClient) -> None:
+        self.host = host
+        self._known: dict[int, _Known] = {}
+        self._thread_ticks: dict[int, int] = {}
+        self._last_ns: int | None = None
+        self._generation: bytes | None = None
+        self._users: dict[int, str] | None = None
+        self._page_kb: int | None = None
+        self.rows: dict[int, ProcessRow] = {}
+
+    # ------------------------------------------------------------------ change check
+    def changed(self) -> bool:
+        """Has anything the panes show changed since the last call? (One small read of
+        /proc/generation; True the first time, and when /proc cannot be read.)"""
+        try:
+            gen = self.host.read_file("/proc/generation")
+        except Error:
+            return True
+        if gen == self._generation:
+            return False
+        self._generation = gen
+        return True
+
+    def now_ns(self) -> int:
+        """The machine's virtual time (CLOCK_MONOTONIC)."""
+        return int(self.host.call("clock_gettime", CLOCK_MONOTONIC))
+
+    # ------------------------------------------------------------------ users
+    def user_name(self, uid: int) -> str:
+        """The login name of ``uid`` from the machine's /etc/passwd (the number if none)."""
+        if self._users is None or uid not in self._users:
+            self._users = {}
+            try:
+                text = self.host.read_file("/etc/passwd").decode(errors="replace")
+            except Error:
+                text = ""
+            for line in text.splitlines():
+                parts = line.split(":")
+                if len(parts) > 2 and parts[2].isdigit():
+                    self._users.setdefault(int(parts[2]), parts[0])
+        return self._users.get(uid, str(uid))
+
+    # ------------------------------------------------------------------ processes
+    def pids(self) -> list[int]:
+        """The pids in /proc, ascending."""
+        try:
+            names = self.host.listdir("/proc")
+        except Error:
+            return []
+        return sorted(int(n) for n in names if n.isdigit())
+
+    def processes(self) -> list[ProcessRow]:
+        """Read every process: one stat file each, plus status and cmdline for a process
+        seen for the first time. Also updates :attr:`rows` (pid -> row)."""
+        host = self.host
+        read = host.read_file
+        now = self.now_ns()
+        last = self._last_ns
+        elapsed = now - last if last is not None else 0
+        self._last_ns = now
+        known = self._known
+        seen: dict[int, _Known] = {}
+        rows: dict[int, ProcessRow] = {}
+        out: list[ProcessRow] = []
+        for pid in self.pids():
+            try:
+                comm, f = split_stat(read(f"/proc/{pid}/stat").decode(errors="replace"))
+            except Error:
+                continue  # ended between the listing and the read
+            start = int(f[19])
+            ticks = int(f[11]) + int(f[12])
+            rss = int(f[21])
+            k = known.get(pid)
+            if k is None or k.start != start:
+                # Born since the last read: all its CPU time falls in the interval.
+                prev = 0 if last is not None and start * TICK_NS >= last else None
+                k = self._learn(pid, comm, start, rss)
+                if k is None:
+                    continue
+            else:
+                prev = k.ticks
+            pcpu = 0.0
+            if prev is not None and elapsed > 0:
+                pcpu = max(0.0, (ticks - prev) * TICK_NS * 100.0 / elapsed)
+            k.ticks = ticks
+            seen[pid] = k
+            state = f[0]
+            command = k.command
+            if state == "Z":
+                command = f"[{comm}] <defunct>"
+            row = ProcessRow(
+                pid=pid,
+                ppid=int(f[1]),
+                user=k.user,
+                state=state,
+                cpu=int(f[36]),
+                pcpu=pcpu,
+                mem_kb=rss * (self._page_kb or 4),
+                threads=int(f[17]),
+                time_ticks=ticks,
+                command=command,
+                start=start,
+            )
+            rows[pid] = row
+            out.append(row)
+        self._known = seen
+        self.rows = rows
+        return out
+
+    def _learn(self, pid: int, comm: str, start: int, rss: int) -> _Known | None:
+        """Read what never changes for a process: its owner and command line."""
+        read = self.host.read_file
+        try:
+            status = parse_status(read(f"/proc/{pid}/status").decode(errors="replace"))
+            argv = read(f"/proc/{pid}/cmdline").decode(errors="replace").split("\0")
+        except Error:
+            return None
+        uid_field = status.get("Uid", "0").split()
+        uid = int(uid_field[1]) if len(uid_field) > 1 else 0
+        if self._page_kb is None and rss > 0 and "VmRSS" in status:
+            # stat counts pages, status kB; both read with the machine standing still.
+            self._page_kb = max(1, int(status["VmRSS"].split()[0]) // rss)
+        command = " ".join(a for a in argv if a) or f"[{comm}]"
+        return _Known(start=start, user=self.user_name(uid), command=command, ticks=0)
+
+    # ------------------------------------------------------------------ threads
+    def threads(self, pids: list[int] | None = None) -> list[ThreadRow]:
+        """Read every thread of the given processes (default: all), from
+        /proc/<pid>/task/<tid>/{stat,status,wchan}."""
+        read = self.host.read_file
+        out: list[ThreadRow] = []
+        for pid in self.pids() if pids is None else pids:
+            try:
+                tids = sorted(int(n) for n in self.host.listdir(f"/proc/{pid}/task"))
+            except Error:
+                continue
+            for tid in tids:
+                base = f"/proc/{pid}/task/{tid}/"
+                try:
+                    name, f = split_stat(read(base + "stat").decode(errors="replace"))
+                    status = parse_status(read(base + "status").decode(errors="replace"))
+                    wchan = read(base + "wchan").decode(errors="replace").strip()
+                except Error:
+                    continue
+                out.append(
+                    ThreadRow(
+                        tid=tid,
+                        pid=pid,
+                        name=name,
+                        state=f[0],
+                        cpu=int(f[36]),
+                        wait="" if wchan == "0" else wchan,
+                        time_ticks=int(f[11]) + int(f[12]),
+                        exit_requested=status.get("ExitRequested", "0") == "1",
+                    )
+                )
+        return out
+
+    # ------------------------------------------------------------------ details
+    def details(self, pid: int) -> ProcessDetails | None:
+        """A process's status, open descriptors, children, cwd and exe (None if gone)."""
+        host = self.host
+        base = f"/proc/{pid}"
+        try:
+            status = host.read_file(base + "/status").decode(errors="replace")
+        except Error:
+            return None
+        d = ProcessDetails(pid=pid, status=status)
+        try:
+            fds = sorted(int(n) for n in host.listdir(base + "/fd") if n.isdigit())
+        except Error:
+            fds = []
+        for fd in fds:
+            try:
+                d.fds.append((fd, host.readlink(f"{base}/fd/{fd}")))
+            except Error:
+                continue
+        for name in ("cwd", "exe"):
+            try:
+                setattr(d, name, host.readlink(f"{base}/{name}"))
+            except Error:
+                pass
+        rows = self.rows or {r.pid: r for r in self.processes()}
+        d.children = [(r.pid, r.command) for r in rows.values() if r.ppid == pid and r.pid != pid]
+        return d

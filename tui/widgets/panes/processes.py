@@ -1,0 +1,312 @@
+"""The processes pane: every process of the machine, live, like ``top``.
+
+Columns PID, PPID, USER, STATE, CPU, %CPU, MEM, THR, TIME, COMMAND, read through
+``tui.procview`` from /proc. Rows are keyed by pid and updated in place (only cells
+whose text changed); the cursor stays on its process while rows come, go and re-sort.
+Sort with ``s``/``r`` or by clicking a header. ``d`` (or Enter) shows the selected
+process's details: its /proc/<pid>/status, open descriptors and children. ``k`` sends
+it a signal (SIGKILL asks first).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kernel.abi import SIGKILL, SIGNAL_MESSAGES, SIGNAL_NAMES, SIGTERM, Error
+from tui.procview import ProcessDetails, ProcessRow, ProcView, format_kb, format_time
+from tui.widgets.panes import Column, ConfirmScreen, KeyedTable, PaneAction
+
+if TYPE_CHECKING:
+    from kernel.host import HostClient
+
+COLUMNS = [
+    Column("pid", "PID", 7, right=True),
+    Column("ppid", "PPID", 7, right=True),
+    Column("user", "USER", 8),
+    Column("state", "STATE", 5),
+    Column("cpu", "CPU", 3, right=True),
+    Column("pcpu", "%CPU", 6, right=True),
+    Column("mem", "MEM", 7, right=True),
+    Column("thr", "THR", 4, right=True),
+    Column("time", "TIME", 9, right=True),
+    Column("command", "COMMAND", None),
+]
+
+#: How each column sorts (by the value, not its text).
+SORT_VALUES: list[Any] = [
+    lambda r: r.pid,
+    lambda r: r.ppid,
+    lambda r: r.user,
+    lambda r: r.state,
+    lambda r: r.cpu,
+    lambda r: r.pcpu,
+    lambda r: r.mem_kb,
+    lambda r: r.threads,
+    lambda r: r.time_ticks,
+    lambda r: r.command,
+]
+#: Columns that sort largest first when first chosen (as top does).
+DESCENDING = {"pcpu", "mem", "thr", "time"}
+
+
+def display(r: ProcessRow) -> tuple[str, ...]:
+    """A process row's cells as text."""
+    return (
+        str(r.pid),
+        str(r.ppid),
+        r.user[:8],
+        r.state,
+        str(r.cpu),
+        f"{r.pcpu:.1f}",
+        format_kb(r.mem_kb),
+        str(r.threads),
+        format_time(r.time_ticks),
+        r.command,
+    )
+
+
+def render_details(d: ProcessDetails, command: str) -> Text:
+    """The details view's text for one process."""
+    out = Text()
+    out.append(f"Process {d.pid}", style="bold")
+    out.append(f"  {command}\n")
+    if d.exe or d.cwd:
+        out.append(f"exe -> {d.exe or '?'}    cwd -> {d.cwd or '?'}\n")
+    out.append("\nOpen files\n", style="bold")
+    if not d.fds:
+        out.append("  (none)\n")
+    for fd, target in d.fds:
+        out.append(f"  {fd:>3} -> {target}\n")
+    out.append("\nChildren\n", style="bold")
+    if not d.children:
+        out.append("  (none)\n")
+    for pid, cmd in d.children:
+        out.append(f"  {pid:>6}  {cmd}\n")
+    out.append(f"\n/proc/{d.pid}/status\n", style="bold")
+    out.append(d.status.expandtabs(16))
+    return out
+
+
+class SignalScreen(ModalScreen[int | None]):
+    """Choose a signal to send; dismisses with its number (None: cancelled)."""
+
+    DEFAULT_CSS = """
+    SignalScreen { align: center middle; }
+    SignalScreen > Vertical {
+        width: 50; height: auto; max-height: 90%; border: thick $accent;
+        background: $surface; padding: 0 1;
+    }
+    SignalScreen #signal-title { text-style: bold; padding: 1 0; }
+    SignalScreen OptionList { height: auto; max-height: 20; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, pid: int, command: str) -> None:
+        super().__init__()
+        self.pid = pid
+        self.command = command
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Text(f"Send a signal to {self.pid} ({self.command[:30]})"), id="signal-title"
+            )
+            yield OptionList(
+                *(
+                    Option(f"{num:>2} {name:<9} {SIGNAL_MESSAGES[num]}", id=str(num))
+                    for num, name in sorted(SIGNAL_NAMES.items())
+                ),
+                id="signals",
+            )
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = options.get_option_index(str(SIGTERM))
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(int(event.option.id or 0))
+
+    def action_cancel(self) -> None:
+        """Close without sending anything."""
+        self.dismiss(None)
+
+
+class ProcessesPane(Vertical):
+    """The processes pane (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    ProcessesPane { height: 1fr; }
+    ProcessesPane > DataTable { height: 1fr; }
+    ProcessesPane > #proc-details {
+        height: 50%; border-top: solid $accent; display: none; padding: 0 1;
+    }
+    ProcessesPane.-details > #proc-details { display: block; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("r", "reverse_sort", "Reverse"),
+        Binding("d", "toggle_details", "Details"),
+        Binding("k", "send_signal", "Signal…"),
+    ]
+    PANE_ACTIONS: ClassVar[list[PaneAction]] = [
+        PaneAction("Processes: sort by next column", "Cycle the sort column", "cycle_sort"),
+        PaneAction("Processes: reverse sort", "Reverse the sort order", "reverse_sort"),
+        PaneAction(
+            "Processes: details",
+            "Show or hide the selected process's status, files and children",
+            "toggle_details",
+        ),
+        PaneAction(
+            "Processes: send signal",
+            "Send a signal to the selected process (SIGKILL asks first)",
+            "send_signal",
+        ),
+    ]
+
+    def __init__(
+        self, host: HostClient, *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.host = host
+        self.view = ProcView(host)
+        self.rows: dict[int, ProcessRow] = {}
+        self._dirty = True
+        self.table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="proc-table")
+        self.keyed = KeyedTable(self.table, COLUMNS)
+        self.keyed.sort_value = lambda pid, col: SORT_VALUES[col](self.rows[pid])
+        self.keyed.set_sort(0, False)
+        self.details_view = Static(id="proc-details-text")
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+        with VerticalScroll(id="proc-details"):
+            yield self.details_view
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    # ------------------------------------------------------------------ data
+    def set_host(self, host: HostClient) -> None:
+        """Show another (rebooted) machine."""
+        self.host = host
+        self.view = ProcView(host)
+        self.rows = {}
+        self.keyed.clear()
+        self._dirty = True
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Re-read /proc if anything changed, and update the rows that did."""
+        if not self.view.changed() and not self._dirty:
+            return
+        self._dirty = False
+        rows = self.view.processes()
+        self.rows = {r.pid: r for r in rows}
+        self.keyed.sync({r.pid: display(r) for r in rows})
+        if self.has_class("-details"):
+            self.show_details()
+
+    @property
+    def selected_pid(self) -> int | None:
+        """The pid under the cursor."""
+        return self.keyed.selected()
+
+    def select_pid(self, pid: int) -> None:
+        """Move the cursor to ``pid``'s row."""
+        self.keyed.select(pid)
+        if self.has_class("-details"):
+            self.show_details()
+
+    def show_details(self) -> None:
+        """Fill the details view for the selected process."""
+        pid = self.selected_pid
+        if pid is None:
+            self.details_view.update("No process selected.")
+            return
+        d = self.view.details(pid)
+        if d is None:
+            self.details_view.update(Text(f"Process {pid} has ended."))
+            return
+        row = self.rows.get(pid)
+        self.details_view.update(render_details(d, row.command if row else ""))
+
+    # ------------------------------------------------------------------ events
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        idx = event.column_index
+        if idx == self.keyed.sort_column:
+            self.keyed.set_sort(idx, not self.keyed.sort_reverse)
+        else:
+            self.keyed.set_sort(idx, COLUMNS[idx].key in DESCENDING)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_toggle_details()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.has_class("-details"):
+            self.show_details()
+
+    # ------------------------------------------------------------------ actions
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column."""
+        idx = (self.keyed.sort_column + 1) % len(COLUMNS)
+        self.keyed.set_sort(idx, COLUMNS[idx].key in DESCENDING)
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort order."""
+        self.keyed.set_sort(self.keyed.sort_column, not self.keyed.sort_reverse)
+
+    def action_toggle_details(self) -> None:
+        """Show or hide the details of the selected process."""
+        self.toggle_class("-details")
+        if self.has_class("-details"):
+            self.show_details()
+
+    def action_send_signal(self) -> None:
+        """Ask which signal to send to the selected process, then send it."""
+        pid = self.selected_pid
+        if pid is None:
+            self.notify("No process selected.", severity="warning")
+            return
+        command = self.rows[pid].command if pid in self.rows else str(pid)
+
+        def chosen(sig: int | None) -> None:
+            if sig is None:
+                return
+            if sig == SIGKILL:
+                question = (
+                    f"Send SIGKILL to process {pid} ({command[:40]})?\n\n"
+                    "It cannot be caught or ignored: the process ends at once."
+                )
+                self.app.push_screen(
+                    ConfirmScreen(question, "Kill"),
+                    lambda yes: self.send_signal(pid, sig) if yes else None,
+                )
+            else:
+                self.send_signal(pid, sig)
+
+        self.app.push_screen(SignalScreen(pid, command), chosen)
+
+    def send_signal(self, pid: int, sig: int) -> bool:
+        """kill(pid, sig) through the host client; notify the outcome."""
+        name = SIGNAL_NAMES.get(sig, str(sig))
+        try:
+            self.host.kill(pid, sig)
+        except Error as err:
+            self.notify(f"kill {pid}: {err}", title=name, severity="error")
+            return False
+        self.notify(f"Sent {name} to process {pid}.", title=name)
+        self._dirty = True
+        self.refresh_data()
+        return True

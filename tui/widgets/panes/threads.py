@@ -1,0 +1,197 @@
+"""The threads pane: every thread of the machine, with what it waits on and its
+exit-request flag.
+
+Columns TID, PID, STATE, CPU, WAIT (its /proc/<pid>/task/<tid>/wchan), TIME, EXIT-REQ
+(``ExitRequested:`` in its status) and NAME. ``x`` asks the selected thread to leave
+(``thread_request_exit``: the flag is set and a blocking call it sleeps in returns
+EINTR). ``k`` tries to kill it the Unix way: the kernel refuses with EISTHREAD, and the
+pane shows its message: threads are never killed, they are asked to leave.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable
+
+from kernel.abi import SIGTERM, Error
+from tui.procview import ProcView, ThreadRow, format_time
+from tui.widgets.panes import Column, KeyedTable, MessageScreen, PaneAction
+
+if TYPE_CHECKING:
+    from kernel.host import HostClient
+
+COLUMNS = [
+    Column("tid", "TID", 7, right=True),
+    Column("pid", "PID", 7, right=True),
+    Column("state", "STATE", 5),
+    Column("cpu", "CPU", 3, right=True),
+    Column("wait", "WAIT", 14),
+    Column("time", "TIME", 9, right=True),
+    Column("exitreq", "EXIT-REQ", 8),
+    Column("name", "NAME", None),
+]
+SORT_VALUES = [
+    lambda r: r.tid,
+    lambda r: r.pid,
+    lambda r: r.state,
+    lambda r: r.cpu,
+    lambda r: r.wait,
+    lambda r: r.time_ticks,
+    lambda r: r.exit_requested,
+    lambda r: r.name,
+]
+DESCENDING = {"time", "exitreq"}
+
+
+def display(r: ThreadRow) -> tuple[str, ...]:
+    """A thread row's cells as text."""
+    return (
+        str(r.tid),
+        str(r.pid),
+        r.state,
+        str(r.cpu),
+        r.wait or "-",
+        format_time(r.time_ticks),
+        "yes" if r.exit_requested else "-",
+        r.name,
+    )
+
+
+class ThreadsPane(Vertical):
+    """The threads pane (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    ThreadsPane { height: 1fr; }
+    ThreadsPane > DataTable { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "request_exit", "Request exit"),
+        Binding("k", "kill_thread", "Kill?"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("r", "reverse_sort", "Reverse"),
+    ]
+    PANE_ACTIONS: ClassVar[list[PaneAction]] = [
+        PaneAction(
+            "Threads: request exit",
+            "Ask the selected thread to leave (thread_request_exit sets its flag)",
+            "request_exit",
+        ),
+        PaneAction(
+            "Threads: kill",
+            "Try to kill the selected thread (the kernel explains why it never will)",
+            "kill_thread",
+        ),
+        PaneAction("Threads: sort by next column", "Cycle the sort column", "cycle_sort"),
+        PaneAction("Threads: reverse sort", "Reverse the sort order", "reverse_sort"),
+    ]
+
+    def __init__(
+        self, host: HostClient, *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.host = host
+        self.view = ProcView(host)
+        self.rows: dict[int, ThreadRow] = {}
+        self._dirty = True
+        self.table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="thread-table")
+        self.keyed = KeyedTable(self.table, COLUMNS)
+        self.keyed.sort_value = lambda tid, col: SORT_VALUES[col](self.rows[tid])
+        self.keyed.set_sort(0, False)
+
+    def compose(self) -> ComposeResult:
+        yield self.table
+
+    def on_mount(self) -> None:
+        self.refresh_data()
+
+    def set_host(self, host: HostClient) -> None:
+        """Show another (rebooted) machine."""
+        self.host = host
+        self.view = ProcView(host)
+        self.rows = {}
+        self.keyed.clear()
+        self._dirty = True
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Re-read the threads if anything changed, and update the rows that did."""
+        if not self.view.changed() and not self._dirty:
+            return
+        self._dirty = False
+        rows = self.view.threads()
+        self.rows = {r.tid: r for r in rows}
+        self.keyed.sync({r.tid: display(r) for r in rows})
+
+    @property
+    def selected_tid(self) -> int | None:
+        """The tid under the cursor."""
+        return self.keyed.selected()
+
+    def select_tid(self, tid: int) -> None:
+        """Move the cursor to ``tid``'s row."""
+        self.keyed.select(tid)
+
+    # ------------------------------------------------------------------ events
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        idx = event.column_index
+        if idx == self.keyed.sort_column:
+            self.keyed.set_sort(idx, not self.keyed.sort_reverse)
+        else:
+            self.keyed.set_sort(idx, COLUMNS[idx].key in DESCENDING)
+
+    # ------------------------------------------------------------------ actions
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column."""
+        idx = (self.keyed.sort_column + 1) % len(COLUMNS)
+        self.keyed.set_sort(idx, COLUMNS[idx].key in DESCENDING)
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort order."""
+        self.keyed.set_sort(self.keyed.sort_column, not self.keyed.sort_reverse)
+
+    def action_request_exit(self) -> None:
+        """thread_request_exit(tid) for the selected thread."""
+        tid = self.selected_tid
+        if tid is None:
+            self.notify("No thread selected.", severity="warning")
+            return
+        try:
+            self.host.call("thread_request_exit", tid)
+        except Error as err:
+            self.notify(f"thread_request_exit({tid}): {err}", severity="error")
+            return
+        self.notify(
+            f"Asked thread {tid} to exit: its flag is set; it leaves when it next checks "
+            "thread_should_exit().",
+            title="Exit requested",
+        )
+        self._dirty = True
+        self.refresh_data()
+
+    def action_kill_thread(self) -> None:
+        """Try kill(tid, SIGTERM), and show what the kernel answers."""
+        tid = self.selected_tid
+        if tid is None:
+            self.notify("No thread selected.", severity="warning")
+            return
+        row = self.rows.get(tid)
+        try:
+            self.host.kill(tid, SIGTERM)
+        except Error as err:
+            body = f"kill({tid}, SIGTERM) failed: {err.name}\n\n{err}"
+            if err.name == "EISTHREAD":
+                body += "\n\nPress x on the thread to request its exit."
+            self.app.push_screen(MessageScreen(f"Thread {tid} cannot be killed", body))
+            return
+        what = "process" if row is None or row.tid == row.pid else "thread"
+        self.notify(
+            f"Sent SIGTERM to {what} {tid} (a main thread's id is its process's id).",
+            title="SIGTERM",
+        )
+        self._dirty = True
+        self.refresh_data()
