@@ -102,7 +102,7 @@ def test_utilities() -> None:
         "true",
     } <= set(out.split())
     assert sh("kill -l 15") == "TERM\n"
-    assert sh("kill 99999; echo $?") == "kill: (99999) - No such process\n1\n"
+    assert sh("kill 99999; echo $?") == "sh: 1: kill: (99999) - No such process\n1\n"
     assert "Run /sbin/init as init process" in sh("dmesg")
 
 

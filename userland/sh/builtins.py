@@ -51,39 +51,64 @@ async def b_exit(sh: Shell, argv: list[str], io: IO) -> int:
 
 
 async def b_cd(sh: Shell, argv: list[str], io: IO) -> int:
-    """``cd [dir]``, ``cd -``."""
+    """``cd [-L|-P] [dir]``, ``cd -`` (to $OLDPWD, printed), and $CDPATH for relative dirs."""
     args = [a for a in argv[1:] if a not in ("-L", "-P")]
+    if args and args[0] == "--":
+        args = args[1:]
+    show = False
     if not args:
         target = sh.get("HOME")
         if not target:
             await sh.error("cd: HOME not set", io)
             return 1
     elif args[0] == "-":
-        target = sh.get("OLDPWD") or sh.cwd
-        await sh.write(io, 1, target + "\n")
+        target = sh.get("OLDPWD")
+        if not target:
+            await sh.error("cd: OLDPWD not set", io)
+            return 1
+        show = True
     else:
         target = args[0]
-    path = sh.abspath(target)
-    try:
-        if not sh.subshell:
-            await sys.chdir(path)
-            new = await sys.getcwd()
-        else:
-            st = await sys.stat(path)
-            from kernel.abi import ENOTDIR, S_ISDIR
+    candidates = [sh.abspath(target)]
+    cdpath = sh.get("CDPATH")
+    if cdpath and not target.startswith("/") and target.split("/")[0] not in (".", ".."):
+        candidates = [
+            (d.rstrip("/") + "/" + target if d else target) for d in cdpath.split(":")
+        ] + candidates
+    error: Error | None = None
+    for i, path in enumerate(candidates):
+        try:
+            new = await _enter(sh, sh.abspath(path))
+        except Error as err:
+            error = error or err
+            continue
+        if i < len(candidates) - 1 and path != target:
+            show = True  # found through $CDPATH: the new directory is printed
+        sh.set_var("OLDPWD", sh.cwd)
+        sh.cwd = new
+        sh.set_var("PWD", new)
+        if show:
+            await sh.write(io, 1, new + "\n")
+        return 0
+    if error is not None and error.errno == 13:
+        await sh.error(f"cd: can't cd to {target}: {error.message}", io)
+    else:
+        await sh.error(f"cd: can't cd to {target}", io)
+    return 2
 
-            if not S_ISDIR(st.st_mode):
-                raise Error(ENOTDIR)
-            new = _normalise(path)
-    except Error as err:
-        await sh.error(f"cd: can't cd to {target}", io) if err.errno != 13 else await sh.error(
-            f"cd: {target}: {err.message}", io
-        )
-        return 2
-    sh.set_var("OLDPWD", sh.cwd)
-    sh.cwd = new
-    sh.set_var("PWD", new)
-    return 0
+
+async def _enter(sh: Shell, path: str) -> str:
+    """chdir (a subshell thread only checks: its directory lives in the shell)."""
+    from kernel.abi import ENOTDIR, S_ISDIR, X_OK
+
+    if not sh.subshell:
+        await sys.chdir(path)
+        return await sys.getcwd()
+    st = await sys.stat(path)
+    if not S_ISDIR(st.st_mode):
+        raise Error(ENOTDIR)
+    await sys.access(path, X_OK)
+    return _normalise(path)
 
 
 def _normalise(path: str) -> str:
@@ -126,11 +151,11 @@ async def b_export(sh: Shell, argv: list[str], io: IO) -> int:
     if not names:
         for name in sorted(sh.exported):
             if name in sh.vars:
-                await sh.write(io, 1, f"export {name}={_quote(sh.vars[name])}\n")
+                await sh.write(io, 1, f"export {name}={shell_quote(sh.vars[name])}\n")
         return 0
     for item in names:
         name, eq, value = item.partition("=")
-        if not _valid_name(name):
+        if not valid_name(name):
             await sh.error(f"export: {name}: bad variable name", io)
             return 2
         if eq:
@@ -156,7 +181,7 @@ async def b_set(sh: Shell, argv: list[str], io: IO) -> int:
     args = argv[1:]
     if not args:
         for name in sorted(sh.vars):
-            await sh.write(io, 1, f"{name}={_quote(sh.vars[name])}\n")
+            await sh.write(io, 1, f"{name}={shell_quote(sh.vars[name])}\n")
         return 0
     i = 0
     while i < len(args):
@@ -164,15 +189,11 @@ async def b_set(sh: Shell, argv: list[str], io: IO) -> int:
         if a == "--":
             sh.positional = args[i + 1 :]
             return 0
-        if a in ("-o", "+o") and i + 1 < len(args):
-            opt = {
-                "errexit": "e",
-                "nounset": "u",
-                "xtrace": "x",
-                "pipefail": "pipefail",
-                "noclobber": "C",
-                "allexport": "a",
-            }.get(args[i + 1])
+        if a in ("-o", "+o") and i + 1 >= len(args):
+            await _list_options(sh, io, a == "+o")
+            return 0
+        if a in ("-o", "+o"):
+            opt = SET_OPTIONS.get(args[i + 1])
             if opt is None:
                 await sh.error(f"set: Illegal option -o {args[i + 1]}", io)
                 return 2
@@ -181,7 +202,7 @@ async def b_set(sh: Shell, argv: list[str], io: IO) -> int:
             continue
         if len(a) > 1 and a[0] in "-+" and a[1:].isalpha():
             for c in a[1:]:
-                if c not in "euxCaf":
+                if c not in "euxCafvn":
                     await sh.error(f"set: Illegal option -{c}", io)
                     return 2
                 (sh.options.add if a[0] == "-" else sh.options.discard)(c)
@@ -190,6 +211,31 @@ async def b_set(sh: Shell, argv: list[str], io: IO) -> int:
         sh.positional = args[i:]
         return 0
     return 0
+
+
+SET_OPTIONS = {
+    "allexport": "a",
+    "errexit": "e",
+    "noclobber": "C",
+    "noexec": "n",
+    "noglob": "f",
+    "nounset": "u",
+    "pipefail": "pipefail",
+    "verbose": "v",
+    "xtrace": "x",
+}
+
+
+async def _list_options(sh: Shell, io: IO, as_commands: bool) -> None:
+    """``set -o`` (a table) and ``set +o`` (commands that restore the options)."""
+    lines = [] if as_commands else ["Current option settings"]
+    for name, flag in sorted(SET_OPTIONS.items()):
+        on = flag in sh.options
+        if as_commands:
+            lines.append(f"set {'-' if on else '+'}o {name}")
+        else:
+            lines.append(f"{name:<16}{'on' if on else 'off'}")
+    await sh.write(io, 1, "\n".join(lines) + "\n")
 
 
 async def b_shift(sh: Shell, argv: list[str], io: IO) -> int:
@@ -235,7 +281,7 @@ async def b_eval(sh: Shell, argv: list[str], io: IO) -> int:
 
 async def run_source(sh: Shell, source: str, io: IO) -> int:
     """Run shell source command by command (eval, ``.``, scripts)."""
-    parser = Parser(source, complete=True, first_line=1)
+    parser = Parser(source, complete=True, first_line=1, aliases=sh.aliases)
     status = 0
     while True:
         try:
@@ -254,19 +300,34 @@ async def run_source(sh: Shell, source: str, io: IO) -> int:
 
 
 async def b_dot(sh: Shell, argv: list[str], io: IO) -> int:
-    """``. file``: run a file's commands in this shell."""
+    """``. file [args]`` / ``source file [args]``: run a file's commands in this shell."""
     from userland.libk import io as kio
 
     if len(argv) < 2:
-        return 0
+        await sh.error(f"{argv[0]}: filename argument required", io)
+        return 2
     name = argv[1]
-    path = name if "/" in name else (await sh.find_command(name) or name)
+    path = name
+    if "/" not in name:
+        found = await sh.find_command(name, executable=False)
+        path = found if found is not None else name
     try:
         source = (await kio.read_file(sh.abspath(path))).decode(errors="replace")
     except Error:
-        await sh.error(f".: cannot open {name}: No such file", io)
+        await sh.error(f"{argv[0]}: cannot open {name}: No such file", io)
+        if not sh.interactive:
+            from userland.sh.interp import ShellExit
+
+            raise ShellExit(2) from None
         return 2
-    return await run_source(sh, source, io)
+    saved = sh.positional
+    if len(argv) > 2:
+        sh.positional = argv[2:]
+    try:
+        return await run_source(sh, source, io)
+    finally:
+        if len(argv) > 2:
+            sh.positional = saved
 
 
 async def b_exec(sh: Shell, argv: list[str], io: IO) -> int:
@@ -290,37 +351,6 @@ async def b_exec(sh: Shell, argv: list[str], io: IO) -> int:
     raise ShellExit(status)
 
 
-async def b_wait(sh: Shell, argv: list[str], io: IO) -> int:
-    """``wait [pid…]``: wait for background jobs; the status is the last one's."""
-    from userland.libk.proc import exit_code
-
-    status = 0
-    wanted = {int(a) for a in argv[1:] if a.isdigit()}
-    known = {i for job in sh.jobs for i in job.pids + job.threads}
-    for job in list(sh.jobs):
-        if wanted and not (wanted & set(job.pids + job.threads)):
-            continue
-        for pid in job.pids:
-            if pid not in job.collected:
-                try:
-                    _, job.collected[pid] = await sys.wait4(pid, 0)
-                except Error:
-                    job.collected[pid] = 0
-        for tid in job.threads:
-            try:
-                result = await sys.thread_join(tid)
-                job.status = (result & 0xFF) << 8 if isinstance(result, int) else 0
-            except Error:
-                pass
-        if job.pids:
-            job.status = job.collected[job.pids[-1]]
-        status = exit_code(job.status)
-        sh.jobs.remove(job)
-    if wanted and not wanted <= known:
-        return 127  # POSIX: the last pid named is not a child of this shell
-    return status
-
-
 async def b_umask(sh: Shell, argv: list[str], io: IO) -> int:
     """``umask [mask]`` (octal)."""
     if len(argv) == 1:
@@ -333,34 +363,6 @@ async def b_umask(sh: Shell, argv: list[str], io: IO) -> int:
     except ValueError:
         await sh.error(f"umask: Illegal number: {argv[1]}", io)
         return 2
-    return 0
-
-
-async def b_type(sh: Shell, argv: list[str], io: IO) -> int:
-    """``type name…``: how a name would be run."""
-    status = 0
-    for name in argv[1:]:
-        if name in sh.functions:
-            await sh.write(io, 1, f"{name} is a shell function\n")
-        elif name in SPECIAL_BUILTINS:
-            await sh.write(io, 1, f"{name} is a special shell builtin\n")
-        elif name in BUILTINS:
-            await sh.write(io, 1, f"{name} is a shell builtin\n")
-        else:
-            path = await sh.find_command(name)
-            if path is None:
-                await sh.write(io, 1, f"{name}: not found\n")
-                status = 127
-            else:
-                await sh.write(io, 1, f"{name} is {path}\n")
-    return status
-
-
-async def b_jobs(sh: Shell, argv: list[str], io: IO) -> int:
-    """``jobs``: the background and stopped jobs."""
-    await sh.reap_jobs(notify=False)
-    for job in sh.jobs:
-        await sh.write(io, 1, f"[{job.number}]  {job.state:<22}  {job.command}\n")
     return 0
 
 
@@ -379,7 +381,8 @@ async def b_local(sh: Shell, argv: list[str], io: IO) -> int:
     return 0
 
 
-def _valid_name(name: str) -> bool:
+def valid_name(name: str) -> bool:
+    """Is ``name`` a valid variable name?"""
     return (
         bool(name)
         and (name[0].isalpha() or name[0] == "_")
@@ -387,7 +390,8 @@ def _valid_name(name: str) -> bool:
     )
 
 
-def _quote(value: str) -> str:
+def shell_quote(value: str) -> str:
+    """``value`` in single quotes, as ``set``, ``alias`` and ``trap`` print values."""
     return "'" + value.replace("'", "'\\''") + "'"
 
 
@@ -413,8 +417,21 @@ BUILTINS: dict[str, Builtin] = {
     "echo": b_echo,
     "true": b_true,
     "false": b_false,
-    "wait": b_wait,
     "umask": b_umask,
-    "type": b_type,
-    "jobs": b_jobs,
 }
+
+
+def _register() -> None:
+    from userland.sh.builtins_io import IO_BUILTINS
+    from userland.sh.builtins_jobs import JOB_BUILTINS
+    from userland.sh.builtins_misc import MISC_BUILTINS
+    from userland.sh.traps import b_trap
+
+    BUILTINS.update(IO_BUILTINS)
+    BUILTINS.update(JOB_BUILTINS)
+    BUILTINS.update(MISC_BUILTINS)
+    SPECIAL_BUILTINS["trap"] = b_trap
+    SPECIAL_BUILTINS["source"] = b_dot
+
+
+_register()

@@ -26,11 +26,12 @@ from userland.sh.expand import Expander, ExpansionError
 from userland.sh.jobs import Job, JobsMixin, describe_job
 from userland.sh.redirect import RedirectMixin
 from userland.sh.subst import SubstMixin
+from userland.sh.traps import TrapMixin
 
 IO = dict[int, int | None]
 
 
-class Shell(RedirectMixin, JobsMixin, SubstMixin):
+class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
     """One shell (or subshell): variables, functions, options, and how to run things."""
 
     def __init__(self, name: str = "sh") -> None:
@@ -58,6 +59,10 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
         self.expander = Expander(self)
         self.tty_fd = 0
         self.subst_status: int | None = None  # of the last $( ) in this command
+        self.aliases: dict[str, str] = {}
+        self.traps: dict[int, str] = {}  # 0 is EXIT; "" means ignored
+        self.catching = False  # some signal has a trap: collect pending ones
+        self.job_counter = 0
 
     # ------------------------------------------------------------------ variables
     def get(self, name: str) -> str | None:
@@ -100,6 +105,9 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
         sub.hash = dict(self.hash)
         sub.subshell = True
         sub.tty_fd = self.tty_fd
+        sub.aliases = dict(self.aliases)
+        # a subshell keeps ignored signals ignored; other traps are reset (POSIX)
+        sub.traps = {sig: a for sig, a in self.traps.items() if sig and not a}
         return sub
 
     def abspath(self, path: str) -> str:
@@ -117,8 +125,9 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
         await kio.write_all(real, text)
 
     async def error(self, message: str, io: IO | None = None) -> None:
-        """Print ``sh: LINE: message`` on standard error."""
-        prefix = f"{self.name}: " if self.interactive else f"{self.name}: {self.lineno}: "
+        """Print ``sh: LINE: message`` on standard error (as dash does, also when
+        interactive, where LINE counts the lines typed)."""
+        prefix = f"{self.name}: {self.lineno}: "
         try:
             await self.write(io or {2: 2}, 2, prefix + message + "\n")
         except Error:
@@ -150,6 +159,8 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
         else:
             status = await self.compound(node, io)
         self.status = status
+        if self.catching:
+            await self.run_traps()
         if (
             status
             and "e" in self.options
@@ -197,7 +208,8 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
             return err.status
         if "x" in self.options and (argv or assigns):
             trace = " ".join([f"{n}={v}" for n, v in assigns] + argv)
-            await self.write(io, 2, f"+ {trace}\n")
+            ps4 = self.get("PS4")
+            await self.write(io, 2, f"{'+ ' if ps4 is None else ps4}{trace}\n")
         if not argv:
             for name, value in assigns:
                 self.set_var(name, value, export="a" in self.options)
@@ -223,6 +235,8 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
                 return await SPECIAL_BUILTINS[name](self, argv, rio)
             if name in self.functions:
                 return await self.call_function(name, argv, rio, assigns)
+            if name[0] == "%" and self.jobctl and name not in BUILTINS:
+                return await BUILTINS["fg"](self, ["fg", name], rio)
             if name in BUILTINS:
                 saved = {n: self.vars.get(n) for n, _ in assigns}
                 for n, v in assigns:
@@ -264,12 +278,14 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
                 else:
                     self.vars[n] = old
 
-    async def find_command(self, name: str) -> str | None:
-        """The path of a program: ``name`` itself if it has a slash, else a $PATH hit."""
+    async def find_command(self, name: str, *, executable: bool = True) -> str | None:
+        """The path of a program: ``name`` itself if it has a slash, else a $PATH hit
+        (remembered in the hash table; ``executable=False`` finds any regular file,
+        for ``.``)."""
         if "/" in name:
             return name
         hit = self.hash.get(name)
-        if hit is not None:
+        if hit is not None and executable:
             return hit
         for d in (self.get("PATH") or "/bin:/usr/bin").split(":"):
             path = f"{d or '.'}/{name}"
@@ -278,6 +294,8 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin):
             except Error:
                 continue
             if S_ISREG(st.st_mode):
+                if not executable:
+                    return path
                 try:
                     await sys.access(self.abspath(path), X_OK)
                 except Error:

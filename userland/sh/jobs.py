@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
     EACCES,
+    EINTR,
     ENOENT,
     ENOEXEC,
     O_CLOEXEC,
@@ -52,6 +53,21 @@ class Job:
     status: int = 0
     threads: list[int] = field(default_factory=list)
     collected: dict[int, int] = field(default_factory=dict)  # pid -> wait status
+    order: int = 0  # recency, for the current (+) and previous (-) job
+    group: bool = False  # the job has its own process group (job control)
+    joined: bool = False  # its shell threads were joined (their status is kept)
+
+    def line(self, mark: str, *, pid: bool = False) -> str:
+        """The job as ``jobs`` prints it: ``[1]+  Running                 sleep 9 &``."""
+        state = self.state
+        if state == "Done":
+            code = kproc.exit_code(self.status)
+            state = "Done" if code == 0 else kproc.describe(self.status) or f"Done({code})"
+        command = self.command + (" &" if self.state == "Running" else "")
+        if pid:
+            first = self.pids[0] if self.pids else (self.threads[0] if self.threads else 0)
+            return f"[{self.number}]{mark} {first} {state:<24}{command}\n"
+        return f"[{self.number}]{mark}  {state:<24}{command}\n"
 
 
 class JobsMixin:
@@ -114,13 +130,15 @@ class JobsMixin:
             return err.status
         return await self.wait_foreground([("pid", pid)], pid, command)
 
-    async def wait_foreground(self, members: list[tuple[str, int]], pgid: int, command: str) -> int:
+    async def wait_foreground(
+        self, members: list[tuple[str, int]], pgid: int, command: str, job: Job | None = None
+    ) -> int:
         """Wait for a foreground job; give the terminal back; report crashes and stops.
 
         ``members`` are the job's stages in order: ``("pid", pid)`` for a process,
         ``("tid", tid)`` for a shell thread, ``("status", n)`` for a stage that could
         not start. The job's status is the last stage's (with ``pipefail``, the last
-        non-zero one).
+        non-zero one). ``job`` is the known job being continued by ``fg``.
         """
         stopped = False
         statuses: list[int] = []
@@ -128,12 +146,14 @@ class JobsMixin:
         for kind, ident in members:
             if kind == "pid":
                 pids.append(ident)
-                try:
-                    _, st = await sys.wait4(ident, WUNTRACED if self.jobctl else 0)
-                except Error:
-                    st = 0
+                if job is not None and ident in job.collected:
+                    st = job.collected[ident]
+                else:
+                    st = await self.wait_pid(ident, WUNTRACED if self.jobctl else 0)
                 if WIFSTOPPED(st):
                     stopped = True
+                elif job is not None:
+                    job.collected[ident] = st
             elif kind == "tid":
                 try:
                     result = await sys.thread_join(ident)
@@ -151,9 +171,16 @@ class JobsMixin:
             except Error:
                 pass
         if stopped:
-            job = self.add_job(pids, pgid, command, "Stopped")
-            await self.write({2: 2}, 2, f"[{job.number}]+  Stopped                 {command}\n")
+            if job is None:
+                job = self.add_job(pids, pgid, command, "Stopped")
+                job.group = self.jobctl
+            else:
+                job.state = "Stopped"
+                job.order = self.next_order()
+            await self.write({2: 2}, 2, job.line("+"))
             return 128 + SIGTSTP
+        if job is not None and job in self.jobs:
+            self.jobs.remove(job)
         status = statuses[-1] if statuses else 0
         if "pipefail" in self.options:
             status = next((st for st in reversed(statuses) if kproc.exit_code(st)), status)
@@ -161,6 +188,22 @@ class JobsMixin:
         if message:
             await self.write({2: 2}, 2, message + "\n")
         return kproc.exit_code(status)
+
+    async def wait_pid(self, pid: int, options: int) -> int:
+        """wait4 one child, running traps when a caught signal interrupts the wait."""
+        while True:
+            try:
+                _, st = await sys.wait4(pid, options)
+                return st
+            except Error as err:
+                if err.errno != EINTR:
+                    return 0
+                await self.run_traps()
+
+    def next_order(self) -> int:
+        """A fresh recency stamp for a job."""
+        self.job_counter += 1
+        return self.job_counter
 
     def is_external(self, node: ast.Node) -> bool:
         """Will this pipeline stage run as a program (not a builtin or function)?"""
@@ -284,6 +327,7 @@ class JobsMixin:
                     background=True,
                 )
                 job = self.add_job([pid], pid, describe_job(cmd))
+                job.group = self.jobctl
                 self.last_bg = pid
             else:
                 tid = await self.run_in_thread(cmd, io, [])
@@ -307,11 +351,14 @@ class JobsMixin:
         while n in used:
             n += 1
         job = Job(n, pids, pgid, command, state)
+        job.order = self.next_order()
         self.jobs.append(job)
         return job
 
     async def poll_jobs(self) -> None:
-        """Collect the processes of background jobs that have ended, without waiting."""
+        """Collect the processes of background jobs that have ended, without waiting;
+        notice the ones that stopped (``Stopped`` in ``jobs``)."""
+        options = WNOHANG | (WUNTRACED if self.jobctl else 0)
         for job in self.jobs:
             if job.state == "Done":
                 continue
@@ -319,15 +366,43 @@ class JobsMixin:
                 if pid in job.collected:
                     continue
                 try:
-                    got, st = await sys.wait4(pid, WNOHANG)
+                    got, st = await sys.wait4(pid, options)
                 except Error:
                     job.collected[pid] = 0
                     continue
-                if got:
+                if got and WIFSTOPPED(st):
+                    if job.state != "Stopped":
+                        job.state = "Stopped"
+                        job.order = self.next_order()
+                elif got:
                     job.collected[pid] = st
-            if not job.threads and len(job.collected) == len(job.pids):
+            if (not job.threads or job.joined) and len(job.collected) == len(job.pids):
                 job.state = "Done"
                 job.status = job.collected[job.pids[-1]] if job.pids else 0
+            elif job.threads and not job.pids and not job.joined:
+                await self.poll_threads(job)
+
+    async def poll_threads(self, job: Job) -> None:
+        """A background job run by a shell thread is done when the thread is gone.
+
+        Threads cannot be waited for without blocking, so their ids are looked up in
+        /proc/self/task; without procfs the job stays Running until ``wait``.
+        """
+        from userland.sh.subst import _listdir
+
+        try:
+            tasks = set(await _listdir("/proc/self/task"))
+        except Error:
+            return
+        if all(str(tid) not in tasks for tid in job.threads):
+            for tid in job.threads:
+                try:
+                    result = await sys.thread_join(tid)
+                    job.status = (result & 0xFF) << 8 if isinstance(result, int) else 0
+                except Error:
+                    pass
+            job.joined = True
+            job.state = "Done"
 
     async def reap_jobs(self, *, notify: bool) -> None:
         """Collect ended background jobs, so none stays a zombie. An interactive shell
@@ -336,11 +411,20 @@ class JobsMixin:
         await self.poll_jobs()
         if not (notify and self.interactive):
             return
+        marks = self.job_marks()
         for job in [j for j in self.jobs if j.state == "Done"]:
             self.jobs.remove(job)
-            code = kproc.exit_code(job.status)
-            word = "Done" if code == 0 else kproc.describe(job.status) or f"Exit {code}"
-            await self.write({2: 2}, 2, f"[{job.number}]+  {word:<22}  {job.command}\n")
+            await self.write({2: 2}, 2, job.line(marks.get(job.number, " ")))
+
+    def job_marks(self) -> dict[int, str]:
+        """Job number -> ``+`` (current job) or ``-`` (previous job)."""
+        ranked = sorted(self.jobs, key=lambda j: (j.state == "Stopped", j.order), reverse=True)
+        marks = {}
+        if ranked:
+            marks[ranked[0].number] = "+"
+        if len(ranked) > 1:
+            marks[ranked[1].number] = "-"
+        return marks
 
 
 def describe_job(node: ast.Node) -> str:

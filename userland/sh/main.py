@@ -10,6 +10,7 @@ after lines 1–4 ran.
 from __future__ import annotations
 
 from kernel.abi import (
+    EINTR,
     SIG_IGN,
     SIGINT,
     SIGQUIT,
@@ -26,7 +27,7 @@ from userland.sh.builtins import run_source
 from userland.sh.interp import FunctionReturn, LoopControl, Shell, ShellExit
 from userland.sh.parser import IncompleteInput, Parser, ShSyntaxError
 
-USAGE = "Usage: sh [-eilux] [-c command [name [arg…]] | script [arg…]]\n"
+USAGE = "Usage: sh [-eiluxC] [-o option] [-c command [name [arg…]] | script [arg…]]\n"
 
 
 async def isatty(fd: int) -> bool:
@@ -89,14 +90,21 @@ async def interactive_loop(sh: Shell) -> int:
         buf = ""
         nodes = []
         while True:
-            line = (await reader.readline()).decode(errors="replace")
+            try:
+                raw = await reader.readline()
+            except Error as err:
+                if err.errno != EINTR:
+                    raise
+                await sh.run_traps()
+                continue
+            line = raw.decode(errors="replace")
             if not line:
                 if buf:
                     await sh.error("syntax error: unexpected end of file", io)
                 await sh.write(io, 2, "exit\n")
                 return sh.status
             buf += line
-            parser = Parser(buf, first_line=lineno)
+            parser = Parser(buf, first_line=lineno, aliases=sh.aliases)
             nodes = []
             try:
                 while (node := parser.parse_next()) is not None:
@@ -124,10 +132,22 @@ async def interactive_loop(sh: Shell) -> int:
 
 
 async def main(argv: list[str]) -> int:
-    """The shell's entry point."""
+    """The shell's entry point: runs, then the EXIT trap."""
+    sh = Shell("sh")
+    try:
+        status = await start(sh, argv)
+    except ShellExit as ex:
+        status = ex.status
+    try:
+        return await sh.run_exit_trap(status)
+    except ShellExit as ex:
+        return ex.status
+
+
+async def start(sh: Shell, argv: list[str]) -> int:
+    """Options, start-up files, then the commands from -c, a script or standard input."""
     name = argv[0].rsplit("/", 1)[-1] if argv else "sh"
     login = name.startswith("-")
-    sh = Shell("sh")
     for key, value in (await sys.environ()).items():
         sh.set_var(key, value, export=True)
     sh.pid = await sys.getpid()
@@ -156,8 +176,16 @@ async def main(argv: list[str]) -> int:
                 force_interactive = True
             elif c == "l":
                 login = True
-            elif c in "euxCa":
+            elif c in "euxCafvn":
                 (sh.options.add if opt[0] == "-" else sh.options.discard)(c)
+            elif c == "o":
+                from userland.sh.builtins import SET_OPTIONS
+
+                flag = SET_OPTIONS.get(args.pop(0) if args else "")
+                if flag is None:
+                    await kio.write_all(2, f"sh: -o: invalid option\n{USAGE}")
+                    return 2
+                (sh.options.add if opt[0] == "-" else sh.options.discard)(flag)
             elif c == "s":
                 pass
             else:

@@ -45,13 +45,27 @@ class Parser:
         complete: True when ``source`` is the whole input (a script, ``sh -c``): a
             here-doc whose delimiter never comes then runs to end of input, as in
             bash. When False (interactive), that case is an IncompleteInput too.
+        aliases: the shell's aliases (read live, so a definition applies to the
+            commands parsed after it ran). An unquoted command word that names one is
+            replaced by its value in the source; if the value ends with a blank, the
+            next word is checked too.
     """
 
-    __slots__ = ("_lex", "_tok")
+    __slots__ = ("_lex", "_tok", "aliases", "_alias_ends", "_alias_next")
 
-    def __init__(self, source: str, *, first_line: int = 1, complete: bool = False) -> None:
+    def __init__(
+        self,
+        source: str,
+        *,
+        first_line: int = 1,
+        complete: bool = False,
+        aliases: dict[str, str] | None = None,
+    ) -> None:
         self._lex = Lexer(source, 0, first_line, complete)
         self._tok: Token | None = None
+        self.aliases = aliases
+        self._alias_ends: list[tuple[str, int]] = []  # aliases being expanded, region ends
+        self._alias_next = False
 
     # ------------------------------------------------------------------ public
 
@@ -216,8 +230,36 @@ class Parser:
 
     # ------------------------------------------------------------------ commands
 
+    def _try_alias(self, tok: Token) -> bool:
+        """Replace the peeked word ``tok`` by its alias value in the source, if it has one.
+
+        An alias is not expanded again inside its own expansion (no recursion).
+        """
+        text = tok.text
+        aliases = self.aliases
+        if not aliases or text is None or text not in aliases:
+            return False
+        lex = self._lex
+        pos = lex.pos
+        if any(name == text and end >= pos for name, end in self._alias_ends):
+            return False
+        value = aliases[text]
+        lex.src = lex.src[:pos] + value + lex.src[pos:]
+        lex.n = len(lex.src)
+        self._alias_ends = [
+            (name, end + len(value) if end >= pos else end)
+            for name, end in self._alias_ends
+            if end >= pos
+        ]
+        self._alias_ends.append((text, pos + len(value)))
+        self._tok = None
+        self._alias_next = value[-1:] in (" ", "\t")
+        return True
+
     def _command(self) -> ast.Node:
         tok = self._peek()
+        if tok.kind == WORD and self.aliases and self._try_alias(tok):
+            return self._command()
         if tok.kind == WORD:
             text = tok.text
             if text is not None:
@@ -246,6 +288,10 @@ class Parser:
         while True:
             tok = self._peek()
             if tok.kind == WORD:
+                if self.aliases and (self._alias_next or not words):
+                    self._alias_next = False
+                    if (words or "=" not in (tok.text or "=")) and self._try_alias(tok):
+                        continue
                 self._tok = None
                 word = tok.word
                 if not words:
@@ -259,6 +305,7 @@ class Parser:
                 redirs.append(self._redirect(tok))
             else:
                 break
+        self._alias_next = False
         return ast.SimpleCommand(tuple(assigns), tuple(words), tuple(redirs), line)
 
     def _redirect(self, tok: Token) -> ast.Redirection:
@@ -486,6 +533,9 @@ def parse_substitution(
     parser = Parser.__new__(Parser)
     parser._lex = Lexer(src, pos, line, complete)
     parser._tok = None
+    parser.aliases = None
+    parser._alias_ends = []
+    parser._alias_next = False
     body = parser._compound_list(allow_empty=True)
     parser._expect_op(")")
     return body, parser._lex
