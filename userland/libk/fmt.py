@@ -65,10 +65,15 @@ def human_size(n: int, *, si: bool = False) -> str:
 
 
 async def boot_epoch_ns() -> int:
-    """CLOCK_REALTIME minus CLOCK_MONOTONIC: add it to a Stat time to get a wall time."""
+    """CLOCK_REALTIME minus CLOCK_MONOTONIC: add it to a Stat time to get a wall time.
+
+    Each clock read costs virtual time, so the realtime read is bracketed by two
+    monotonic reads and compared with their midpoint.
+    """
+    before = await sys.clock_gettime(CLOCK_MONOTONIC)
     real = await sys.clock_gettime(CLOCK_REALTIME)
-    mono = await sys.clock_gettime(CLOCK_MONOTONIC)
-    return real - mono
+    after = await sys.clock_gettime(CLOCK_MONOTONIC)
+    return real - (before + after) // 2
 
 
 def wall_time(epoch_ns: int) -> datetime.datetime:
