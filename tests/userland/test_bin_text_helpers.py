@@ -62,17 +62,23 @@ def machine(
 
     Args:
         cmds: shell commands (each may be a pipeline or a list).
-        files: name (relative to /tmp/t) -> content, written before the run.
+        files: name (relative to /tmp/t, directories made as needed) -> content.
         stdin: typed at the console (the commands' standard input), then end of input.
     """
     lines = [f"cd {WORK}"]
     for i, cmd in enumerate(cmds):
-        lines.append(f"{{ {cmd}\n}} > {RESULTS}/o{i} 2> {RESULTS}/e{i}; echo $? > {RESULTS}/s{i}")
+        lines.append(f"(\n{cmd}\n) > {RESULTS}/o{i} 2> {RESULTS}/e{i}; echo $? > {RESULTS}/s{i}")
     k = boot.boot(boot.with_init(_base(), ["/bin/sh", "-c", "\n".join(lines)]))  # type: ignore[arg-type]
     host = HostClient(k)
     for d in (WORK, RESULTS):
         host.call("mkdir", d, 0o777)
     for name, data in (files or {}).items():
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            try:
+                host.call("mkdir", "/".join([WORK, *parts[:i]]), 0o777)
+            except Exception:  # already made for an earlier file
+                pass
         put_file(host, f"{WORK}/{name}", data)
     quiet_console(k)
     console: list[bytes] = []
@@ -102,6 +108,7 @@ def host(cmds: list[str], files: dict[str, bytes] | None = None) -> list[Result]
     out = []
     with tempfile.TemporaryDirectory() as d:
         for name, data in (files or {}).items():
+            os.makedirs(os.path.dirname(os.path.join(d, name)), exist_ok=True)
             with open(os.path.join(d, name), "wb") as f:
                 f.write(data)
         env = {"LC_ALL": "C", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
