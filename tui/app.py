@@ -1,21 +1,38 @@
 """The libk Textual app: header, console pane, the machine's panes, machine controls.
 
 ``LibkApp(info)`` boots a :class:`tui.machine.Machine` and runs it in budgeted slices
-from a timer (unless ``autorun=False``: tests drive the machine themselves, so the
-screens they snapshot are deterministic).
+from a timer, so the screen stays responsive whatever the machine does. With
+``autorun=False`` the app never runs the machine by itself: tests drive it (through
+``app.machine``) and then call :meth:`LibkApp.sync`, so what they snapshot is
+deterministic.
+
+The panes beside the console come from :data:`PANES`; each is built as
+``Pane(host)`` and has ``refresh_data()``, which the app calls several times a second
+for the visible pane only, and only when the machine has moved on.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import time
 from typing import Any
 
+from textual import on
 from textual.app import App, ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Footer, TabbedContent, TabPane
 
-from kernel.image import BootInfo
+from kernel.image import BootInfo, ImageError
+from tui.commands import MachineCommands
 from tui.machine import Machine
+from tui.widgets.console import ConsolePane
+from tui.widgets.filepicker import FilePicker
+from tui.widgets.header import MachineHeader
+from tui.widgets.help import HelpScreen
+from tui.widgets.panic import PanicView
 
 #: The panes beside the console: (widget id, tab title, "module:Class"). A pane is
 #: built as ``Class(host)`` and has ``refresh_data()``. Adding a pane is one line.
@@ -25,6 +42,10 @@ PANES: list[tuple[str, str, str]] = [
     ("procfs", "/proc", "tui.widgets.panes.procbrowser:ProcBrowserPane"),
 ]
 
+TICK_SECONDS = 1 / 60  # how often the machine gets a slice
+REFRESH_SECONDS = 0.25  # how often the header and the visible pane are refreshed
+NARROW = 140  # below this width the panes go under the console
+
 
 def pane_class(spec: str) -> Any:
     """Import ``module:Class``."""
@@ -32,23 +53,335 @@ def pane_class(spec: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-class LibkApp(App):
-    """The libk-tui app."""
+class LibkApp(App[int]):
+    """The libk-tui app. Returns the machine's power-off status when it exits."""
 
     TITLE = "libk"
+    CSS_PATH = "app.tcss"
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, MachineHeader"
+    COMMANDS = App.COMMANDS | {MachineCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f2", "focus_console", "Console"),
+        Binding("f3", "focus_panes", "Panes", show=False),
+        Binding("f4", "next_pane", "Next pane", show=False),
+        Binding("f5", "toggle_pause", "Pause"),
+        Binding("f6", "step", "Step"),
+        Binding("f7", "slower", "Slower"),
+        Binding("f8", "faster", "Faster"),
+        Binding("f9", "reboot", "Reboot"),
+        Binding("ctrl+o", "open_image", "Open"),
+        Binding("f11", "toggle_maximize", "Max"),
+        Binding("f12", "screenshot", "SVG"),
+    ]
 
-    def __init__(self, info: BootInfo | str | None = None, *, autorun: bool = True) -> None:
+    def __init__(
+        self,
+        info: BootInfo | str | None = None,
+        *,
+        autorun: bool = True,
+        speed: float | None = None,
+    ) -> None:
         super().__init__()
-        self.machine = Machine(info)
+        self.machine = Machine(info, speed=speed)
         self.autorun = autorun
+        self.machine.on_output.append(self._on_output)
+        self._pending: list[bytes] = []
+        self._seen: dict[str, tuple[int, int]] = {}
+        self._last_refresh = 0.0
+        self._showing_panic = False
+        self.pane_errors: dict[str, str] = {}
 
+    # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        with Horizontal():
-            yield Static(id="console")
-            with TabbedContent(id="panes"):
-                for pane_id, title, spec in PANES:
+        yield MachineHeader()
+        with Horizontal(id="main"):
+            yield ConsolePane(self.machine)
+            with Vertical(id="side"), TabbedContent(id="panes"):
+                for pane_id, title, pane in self._build_panes():
                     with TabPane(title, id=f"tab-{pane_id}"):
-                        pane = pane_class(spec)(self.machine.host)
-                        pane.id = pane_id
                         yield pane
-        yield Footer()
+        yield Footer(compact=True)
+
+    def _build_panes(self) -> list[tuple[str, str, Widget]]:
+        out = []
+        for pane_id, title, spec in PANES:
+            try:
+                pane = pane_class(spec)(self.machine.host)
+            except (ImportError, AttributeError) as err:
+                self.pane_errors[pane_id] = str(err)
+                continue
+            pane.id = pane_id
+            out.append((pane_id, title, pane))
+        return out
+
+    def on_mount(self) -> None:
+        """Start the machine's clock and the refresh timer."""
+        self.query_one(ConsolePane).focus()
+        if self.autorun:
+            self.set_interval(TICK_SECONDS, self.tick)
+        self.sync()
+
+    def on_resize(self) -> None:
+        """Narrow terminals put the panes under the console."""
+        self.screen.set_class(self.size.width < NARROW, "narrow")
+
+    # ------------------------------------------------------------------ running
+    def _on_output(self, data: bytes) -> None:
+        self._pending.append(data)
+
+    def tick(self) -> None:
+        """One timer tick: run a slice of the machine and show what changed."""
+        m = self.machine
+        before = m.kernel
+        m.run_slice()
+        if m.halted and m.kernel is before and m.kernel.reboot_requested:
+            self.action_reboot()
+            return
+        self._flush_output()
+        now = time.monotonic()
+        if now - self._last_refresh >= REFRESH_SECONDS or m.halted:
+            self._last_refresh = now
+            self.refresh_panes()
+        if m.panicked and not self._showing_panic:
+            self.show_panic()
+
+    def _flush_output(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self.query_one(ConsolePane).write(data)
+
+    def sync(self) -> None:
+        """Show the machine as it is now: console output, header, visible pane, panic.
+
+        Tests call this after driving ``app.machine`` by hand.
+        """
+        self._flush_output()
+        self.refresh_panes(force=True)
+        if self.machine.panicked and not self._showing_panic:
+            self.show_panic()
+
+    def visible_pane(self) -> Widget | None:
+        """The pane on the active tab (None when the panes are hidden)."""
+        if self._showing_panic:
+            return None
+        maximized = self.screen.maximized
+        if maximized is not None and maximized.id == "console":
+            return None
+        try:
+            tabs = self.query_one("#panes", TabbedContent)
+        except Exception:
+            return None
+        active = tabs.active
+        if not active:
+            return None
+        pane_id = active.removeprefix("tab-")
+        try:
+            return self.query_one(f"#{pane_id}")
+        except Exception:
+            return None
+
+    def refresh_panes(self, *, force: bool = False) -> None:
+        """Refresh the header, and the visible pane when the machine has moved on."""
+        m = self.machine
+        header = self.query_one(MachineHeader)
+        stamp = (m.boots, m.kernel.now_ns)
+        if force or self._seen.get("header") != stamp:
+            header.sample(m)
+            self._seen["header"] = stamp
+        header.show(m)
+        pane = self.visible_pane()
+        if pane is None or pane.id is None:
+            return
+        if force or self._seen.get(pane.id) != stamp:
+            self._seen[pane.id] = stamp
+            pane.refresh_data()  # type: ignore[attr-defined]
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_panes()
+
+    # ------------------------------------------------------------------ panic and boot
+    def show_panic(self) -> None:
+        """Replace the panes with the panic report."""
+        self._showing_panic = True
+        self.screen.minimize()
+        side = self.query_one("#side", Vertical)
+        self.query_one("#panes").display = False
+        view = PanicView(self.machine.panic_report or "")
+        side.mount(view)
+        view.focus()
+        self.query_one(MachineHeader).show(self.machine)
+
+    def _after_boot(self) -> None:
+        self._pending.clear()
+        self._seen.clear()
+        console = self.query_one(ConsolePane)
+        console.reset()
+        if self._showing_panic:
+            self._showing_panic = False
+            for view in self.query(PanicView):
+                view.remove()
+            self.query_one("#panes").display = True
+        for pane_id, _title, pane in self._build_panes():
+            tab = self.query_one(f"#tab-{pane_id}", TabPane)
+            tab.remove_children()
+            tab.mount(pane)
+        console.focus()
+        self.sync()
+
+    # ------------------------------------------------------------------ actions
+    def action_help(self) -> None:
+        """Show the help screen."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_focus_console(self) -> None:
+        """Focus the console."""
+        self.query_one(ConsolePane).focus()
+
+    def action_focus_panes(self) -> None:
+        """Focus the visible pane (or the panic report)."""
+        if self._showing_panic:
+            self.query_one(PanicView).focus()
+            return
+        pane = self.visible_pane()
+        if pane is None:
+            return
+        if pane.can_focus:
+            pane.focus()
+        else:
+            focusable = [w for w in pane.query("*") if w.can_focus]
+            (focusable[0] if focusable else self.query_one("#panes").query_one("Tabs")).focus()
+
+    def action_show_pane(self, pane_id: str) -> None:
+        """Bring pane ``pane_id`` to the front and focus it."""
+        if self._showing_panic:
+            return
+        self.screen.minimize()
+        self.query_one("#panes", TabbedContent).active = f"tab-{pane_id}"
+        self.refresh_panes(force=True)
+        self.call_after_refresh(self.action_focus_panes)
+
+    async def action_pane_action(self, pane_id: str, action: str) -> None:
+        """Run one of pane ``pane_id``'s own actions (from the command palette)."""
+        if self._showing_panic:
+            return
+        self.action_show_pane(pane_id)
+        pane = self.query_one(f"#{pane_id}")
+        await pane.run_action(action)
+
+    def action_next_pane(self) -> None:
+        """Bring the next pane to the front."""
+        if self._showing_panic:
+            return
+        ids = [p.id for p in self.query(TabPane)]
+        if not ids:
+            return
+        tabs = self.query_one("#panes", TabbedContent)
+        index = ids.index(tabs.active) if tabs.active in ids else -1
+        tabs.active = ids[(index + 1) % len(ids)]  # type: ignore[assignment]
+        self.refresh_panes(force=True)
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume the machine's clock."""
+        paused = self.machine.toggle_pause()
+        self.notify("Machine paused" if paused else "Machine running", timeout=1.5)
+        self.refresh_panes()
+
+    def action_pause(self) -> None:
+        """Pause the machine's clock."""
+        self.machine.pause()
+        self.refresh_panes()
+
+    def action_resume(self) -> None:
+        """Resume the machine's clock."""
+        self.machine.resume()
+        self.refresh_panes()
+
+    def action_step(self) -> None:
+        """Pause, then run one scheduling quantum of virtual time."""
+        self.machine.step()
+        self.sync()
+
+    def action_slower(self) -> None:
+        """The next slower speed."""
+        self.machine.speed_down()
+        self.refresh_panes()
+
+    def action_faster(self) -> None:
+        """The next faster speed (after ×100: fast)."""
+        self.machine.speed_up()
+        self.refresh_panes()
+
+    def action_speed(self, speed: str) -> None:
+        """Set the speed: a factor, or ``fast``."""
+        self.machine.set_speed(speed if speed == "fast" else float(speed))
+        self.refresh_panes()
+
+    def action_reboot(self) -> None:
+        """Boot the machine again from its machine file."""
+        self.machine.reboot()
+        self._after_boot()
+        self.notify(f"Rebooted {self.machine.name}", timeout=1.5)
+
+    def action_power_off(self) -> None:
+        """Power the machine off (the app stays open; F9 boots it again)."""
+        self.machine.power_off(0)
+        self.sync()
+
+    def action_open_image(self) -> None:
+        """Pick another machine file and boot it."""
+        source = self.machine.info.source
+        start = os.path.dirname(source) if source and os.path.isfile(source) else None
+        self.push_screen(FilePicker(start), self._open_picked)
+
+    def _open_picked(self, path: str | None) -> None:
+        if not path:
+            return
+        self.open_image(path)
+
+    def open_image(self, path: str) -> bool:
+        """Boot the machine file at ``path``; a bad file is reported and changes nothing."""
+        try:
+            self.machine.open_image(path)
+        except ImageError as err:
+            self.notify(str(err), title="Cannot open that machine", severity="error")
+            return False
+        except OSError as err:
+            self.notify(str(err), title="Cannot open that machine", severity="error")
+            return False
+        self._after_boot()
+        self.notify(f"Booted {self.machine.name}", timeout=1.5)
+        return True
+
+    def action_toggle_maximize(self) -> None:
+        """Maximise the focused pane, or restore the layout."""
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = self.focused
+        if focused is None:
+            return
+        target: Widget | None = focused
+        while target is not None and not (
+            target.id in ("console", "side") or isinstance(target, PanicView)
+        ):
+            target = target.parent if isinstance(target.parent, Widget) else None
+        if target is not None and target.id == "side":
+            pane = self.visible_pane()
+            target = pane if pane is not None else target
+        screen.maximized = target or focused
+
+    def action_screenshot(self) -> None:
+        """Save an SVG screenshot in the current directory."""
+        path = self.save_screenshot()
+        self.notify(f"Saved {path}", title="Screenshot", timeout=3)
+
+    async def action_quit(self) -> None:
+        """Power the machine off and leave."""
+        self.machine.power_off(0)
+        self.exit(self.machine.kernel.power_status)

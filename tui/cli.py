@@ -1,6 +1,7 @@
 """``libk-tui``: the command-line entry point of every front end.
 
-``libk-tui [IMAGE]`` boots the machine and gives you its console; ``--headless`` runs
+``libk-tui [IMAGE]`` boots the machine and opens the Textual app (``tui.app``);
+``--plain`` gives its console in this terminal (``tui.repl``); ``--headless`` runs
 it without a screen (``-c CMD``, or a script on standard input) and exits with the
 shell's status. Image mistakes are printed as ``file:line:col: message`` and exit 2.
 """
@@ -22,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Boot a simulated machine described in a YAML file and use its console.",
     )
     p.add_argument("image", nargs="?", help="machine file (default: the embedded default.yaml)")
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="the console in this terminal (prompt-toolkit line editing), no panes",
+    )
     p.add_argument(
         "--headless",
         action="store_true",
@@ -58,9 +64,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.headless:
         return headless(info, args)
-    from tui.console import run_console
+    if args.plain:
+        from tui.repl import run_plain
 
-    return run_console(info, speed=args.speed)
+        return run_plain(info, speed=args.speed)
+    from tui.app import LibkApp
+
+    app = LibkApp(info, speed=args.speed)
+    status = app.run()
+    if app.machine.panic_report is not None:
+        sys.stderr.write(app.machine.panic_report + "\n")
+        return 70
+    return status if isinstance(status, int) else 0
 
 
 def headless(info: object, args: argparse.Namespace) -> int:

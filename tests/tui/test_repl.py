@@ -1,0 +1,64 @@
+"""``libk-tui --plain``: prompt-toolkit's pipe input typed at the machine."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from kernel.image import BootInfo
+from tui.repl import PlainRepl
+
+
+def run_repl(info: BootInfo, keys: list[str]) -> tuple[str, int, PlainRepl]:
+    """Type ``keys`` and return (printed output, status, repl).
+
+    A chunk is typed when the machine next asks for a line; a chunk starting with
+    ``!`` is typed (without the ``!``) as soon as the machine is busy instead.
+    """
+    printed: list[str] = []
+
+    async def main() -> tuple[int, PlainRepl]:
+        with create_pipe_input() as pipe:
+            repl = PlainRepl(info, input=pipe, output=DummyOutput(), write=printed.append)
+            task = asyncio.create_task(repl.run())
+            for chunk in keys:
+                busy = chunk.startswith("!")
+                for _ in range(2000):  # until the machine asks for a line (or is busy)
+                    await asyncio.sleep(0.005)
+                    reading = repl.machine.kernel.console.waiting_for_input
+                    prompting = repl.session.app.is_running
+                    if (busy and not reading and not prompting) or (
+                        not busy and reading and prompting
+                    ):
+                        break
+                pipe.send_text(chunk.removeprefix("!"))
+            return await asyncio.wait_for(task, 30), repl
+
+    status, repl = asyncio.run(main())
+    return "".join(printed), status, repl
+
+
+def test_lines_run_history_is_saved_and_ctrl_d_powers_off(info: BootInfo) -> None:
+    out, status, repl = run_repl(info, ["echo hello plain\r", "cd /etc\r", "pwd\r", "\x04"])
+    assert "root@libk:~# echo hello plain\nhello plain\n" in out
+    assert "/etc\n" in out
+    assert status == 0
+    assert repl.machine.halted
+    history = repl.machine.host.read_file("/root/.libk_history").decode()
+    assert history.splitlines() == ["echo hello plain", "cd /etc", "pwd"]
+
+
+def test_tab_completes_through_system_calls(info: BootInfo) -> None:
+    out, status, _ = run_repl(info, ["ec\thi\r", "cat /etc/hostn\t\r", "\x04"])
+    assert "echo hi\nhi\n" in out
+    assert "cat /etc/hostname \nlibk\n" in out
+    assert status == 0
+
+
+def test_ctrl_c_interrupts_the_foreground_job(info: BootInfo) -> None:
+    keys = ["yes > /dev/null\r", "!\x03", "echo status $?\r", "\x04"]
+    out, status, _ = run_repl(info, keys)
+    assert "^C\nroot@libk:~# echo status $?\nstatus 130\n" in out
+    assert status == 0

@@ -1,0 +1,147 @@
+"""The header line: machine name, virtual uptime, clock, run state, CPU and memory use.
+
+CPU use comes from ``/proc/stat`` (the busy share of each CPU between two samples, in
+virtual time), memory from ``/proc/meminfo`` (``MemTotal - MemAvailable``); both are
+read through the host syscall client, like everything else the app shows.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import Static
+
+from kernel.abi import Error
+
+if TYPE_CHECKING:
+    from tui.machine import Machine
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+HISTORY = 8  # samples in each CPU's sparkline
+MEM_BAR = 10
+STATE_STYLE = {
+    "running": "bold green",
+    "paused": "bold yellow",
+    "halted": "bold red",
+    "panicked": "bold white on red",
+}
+
+
+def format_uptime(ns: int) -> str:
+    """Virtual uptime as ``H:MM:SS.cc`` (``D days, H:MM:SS`` past a day)."""
+    cs = ns // 10_000_000
+    s, cs = divmod(cs, 100)
+    m, s = divmod(s, 60)
+    h, m = divmod(m, 60)
+    d, h = divmod(h, 24)
+    clock = f"{h}:{m:02d}:{s:02d}.{cs:02d}"
+    return f"{d}d {clock}" if d else clock
+
+
+def read_cpu_times(text: str) -> list[tuple[int, int]]:
+    """(busy, total) jiffies per CPU from /proc/stat."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("cpu") and line[3:4].isdigit():
+            nums = [int(x) for x in line.split()[1:]]
+            total = sum(nums[:8])
+            idle = nums[3] + (nums[4] if len(nums) > 4 else 0)
+            out.append((total - idle, total))
+    return out
+
+
+def read_memory(text: str) -> tuple[int, int]:
+    """(used, total) kB from /proc/meminfo."""
+    fields = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and parts[0].isdigit():
+            fields[name] = int(parts[0])
+    total = fields.get("MemTotal", 0)
+    avail = fields.get("MemAvailable", fields.get("MemFree", total))
+    return total - avail, total
+
+
+def sparkline(values: deque[float] | list[float]) -> str:
+    """Values in 0..1 as block characters, padded on the left to :data:`HISTORY`."""
+    chars = [BLOCKS[min(8, max(0, round(v * 8)))] for v in values]
+    return (" " * (HISTORY - len(chars)) + "".join(chars))[-HISTORY:]
+
+
+def _kib(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f}G"
+    if n >= 1024:
+        return f"{n / 1024:.1f}M"
+    return f"{n}K"
+
+
+class MachineHeader(Static):
+    """One line at the top of the app; :meth:`sample` reads /proc, :meth:`show` draws."""
+
+    DEFAULT_CSS = """
+    MachineHeader {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def __init__(self, *, id: str | None = "header") -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.cpu_history: list[deque[float]] = []
+        self._last_cpu: list[tuple[int, int]] = []
+        self.mem: tuple[int, int] = (0, 0)
+        self._host: object = None
+
+    def sample(self, machine: Machine) -> None:
+        """Take one CPU and memory sample from the machine's /proc."""
+        host = machine.host
+        if host is not self._host:  # a new boot: start the history over
+            self._host = host
+            self.cpu_history = []
+            self._last_cpu = []
+        try:
+            cpus = read_cpu_times(host.read_file("/proc/stat").decode())
+        except Error:
+            cpus = []
+        if len(self.cpu_history) != len(cpus):
+            self.cpu_history = [deque(maxlen=HISTORY) for _ in cpus]
+            self._last_cpu = cpus
+        else:
+            for i, ((busy, total), (b0, t0)) in enumerate(zip(cpus, self._last_cpu, strict=True)):
+                if total > t0:
+                    self.cpu_history[i].append((busy - b0) / (total - t0))
+            self._last_cpu = cpus
+        try:
+            self.mem = read_memory(host.read_file("/proc/meminfo").decode())
+        except Error:
+            pass
+
+    def show(self, machine: Machine) -> None:
+        """Redraw from the machine's state and the last sample."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {machine.name} ", "bold reverse")
+        text.append(f"  up {format_uptime(machine.uptime_ns)}")
+        mode = "fast" if machine.fast else f"realtime {machine.speed_label}"
+        text.append(f"  {mode}  ")
+        state = machine.state
+        text.append(f"● {state}", STATE_STYLE.get(state, ""))
+        if self.cpu_history:
+            text.append("  cpu ")
+            for i, hist in enumerate(self.cpu_history):
+                if i:
+                    text.append(" ")
+                text.append(sparkline(hist), "green")
+        used, total = self.mem
+        if total:
+            filled = round(MEM_BAR * used / total)
+            text.append("  mem ")
+            text.append("█" * filled, "magenta")
+            text.append("░" * (MEM_BAR - filled), "dim")
+            text.append(f" {_kib(used)}/{_kib(total)}")
+        self.update(text)
