@@ -4,18 +4,25 @@ Operators by precedence (lowest first): ``,``; assignment ``= += -= *= /= %= <<=
 &= ^= |=``; ``?:``; ``||``; ``&&``; ``|``; ``^``; ``&``; ``== !=``; ``< <= > >=``;
 ``<< >>``; ``+ -``; ``* / %``; ``**``; unary ``+ - ! ~``; ``++``/``--`` are not
 supported (as in dash). Numbers are decimal, ``0x`` hex or ``0`` octal. A variable's
-value is itself evaluated as an expression; unset or empty means 0.
+value is itself evaluated as an expression; unset or empty means 0. ``&&``, ``||`` and
+``?:`` evaluate only the operands they need (``1 || 1/0`` is 1).
+
+An expression is parsed once into a small tree of tuples (``compile_expr``) and the
+tree is evaluated; callers may keep compiled trees keyed by the text, as loops
+evaluate the same expression many times.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 _TOKEN = re.compile(
     r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)|([A-Za-z_][A-Za-z0-9_]*)|"
     r"(<<=|>>=|\*\*|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&^|]=|[-+*/%<>=!~&^|?:(),]))"
 )
+_INT = re.compile(r"\s*-?\d+\s*\Z")
 
 
 class ArithError(Exception):
@@ -34,22 +41,23 @@ _BINARY = [
     ("+", "-"),
     ("*", "/", "%"),
 ]
+_BINARY_SETS = [frozenset(level) for level in _BINARY]
+_ASSIGN_OPS = frozenset(("=", "+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="))
+
+Node = tuple[Any, ...]
 
 
-class _Eval:
-    def __init__(
-        self,
-        text: str,
-        get: Callable[[str], str | None],
-        set_: Callable[[str, str], None],
-        depth: int = 0,
-    ) -> None:
+class _Parser:
+    """Recursive descent from tokens to a tree: ``("n", value)``, ``("v", name)``,
+    ``("u", op, x)``, ``("b", op, a, b)``, ``("?", c, a, b)``, ``("=", name, op, rhs)``,
+    ``(",", a, b)``."""
+
+    __slots__ = ("tokens", "i", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
         self.tokens = self._lex(text)
         self.i = 0
-        self.get = get
-        self.set = set_
-        self.depth = depth
-        self.text = text
 
     def _lex(self, text: str) -> list[tuple[str, str]]:
         out = []
@@ -58,157 +66,205 @@ class _Eval:
         while pos < len(text):
             m = _TOKEN.match(text, pos)
             if not m or m.end() == pos:
-                raise ArithError(f'arithmetic expression: expecting primary: "{text}"')
+                raise self.error()
             num, name, op = m.groups()
             out.append(("num", num) if num else ("name", name) if name else ("op", op))
             pos = m.end()
         return out
 
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def take_op(self, *ops: str) -> str | None:
-        tok = self.peek()
-        if tok is not None and tok[0] == "op" and tok[1] in ops:
-            self.i += 1
-            return tok[1]
-        return None
-
     def error(self) -> ArithError:
         return ArithError(f'arithmetic expression: expecting primary: "{self.text}"')
 
-    def run(self) -> int:
+    def take_op(self, ops: frozenset[str] | tuple[str, ...]) -> str | None:
+        if self.i < len(self.tokens):
+            kind, text = self.tokens[self.i]
+            if kind == "op" and text in ops:
+                self.i += 1
+                return text
+        return None
+
+    def parse(self) -> Node:
         if not self.tokens:
-            return 0
-        v = self.comma()
-        if self.peek() is not None:
+            return ("n", 0)
+        node = self.comma()
+        if self.i < len(self.tokens):
             raise self.error()
-        return v
+        return node
 
-    def comma(self) -> int:
-        v = self.assign()
-        while self.take_op(","):
-            v = self.assign()
-        return v
+    def comma(self) -> Node:
+        node = self.assign()
+        while self.take_op((",",)):
+            node = (",", node, self.assign())
+        return node
 
-    def assign(self) -> int:
-        tok = self.peek()
-        nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else None
+    def assign(self) -> Node:
+        toks, i = self.tokens, self.i
         if (
-            tok
-            and tok[0] == "name"
-            and nxt
-            and nxt[0] == "op"
-            and nxt[1].endswith("=")
-            and nxt[1] not in ("==", "<=", ">=", "!=")
+            i + 1 < len(toks)
+            and toks[i][0] == "name"
+            and toks[i + 1][0] == "op"
+            and toks[i + 1][1] in _ASSIGN_OPS
         ):
             self.i += 2
-            rhs = self.assign()
-            op = nxt[1][:-1]
-            value = rhs if not op else self.binary(op, self.var(tok[1]), rhs)
-            self.set(tok[1], str(value))
-            return value
+            return ("=", toks[i][1], toks[i + 1][1][:-1], self.assign())
         return self.ternary()
 
-    def ternary(self) -> int:
+    def ternary(self) -> Node:
         cond = self.binop(0)
-        if self.take_op("?"):
+        if self.take_op(("?",)):
             a = self.assign()
-            if not self.take_op(":"):
+            if not self.take_op((":",)):
                 raise self.error()
-            b = self.assign()
-            return a if cond else b
+            return ("?", cond, a, self.assign())
         return cond
 
-    def binop(self, level: int) -> int:
+    def binop(self, level: int) -> Node:
         if level == len(_BINARY):
             return self.power()
-        v = self.binop(level + 1)
-        while (op := self.take_op(*_BINARY[level])) is not None:
-            v = self.binary(op, v, self.binop(level + 1))
-        return v
+        node = self.binop(level + 1)
+        ops = _BINARY_SETS[level]
+        while (op := self.take_op(ops)) is not None:
+            node = ("b", op, node, self.binop(level + 1))
+        return node
 
-    def power(self) -> int:
-        v = self.unary()
-        if self.take_op("**"):
-            e = self.power()
-            if e < 0:
-                raise ArithError("arithmetic expression: exponent less than 0")
-            return v**e
-        return v
+    def power(self) -> Node:
+        node = self.unary()
+        if self.take_op(("**",)):
+            return ("b", "**", node, self.power())
+        return node
 
-    def unary(self) -> int:
-        op = self.take_op("+", "-", "!", "~")
+    def unary(self) -> Node:
+        op = self.take_op(("+", "-", "!", "~"))
         if op is None:
             return self.primary()
-        v = self.unary()
-        return {"+": v, "-": -v, "!": int(not v), "~": ~v}[op]
+        return ("u", op, self.unary())
 
-    def primary(self) -> int:
-        tok = self.peek()
-        if tok is None:
+    def primary(self) -> Node:
+        if self.i >= len(self.tokens):
             raise self.error()
+        kind, text = self.tokens[self.i]
         self.i += 1
-        kind, text = tok
         if kind == "num":
             if text[:2].lower() == "0x":
-                return int(text, 16)
+                return ("n", int(text, 16))
             if len(text) > 1 and text[0] == "0":
                 try:
-                    return int(text, 8)
+                    return ("n", int(text, 8))
                 except ValueError:
                     raise self.error() from None
-            return int(text)
+            return ("n", int(text))
         if kind == "name":
-            return self.var(text)
+            return ("v", text)
         if text == "(":
-            v = self.comma()
-            if not self.take_op(")"):
+            node = self.comma()
+            if not self.take_op((")",)):
                 raise self.error()
-            return v
+            return node
         raise self.error()
 
-    def var(self, name: str) -> int:
-        value = self.get(name)
-        if not value:
-            return 0
-        value = value.strip()
-        if re.fullmatch(r"-?\d+", value):
-            return int(value)
-        if self.depth > 32:
-            raise ArithError(f'arithmetic expression: recursion too deep: "{value}"')
-        return _Eval(value, self.get, self.set, self.depth + 1).run()
 
-    def binary(self, op: str, a: int, b: int) -> int:
-        if op in ("/", "%"):
-            if b == 0:
-                raise ArithError("arithmetic expression: division by zero")
-            q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
-            return q if op == "/" else a - q * b
-        return {
-            "||": lambda: int(bool(a) or bool(b)),
-            "&&": lambda: int(bool(a) and bool(b)),
-            "|": lambda: a | b,
-            "^": lambda: a ^ b,
-            "&": lambda: a & b,
-            "==": lambda: int(a == b),
-            "!=": lambda: int(a != b),
-            "<": lambda: int(a < b),
-            "<=": lambda: int(a <= b),
-            ">": lambda: int(a > b),
-            ">=": lambda: int(a >= b),
-            "<<": lambda: a << b,
-            ">>": lambda: a >> b,
-            "+": lambda: a + b,
-            "-": lambda: a - b,
-            "*": lambda: a * b,
-        }[op]()
+def compile_expr(text: str) -> Node:
+    """Parse an expression into its tree.
+
+    Raises:
+        ArithError: a malformed expression.
+    """
+    return _Parser(text).parse()
 
 
-def evaluate(text: str, get: Callable[[str], str | None], set_: Callable[[str, str], None]) -> int:
+Getter = Callable[[str], "str | None"]
+Setter = Callable[[str, str], None]
+
+
+def _var(name: str, get: Getter, set_: Setter, depth: int) -> int:
+    value = get(name)
+    if not value:
+        return 0
+    if _INT.match(value):
+        return int(value)
+    if depth > 32:
+        raise ArithError(f'arithmetic expression: recursion too deep: "{value}"')
+    return _eval(compile_expr(value), get, set_, depth + 1)
+
+
+def _binary(op: str, a: int, b: int) -> int:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op in ("/", "%"):
+        if b == 0:
+            raise ArithError("arithmetic expression: division by zero")
+        q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+        return q if op == "/" else a - q * b
+    if op == "**":
+        if b < 0:
+            raise ArithError("arithmetic expression: exponent less than 0")
+        return a**b
+    return {
+        "|": lambda: a | b,
+        "^": lambda: a ^ b,
+        "&": lambda: a & b,
+        "==": lambda: int(a == b),
+        "!=": lambda: int(a != b),
+        "<": lambda: int(a < b),
+        "<=": lambda: int(a <= b),
+        ">": lambda: int(a > b),
+        ">=": lambda: int(a >= b),
+        "<<": lambda: a << b,
+        ">>": lambda: a >> b,
+    }[op]()
+
+
+def _eval(node: Node, get: Getter, set_: Setter, depth: int = 0) -> int:
+    kind = node[0]
+    if kind == "n":
+        return node[1]
+    if kind == "v":
+        return _var(node[1], get, set_, depth)
+    if kind == "b":
+        op = node[1]
+        a = _eval(node[2], get, set_, depth)
+        if op == "&&":
+            return int(bool(a) and bool(_eval(node[3], get, set_, depth)))
+        if op == "||":
+            return int(bool(a) or bool(_eval(node[3], get, set_, depth)))
+        return _binary(op, a, _eval(node[3], get, set_, depth))
+    if kind == "u":
+        v = _eval(node[2], get, set_, depth)
+        op = node[1]
+        return -v if op == "-" else v if op == "+" else int(not v) if op == "!" else ~v
+    if kind == "=":
+        rhs = _eval(node[3], get, set_, depth)
+        value = _binary(node[2], _var(node[1], get, set_, depth), rhs) if node[2] else rhs
+        set_(node[1], str(value))
+        return value
+    if kind == "?":
+        branch = node[2] if _eval(node[1], get, set_, depth) else node[3]
+        return _eval(branch, get, set_, depth)
+    _eval(node[1], get, set_, depth)  # ","
+    return _eval(node[2], get, set_, depth)
+
+
+def evaluate(text: str, get: Getter, set_: Setter, cache: dict[str, Node] | None = None) -> int:
     """Evaluate an arithmetic expression.
+
+    Args:
+        text: the expression (already expanded).
+        get: reads a variable (None if unset).
+        set_: assigns a variable.
+        cache: compiled trees by text, kept by the caller (optional).
 
     Raises:
         ArithError: with the message a shell prints.
     """
-    return _Eval(text, get, set_).run()
+    if cache is None:
+        return _eval(compile_expr(text), get, set_)
+    tree = cache.get(text)
+    if tree is None:
+        if len(cache) > 256:
+            cache.clear()
+        tree = cache[text] = compile_expr(text)
+    return _eval(tree, get, set_)

@@ -74,9 +74,22 @@ def pattern_regex(pattern: list[tuple[str, bool]], *, anchored: bool = True) -> 
     return re.compile(src + (r"\Z" if anchored else ""), re.DOTALL)
 
 
+def is_pattern(text: str) -> bool:
+    """Does ``text`` hold a glob pattern: ``*``, ``?`` or a ``[`` closed by a later ``]``?
+
+    A lone ``[`` or ``]`` (the test command's brackets) is not one.
+    """
+    if "*" in text or "?" in text:
+        return True
+    i = text.find("[")
+    return i >= 0 and text.find("]", i + 2) > 0
+
+
 def has_glob(chunks: list[Chunk]) -> bool:
-    """Does any unquoted chunk contain an active glob character?"""
-    return any(not q and any(c in t for c in "*?[") for t, q, _ in chunks)
+    """Does the field (its unquoted chunks together) contain an active glob pattern?"""
+    if not any(not q and any(c in t for c in "*?[") for t, q, _ in chunks):
+        return False
+    return is_pattern("".join(t for t, _, _ in chunks))
 
 
 class Expander:
@@ -279,7 +292,7 @@ class Expander:
         out: list[str] = []
         for w in words:
             lit = w.literal
-            if lit is not None and not any(c in lit for c in "*?["):
+            if lit is not None and not ("*" in lit or "?" in lit or "[" in lit and is_pattern(lit)):
                 out.append(lit)
                 continue
             fields = self.split(await self.chunks(w.parts))

@@ -63,6 +63,7 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.traps: dict[int, str] = {}  # 0 is EXIT; "" means ignored
         self.catching = False  # some signal has a trap: collect pending ones
         self.job_counter = 0
+        self.arith_cache: dict[str, tuple] = {}  # compiled $(( )) expressions by text
 
     # ------------------------------------------------------------------ variables
     def get(self, name: str) -> str | None:
@@ -106,6 +107,7 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         sub.subshell = True
         sub.tty_fd = self.tty_fd
         sub.aliases = dict(self.aliases)
+        sub.arith_cache = self.arith_cache
         # a subshell keeps ignored signals ignored; other traps are reset (POSIX)
         sub.traps = {sig: a for sig, a in self.traps.items() if sig and not a}
         return sub

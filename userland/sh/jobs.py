@@ -330,7 +330,9 @@ class JobsMixin:
                 job.group = self.jobctl
                 self.last_bg = pid
             else:
-                tid = await self.run_in_thread(cmd, io, [])
+                owned = [devnull] if devnull >= 0 else []
+                devnull = -1  # the thread closes it when it ends
+                tid = await self.run_in_thread(cmd, io, owned)
                 job = self.add_job([], 0, describe_job(cmd))
                 job.threads.append(tid)
                 self.last_bg = tid

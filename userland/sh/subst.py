@@ -45,7 +45,7 @@ class SubstMixin:
         text = "".join(
             [p.text if type(p) is ast.Literal else await self._arith_part(p) for p in part.parts]
         )
-        return str(evaluate(text, self.get, lambda n, v: self.set_var(n, v)))
+        return str(evaluate(text, self.get, self.set_var, self.arith_cache))
 
     async def _arith_part(self, p: Any) -> str:
         fields = await self.expander.chunks((p,), quoted=True)
