@@ -183,8 +183,6 @@ def extract(line: bytes, key: Key, sep: bytes | None) -> bytes:
 
 def transform(field: bytes, opts: str) -> object:
     """A comparable value of a key's bytes under its ordering options."""
-    if "b" in opts:
-        field = field.lstrip(BLANKS)
     if "n" in opts:
         m = _NUM.match(field)
         assert m is not None
@@ -251,7 +249,7 @@ async def main(argv: list[str]) -> int:
     last_resort = not (opts.has("s") or unique)
     whole = not keys
     if whole:
-        keys = [Key(1, 1, 0, 0, global_opts)]
+        keys = [Key(1, 1, 0, 0, global_opts, sblank="b" in global_opts)]
     lines: list[bytes] = []
     names = opts.operands or ["-"]
     checking = opts.has("c") or opts.has("C")
