@@ -65,7 +65,7 @@ class Parser:
         self._tok: Token | None = None
         self.aliases = aliases
         self._alias_ends: list[tuple[str, int]] = []  # aliases being expanded, region ends
-        self._alias_next = False
+        self._alias_next = -1
 
     # ------------------------------------------------------------------ public
 
@@ -253,7 +253,7 @@ class Parser:
         ]
         self._alias_ends.append((text, pos + len(value)))
         self._tok = None
-        self._alias_next = value[-1:] in (" ", "\t")
+        self._alias_next = pos + len(value) if value[-1:] in (" ", "\t") else -1
         return True
 
     def _command(self) -> ast.Node:
@@ -288,8 +288,10 @@ class Parser:
         while True:
             tok = self._peek()
             if tok.kind == WORD:
-                if self.aliases and (self._alias_next or not words):
-                    self._alias_next = False
+                after_blank = 0 <= self._alias_next < self._lex.pos
+                if self.aliases and (after_blank or not words):
+                    if after_blank:
+                        self._alias_next = -1
                     if (words or "=" not in (tok.text or "=")) and self._try_alias(tok):
                         continue
                 self._tok = None
@@ -305,7 +307,7 @@ class Parser:
                 redirs.append(self._redirect(tok))
             else:
                 break
-        self._alias_next = False
+        self._alias_next = -1
         return ast.SimpleCommand(tuple(assigns), tuple(words), tuple(redirs), line)
 
     def _redirect(self, tok: Token) -> ast.Redirection:
@@ -535,7 +537,7 @@ def parse_substitution(
     parser._tok = None
     parser.aliases = None
     parser._alias_ends = []
-    parser._alias_next = False
+    parser._alias_next = -1
     body = parser._compound_list(allow_empty=True)
     parser._expect_op(")")
     return body, parser._lex
