@@ -180,9 +180,16 @@ async def main(argv: list[str]) -> int:
         return 0
     if len(opts.operands) < 2:
         where = f"after '{opts.operands[-1]}'" if opts.operands else "after 'diff'"
-        return await text.usage_error("diff", f"missing operand {where}", 2)
+        await kio.warn(
+            "diff", f"missing operand {where}\ndiff: Try 'diff --help' for more information."
+        )
+        return 2
     if len(opts.operands) > 2:
-        return await text.usage_error("diff", f"extra operand '{opts.operands[2]}'", 2)
+        await kio.warn(
+            "diff",
+            f"extra operand '{opts.operands[2]}'\ndiff: Try 'diff --help' for more information.",
+        )
+        return 2
     context = None
     for flag, value in opts.seen:
         if flag == "u":
