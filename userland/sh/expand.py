@@ -202,8 +202,8 @@ class Expander:
                 inner = await self.chunks(part.parts, True)
                 # "$@" inside quotes can make several fields
                 fields[-1].extend(inner[0])
-                if not inner[0] and len(inner) == 1:
-                    fields[-1].append(("", True, False))
+                if not inner[0] and len(inner) == 1 and not _only_at(part.parts):
+                    fields[-1].append(("", True, False))  # "" is a field; "$@" may be none
                 for extra in inner[1:]:
                     fields.append(list(extra))
             elif kind is ast.TildePrefix:
@@ -322,6 +322,13 @@ class Expander:
             return []
         fields = await self.chunks(word.parts)
         return [(t, q) for f in fields for t, q, _ in f]
+
+
+def _only_at(parts: tuple[ast.Part, ...]) -> bool:
+    """Is a double-quoted string just ``"$@"`` (which makes no field without parameters)?"""
+    return bool(parts) and all(
+        type(p) is ast.Param and p.name == "@" and p.op is None for p in parts
+    )
 
 
 Runner = Callable[[ast.Node], Awaitable[int]]
