@@ -86,7 +86,10 @@ async def main(argv: list[str]) -> int:
         a = rest[i]
         i += 1
         if a == "--":
-            operands.extend(rest[i:])
+            tail = rest[i:]
+            if mode is None and tail:
+                mode, tail = tail[0], tail[1:]
+            operands.extend(tail)
             break
         if a == "--help":
             await kio.write_all(1, USAGE)

@@ -89,10 +89,9 @@ class Du:
         if self.count % 200 == 0:
             await sys.checkpoint()
         key = (st.st_dev, st.st_ino)
-        if st.st_nlink > 1 and not S_ISDIR(st.st_mode):
-            if key in self.seen:
-                return 0
-            self.seen.add(key)
+        if key in self.seen:
+            return 0  # as GNU du: a file or directory met again (hard link, repeat) counts once
+        self.seen.add(key)
         size = st.st_size if self.apparent else st.st_blocks * 512
         shown = self.max_depth is None or depth <= self.max_depth
         if not S_ISDIR(st.st_mode):
