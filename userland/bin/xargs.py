@@ -143,9 +143,14 @@ async def main(argv: list[str]) -> int:
     for flag in "nL":
         value = opts.value(flag)
         if value is not None:
-            if not value.isdigit() or int(value) < 1:
-                await kio.warn("xargs", f'invalid number "{value}" for -{flag} option')
-                return 1
+            if not value.isdigit():
+                return await text.usage_error(
+                    "xargs", f'invalid number "{value}" for -{flag} option'
+                )
+            if int(value) < 1:
+                return await text.usage_error(
+                    "xargs", f"value {value} for -{flag} option should be >= 1"
+                )
             max_args = int(value)
     data = await kio.read_all(0)
     if opts.has("0") or opts.has("d"):
