@@ -529,3 +529,78 @@ def test_host_and_machine_read_the_same_format() -> None:
     assert [x.split(":")[0] for x in host.read_file("/proc/meminfo").decode().splitlines()] == [
         x.split(":")[0] for x in seen["meminfo"].splitlines()
     ]
+
+
+def test_wchan_names_the_wait_or_zero() -> None:
+    seen: dict[str, Any] = {}
+
+    async def main(argv: list[str]) -> int:
+        pid = await sys.spawn(IDLE, ["idle"])
+        await sys.nanosleep(MS)
+        seen["child"] = await text(f"/proc/{pid}/wchan")
+        seen["task"] = await text(f"/proc/{pid}/task/{pid}/wchan")
+        seen["self"] = await text("/proc/self/wchan")
+        seen["names"] = sorted(await _listdir_names(f"/proc/{pid}/task/{pid}"))
+        await sys.kill(pid, 9)
+        await sys.nanosleep(MS)
+        seen["zombie"] = await text(f"/proc/{pid}/wchan")
+        await sys.wait4(pid)
+        return 0
+
+    check(main)
+    assert seen["child"] == seen["task"] == "hrtimer_nanosleep"  # no newline, as Linux
+    assert seen["self"] == "0"  # running: not waiting
+    assert seen["zombie"] == "0"
+    assert seen["names"] == ["comm", "schedstat", "stat", "status", "wchan"]
+
+
+async def _listdir_names(path: str) -> list[str]:
+    fd = await sys.open(path, O_RDONLY | O_DIRECTORY)
+    names = []
+    while batch := await sys.getdents(fd):
+        names += [d.d_name for d in batch if d.d_name not in (".", "..")]
+    await sys.close(fd)
+    return names
+
+
+def test_task_stat_shows_the_threads_own_times() -> None:
+    seen: dict[str, Any] = {}
+
+    async def spinner(arg: Any) -> None:
+        end = await sys.clock_gettime(1) + 20 * MS
+        while await sys.clock_gettime(1) < end:
+            pass
+
+    async def main(argv: list[str]) -> int:
+        tid = await sys.thread_spawn(spinner)
+        await sys.thread_join(tid)
+        me = await sys.getpid()
+        seen["proc"] = split_stat(await text(f"/proc/{me}/stat"))
+        seen["main"] = split_stat(await text(f"/proc/{me}/task/{me}/stat"))
+        return 0
+
+    check(main)
+    ticks = [int(seen[w][13]) + int(seen[w][14]) for w in ("proc", "main")]
+    assert ticks[0] >= 2  # the spinner's 20 ms count for the process...
+    assert ticks[1] < ticks[0]  # ...but not for the main thread's own line
+    assert seen["main"][19] == seen["proc"][19]  # num_threads is the process's
+
+
+def test_generation_changes_with_the_machine_only() -> None:
+    k = machine(["/bin/sleep", "100"])
+    k.run(until=10 * MS)
+    host = HostClient(k)
+    first = host.read_file("/proc/generation")
+    fields = first.split()
+    assert first.endswith(b"\n") and len(fields) == 10
+    assert all(f.isdigit() for f in fields)
+    host.read_file("/proc/1/stat")
+    host.listdir("/proc")
+    assert host.read_file("/proc/generation") == first  # looking changes nothing
+    host.kill(2, 19)  # SIGSTOP, with the clock standing still
+    stopped = host.read_file("/proc/generation")
+    assert stopped != first
+    k.run(until=20 * MS)
+    assert host.read_file("/proc/generation") != stopped
+    assert "generation" in host.listdir("/proc")
+    assert host.stat("/proc/generation").st_ino == host.stat("/proc/generation").st_ino

@@ -1,0 +1,272 @@
+"""tui.procview against booted machines: processes, threads, %CPU, exit requests, details."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any
+
+import pytest
+
+from kernel import boot
+from kernel.abi import checkpoint
+from kernel.exec import register_program
+from kernel.host import HostClient
+from kernel.kernel import Kernel
+from tui.procview import (
+    ProcView,
+    format_kb,
+    format_time,
+    parse_status,
+    split_stat,
+)
+from userland.libk import sys
+
+SECOND = 1_000_000_000
+MS = 1_000_000
+_seq = itertools.count(1)
+
+
+def program(main: Any) -> str:
+    """Register ``main`` under a fresh name; its path in /bin."""
+    name = f"pv_{main.__name__}_{next(_seq)}"
+    register_program(name, main)
+    return "/bin/" + name
+
+
+def machine(argv: list[str]) -> Kernel:
+    """The default image, fast clock, init running ``argv``. A checkpoint costs 100 us
+    here (not 50 ns), so a busy loop uses virtual seconds in a few host milliseconds."""
+    info = boot.load(None)
+    costs = dataclasses.replace(info.clock.costs, checkpoint=100_000)
+    clock = dataclasses.replace(info.clock, mode="fast", costs=costs)
+    return boot.boot(boot.with_init(dataclasses.replace(info, clock=clock), argv))
+
+
+async def busy(argv: list[str]) -> int:
+    while True:
+        await checkpoint()
+
+
+async def idle(argv: list[str]) -> int:
+    await sys.nanosleep(1000 * SECOND)
+    return 0
+
+
+async def worker(arg: int) -> int:
+    while not await sys.thread_should_exit():
+        try:
+            await sys.nanosleep(SECOND)
+        except Exception:  # noqa: BLE001, S110 - EINTR from the exit request
+            pass
+    return arg
+
+
+async def threaded(argv: list[str]) -> int:
+    tids = [await sys.thread_spawn(worker, n) for n in range(2)]
+    for tid in tids:
+        await sys.thread_join(tid)
+    await sys.nanosleep(1000 * SECOND)
+    return 0
+
+
+BUSY = program(busy)
+IDLE = program(idle)
+THREADED = program(threaded)
+
+
+async def parent(argv: list[str]) -> int:
+    await sys.spawn(BUSY, ["busy"])
+    await sys.spawn(IDLE, ["idle", "--quietly", "x y"])
+    await sys.spawn(THREADED, ["threaded"])
+    await sys.nanosleep(1000 * SECOND)
+    return 0
+
+
+PARENT = program(parent)
+
+
+@pytest.fixture
+def k() -> Kernel:
+    k = machine([PARENT])
+    k.run(until=100 * MS)
+    return k
+
+
+def by_command(view: ProcView) -> dict[str, Any]:
+    return {r.command.split()[0]: r for r in view.processes()}
+
+
+def test_process_rows(k: Kernel) -> None:
+    view = ProcView(HostClient(k))
+    rows = by_command(view)
+    assert set(rows) >= {PARENT, "busy", "idle", "threaded"}
+    par = rows[PARENT]
+    assert par.pid == 2 and par.ppid == 1
+    assert rows["busy"].ppid == par.pid == rows["idle"].ppid
+    assert rows["idle"].command == "idle --quietly x y"
+    assert rows["busy"].state == "R"
+    assert rows["idle"].state == "S"
+    assert rows["threaded"].threads == 3
+    assert rows["idle"].threads == 1
+    assert {r.user for r in rows.values()} == {"root"}
+    assert rows["busy"].time_ticks > 0
+    assert rows["idle"].time_ticks == 0
+    assert 0 <= rows["busy"].cpu < 4
+    assert rows["busy"].mem_kb > 0
+    assert view.rows[par.pid] is par
+
+
+def test_cpu_percent_comes_from_deltas(k: Kernel) -> None:
+    view = ProcView(HostClient(k))
+    first = by_command(view)
+    assert first["busy"].pcpu == 0.0  # one sample: no interval yet
+    k.run(until=k.now_ns + SECOND)
+    second = by_command(view)
+    assert 95.0 <= second["busy"].pcpu <= 100.5
+    assert second["idle"].pcpu == 0.0
+    assert second["busy"].time_ticks - first["busy"].time_ticks >= 95
+
+
+def test_process_born_between_reads_counts_from_its_start() -> None:
+    async def late(argv: list[str]) -> int:
+        await sys.nanosleep(SECOND)
+        await sys.spawn(BUSY, ["busy"])
+        await sys.nanosleep(1000 * SECOND)
+        return 0
+
+    k = machine([program(late)])
+    k.run(until=100 * MS)
+    view = ProcView(HostClient(k))
+    assert "busy" not in by_command(view)
+    k.run(until=3 * SECOND)
+    busy_row = by_command(view)["busy"]
+    assert busy_row.pcpu > 0
+    assert busy_row.pcpu == pytest.approx(
+        busy_row.time_ticks * 10 * MS * 100 / (2900 * MS), rel=0.01
+    )
+
+
+def test_zombie_shows_defunct() -> None:
+    async def quick(argv: list[str]) -> int:
+        return 0
+
+    quick_path = program(quick)
+
+    async def neglect(argv: list[str]) -> int:
+        await sys.spawn(quick_path, ["quick"])
+        await sys.nanosleep(1000 * SECOND)
+        return 0
+
+    k = machine([program(neglect)])
+    k.run(until=SECOND)
+    rows = {r.pid: r for r in ProcView(HostClient(k)).processes()}
+    zombies = [r for r in rows.values() if r.state == "Z"]
+    comm = quick_path.rsplit("/", 1)[1][:15]  # comm is the program's name, not argv[0]
+    assert [z.command for z in zombies] == [f"[{comm}] <defunct>"]
+
+
+def test_user_names_from_passwd(k: Kernel) -> None:
+    view = ProcView(HostClient(k))
+    assert view.user_name(0) == "root"
+    assert view.user_name(1000) == "alice"
+    assert view.user_name(4242) == "4242"
+
+
+def test_threads_wait_and_exit_request(k: Kernel) -> None:
+    host = HostClient(k)
+    view = ProcView(host)
+    pid = by_command(view)["threaded"].pid
+    threads = view.threads([pid])
+    assert [t.pid for t in threads] == [pid] * 3
+    main, *workers = threads
+    assert main.tid == pid and main.wait == "thread_join" and main.state == "S"
+    assert all(w.wait == "hrtimer_nanosleep" for w in workers)
+    assert not any(t.exit_requested for t in threads)
+    host.call("thread_request_exit", workers[0].tid)
+    after = {t.tid: t for t in view.threads([pid])}
+    assert after[workers[0].tid].exit_requested
+    assert not after[workers[1].tid].exit_requested
+    k.run(until=k.now_ns + 10 * MS)
+    assert workers[0].tid not in {t.tid for t in view.threads([pid])}  # it left on its own
+
+
+def test_thread_times_are_the_threads_own() -> None:
+    async def spinner(arg: int) -> int:
+        end = await sys.clock_gettime(1) + 30 * MS
+        while await sys.clock_gettime(1) < end:
+            await checkpoint()
+        await sys.nanosleep(1000 * SECOND)
+        return 0
+
+    async def main(argv: list[str]) -> int:
+        await sys.thread_spawn(spinner, 0)
+        await sys.nanosleep(1000 * SECOND)
+        return 0
+
+    k = machine([program(main)])
+    k.run(until=SECOND)
+    view = ProcView(HostClient(k))
+    proc = by_command(view)
+    pid = next(r.pid for r in proc.values() if r.threads == 2)
+    main_t, spin_t = view.threads([pid])
+    assert spin_t.time_ticks > 0
+    assert main_t.time_ticks < spin_t.time_ticks
+    assert proc_ticks(view, pid) >= main_t.time_ticks + spin_t.time_ticks
+
+
+def proc_ticks(view: ProcView, pid: int) -> int:
+    return next(r.time_ticks for r in view.processes() if r.pid == pid)
+
+
+def test_details(k: Kernel) -> None:
+    view = ProcView(HostClient(k))
+    rows = by_command(view)
+    d = view.details(rows[PARENT].pid)
+    assert d is not None
+    assert parse_status(d.status)["Pid"] == str(rows[PARENT].pid)
+    assert [fd for fd, _ in d.fds] == [0, 1, 2]
+    assert all(target == "/dev/console" for _, target in d.fds)
+    assert sorted(c for _, c in d.children) == sorted(
+        rows[n].command for n in ("busy", "idle", "threaded")
+    )
+    assert d.cwd == "/root" or d.cwd.startswith("/")
+    assert d.exe == PARENT
+    assert view.details(9999) is None
+
+
+def test_changed_is_cheap_and_honest(k: Kernel) -> None:
+    host = HostClient(k)
+    view = ProcView(host)
+    assert view.changed()
+    assert not view.changed()
+    view.processes()  # reading changes nothing
+    assert not view.changed()
+    k.run(until=k.now_ns + MS)
+    assert view.changed()
+    pid = by_command(view)["threaded"].pid
+    assert not view.changed()
+    host.call("thread_request_exit", view.threads([pid])[1].tid)  # no time passes
+    assert view.changed()
+
+
+def test_changed_when_machine_idle_and_signalled() -> None:
+    k = machine([IDLE])
+    k.run(until=10 * MS)
+    host = HostClient(k)
+    view = ProcView(host)
+    view.changed()
+    assert not view.changed()
+    host.kill(2, 19)  # SIGSTOP, with the clock standing still
+    assert view.changed()
+
+
+def test_helpers() -> None:
+    comm, rest = split_stat("12 (a (b) c) S 1 12 12 0")
+    assert comm == "a (b) c" and rest[:2] == ["S", "1"]
+    assert parse_status("Name:\tsh\nPid:\t3\n") == {"Name": "sh", "Pid": "3"}
+    assert format_time(0) == "0:00.00"
+    assert format_time(6123) == "1:01.23"
+    assert format_kb(512) == "512K"
+    assert format_kb(20480) == "20.0M"
+    assert format_kb(30 * 1024 * 1024) == "30.0G"
