@@ -52,6 +52,7 @@ PROGRAM_ALIASES = {"[": "test"}
 ProgramMain = Callable[[list[str]], Any]
 
 _registered: dict[str, ProgramMain | str] = {}
+_broken: dict[str, str] = {}
 _discovered = False
 
 
@@ -83,11 +84,25 @@ def find_program(name: str) -> ProgramMain | None:
     if entry is None or callable(entry):
         return entry
     module, _, attr = entry.partition(":")
-    obj: Any = __import__(module, fromlist=["_"])
-    for part in attr.split("."):
-        obj = getattr(obj, part)
+    try:
+        obj: Any = __import__(module, fromlist=["_"])
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except Exception as err:  # noqa: BLE001 - a broken package is the program's fault
+        # Like an executable whose interpreter cannot be loaded: the spawn fails with
+        # ENOEXEC, saying why; the machine carries on.
+        _broken[name] = f"{type(err).__name__}: {err}"
+        return None
+    if not callable(obj):
+        _broken[name] = f"{entry} is not callable"
+        return None
     _registered[name] = obj
     return obj
+
+
+def broken_reason(name: str) -> str | None:
+    """Why a registered program could not be loaded, if it could not."""
+    return _broken.get(name)
 
 
 def executable_image(name: str) -> bytes:
@@ -135,7 +150,12 @@ def load(walk: PathWalk, path: str, argv: list[str], depth: int = 0) -> Loaded:
         name = first[len(MAGIC) :].decode(errors="replace").strip()
         main = find_program(name)
         if main is None:
-            raise Error(ENOEXEC, f"Exec format error (program '{name}' is not registered)")
+            why = broken_reason(name)
+            raise Error(
+                ENOEXEC,
+                f"Exec format error (program '{name}' "
+                + (f"cannot be loaded: {why})" if why else "is not registered)"),
+            )
         setuid = inode.uid if inode.mode & S_ISUID else None
         return Loaded(main, argv, path, setuid, len(inode.data) + 64 * 1024)
     if head.startswith(b"#!"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ksim import MS, SECOND, check, errno_of, register
+from ksim import MS, SECOND, check, errno_of, register, run_main
 
 from kernel.abi import (
     EBUSY,
@@ -259,3 +259,27 @@ def test_mount_statfs_umount() -> None:
         "proc": "proc",
         "perm": EPERM,
     }
+
+
+def test_a_registered_program_that_cannot_be_imported_fails_the_spawn_not_the_kernel() -> None:
+    from kernel.exec import _registered
+
+    _registered["t_broken_import"] = "userland.bin.no_such_module:main"
+    seen: dict[str, Any] = {}
+
+    async def main(argv: list[str]) -> int:
+        from kernel.abi import Error
+
+        try:
+            await sys.spawn("/bin/t_broken_import", ["x"])
+        except Error as err:
+            seen["err"] = (err.errno, str(err))
+        return 0
+
+    try:
+        r = run_main(main)
+    finally:
+        _registered.pop("t_broken_import", None)
+    assert r.status == 0, r.log
+    errno, message = seen["err"]
+    assert errno == 8 and "cannot be loaded: ModuleNotFoundError" in message
