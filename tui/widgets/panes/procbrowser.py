@@ -86,6 +86,9 @@ class ProcBrowserPane(Horizontal):
 
     def on_mount(self) -> None:
         self.title_view.update("Select a file to see it, live.")
+        roots = self.dir_tree.root.children
+        if roots:
+            self.dir_tree.move_cursor(roots[0])
 
     # ------------------------------------------------------------------ the tree
     def _populate_roots(self) -> None:
