@@ -170,7 +170,8 @@ def strftime(m: Moment, fmt: str) -> str:
         if "^" in flags:
             value = value.upper()
         elif "#" in flags:
-            value = value.swapcase() if not value.isupper() else value.lower()
+            # GNU: the "opposite case": names go upper, upper-case ones (AM, UTC) lower.
+            value = value.lower() if value.isupper() else value.upper()
         if width_text:
             pad = "0" if "0" in flags else " "
             value = value.rjust(int(width_text), pad)
