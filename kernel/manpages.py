@@ -13,7 +13,7 @@ import textwrap
 from importlib import metadata, resources
 from typing import TYPE_CHECKING
 
-from kernel.abi import SYSCALLS, SyscallSpec
+from kernel.abi import SYSCALLS, Arg, SyscallSpec
 
 if TYPE_CHECKING:
     from kernel.fs.vfs import DirInode
@@ -48,9 +48,15 @@ def _wrap(text: str) -> str:
     )
 
 
+def _default(a: Arg) -> str:
+    if a.name in ("mode", "mask") and isinstance(a.default, int):
+        return oct(a.default)
+    return repr(a.default)
+
+
 def syscall_page(spec: SyscallSpec) -> str:
     """The section-2 page of one system call, from its table entry."""
-    params = ", ".join(a.name if a.default is ... else f"{a.name}={a.default!r}" for a in spec.args)
+    params = ", ".join(a.name if a.default is ... else f"{a.name}={_default(a)}" for a in spec.args)
     lines = [
         "NAME",
         f"{INDENT}{spec.name} - {spec.summary}",
@@ -74,7 +80,7 @@ def syscall_page(spec: SyscallSpec) -> str:
     if spec.args:
         lines += ["", "ARGUMENTS"]
         for a in spec.args:
-            default = "" if a.default is ... else f" (default {a.default!r})"
+            default = "" if a.default is ... else f" (default {_default(a)})"
             lines.append(f"{INDENT}{a.name:<10} {KIND_TEXT.get(a.kind, a.kind)}{default}")
     lines += [
         "",
@@ -87,7 +93,7 @@ def syscall_page(spec: SyscallSpec) -> str:
         ),
         "",
         "SEE ALSO",
-        f"{INDENT}strace(1), syscalls(2), errno(3)",
+        f"{INDENT}strace(1), syscalls(2)",
     ]
     return "\n".join(lines) + "\n"
 
