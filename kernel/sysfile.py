@@ -379,7 +379,14 @@ def sys_chmod(k: Kernel, t: Thread, path: str, mode: int) -> int:
 
 
 def sys_chown(k: Kernel, t: Thread, path: str, uid: int, gid: int) -> int:
-    inode = walker(k, t).resolve(path)
+    return _chown(k, t, walker(k, t).resolve(path), uid, gid)
+
+
+def sys_lchown(k: Kernel, t: Thread, path: str, uid: int, gid: int) -> int:
+    return _chown(k, t, walker(k, t).resolve(path, follow=False), uid, gid)
+
+
+def _chown(k: Kernel, t: Thread, inode: Inode, uid: int, gid: int) -> int:
     cred = t.proc.cred
     if not cred.is_root:
         owner_ok = cred.euid == inode.uid and uid in (-1, inode.uid)
@@ -401,11 +408,11 @@ def sys_umask(k: Kernel, t: Thread, mask: int) -> int:
 
 
 def sys_utimens(k: Kernel, t: Thread, path: str, atime: int, mtime: int) -> int:
-    if not all(v >= 0 or v in (UTIME_NOW, UTIME_OMIT) for v in (atime, mtime)):
-        raise Error(EINVAL)
+    # Times are ns of virtual time since boot, so a date before boot is negative; only
+    # UTIME_NOW (-1) and UTIME_OMIT (-2) are special, as their tv_nsec values are in Linux.
     inode = walker(k, t).resolve(path)
     cred = t.proc.cred
-    explicit = any(v >= 0 for v in (atime, mtime))
+    explicit = any(v not in (UTIME_NOW, UTIME_OMIT) for v in (atime, mtime))
     if cred.euid not in (0, inode.uid) and (explicit or not permitted(inode, cred, 2)):
         raise Error(EPERM if explicit else EACCES)
     now = k.now()

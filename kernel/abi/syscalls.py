@@ -89,6 +89,7 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         "mount a file system of type tmpfs, proc or devfs on a directory (root only)",
     ),
     _spec(34, "umount", "target:path", "unmount the file system mounted on a directory"),
+    _spec(35, "lchown", "path:path uid:int gid:int", "chown without following symlinks"),
     _spec(
         40,
         "spawn",

@@ -207,14 +207,25 @@ def test_utimens_sets_omits_and_checks_permission() -> None:
         await sys.utimens("/tmp/f", UTIME_OMIT, UTIME_NOW)
         st2 = await sys.stat("/tmp/f")
         seen["omit"] = st2.st_atime_ns == 5 and st2.st_mtime_ns > 6
-        seen["bad"] = await errno_of(sys.utimens("/tmp/f", -9, 0))
+        await sys.utimens("/tmp/f", -9 * SECOND, UTIME_OMIT)  # before boot: negative
+        seen["before_boot"] = (await sys.stat("/tmp/f")).st_atime_ns
+        await sys.symlink("/tmp/f", "/tmp/l")
+        await sys.lchown("/tmp/l", 1000, 1000)
+        seen["lchown"] = ((await sys.lstat("/tmp/l")).st_uid, (await sys.stat("/tmp/l")).st_uid)
         seen["missing"] = await errno_of(sys.utimens("/tmp/none"))
         await sys.setuid(1000)
         seen["perm"] = await errno_of(sys.utimens("/tmp/f", 1, 1))
         return 0
 
     check(main)
-    assert seen == {"set": (5, 6), "omit": True, "bad": EINVAL, "missing": ENOENT, "perm": EPERM}
+    assert seen == {
+        "set": (5, 6),
+        "omit": True,
+        "before_boot": -9 * SECOND,
+        "lchown": (1000, 0),
+        "missing": ENOENT,
+        "perm": EPERM,
+    }
 
 
 def test_mount_statfs_umount() -> None:
