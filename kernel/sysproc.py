@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
     CLOCK_REALTIME,
+    EBUSY,
     ECHILD,
     EDEADLK,
     EINVAL,
@@ -338,8 +339,10 @@ def sys_thread_spawn(k: Kernel, t: Thread, func: Any, arg: Any) -> int:
     return tid
 
 
-def sys_thread_join(k: Kernel, t: Thread, tid: int) -> Any:
+def sys_thread_join(k: Kernel, t: Thread, tid: int, options: int) -> Any:
     proc = t.proc
+    if options & ~WNOHANG:
+        raise Error(EINVAL)
     if tid == t.tid:
         raise Error(EDEADLK)
     while True:
@@ -348,6 +351,8 @@ def sys_thread_join(k: Kernel, t: Thread, tid: int) -> Any:
         target = k.procs.threads.get(tid)
         if target is None or target.proc is not proc:
             raise Error(ESRCH)
+        if options & WNOHANG:
+            raise Error(EBUSY)  # pthread_tryjoin_np's answer
         if target.joiners is None:
             target.joiners = WaitQueue("thread_join")
         yield Sleep((target.joiners,), None, "thread_join")

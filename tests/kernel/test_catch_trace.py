@@ -294,3 +294,31 @@ def test_a_registered_program_that_cannot_be_imported_fails_the_spawn_not_the_ke
     assert r.status == 0, r.log
     errno, message = seen["err"]
     assert errno == 8 and "cannot be loaded: ModuleNotFoundError" in message
+
+
+def test_thread_join_wnohang_is_ebusy_while_the_thread_runs() -> None:
+    from kernel.abi import EBUSY, WNOHANG
+
+    seen: dict[str, Any] = {}
+
+    async def worker(arg: int) -> int:
+        await sys.nanosleep(5 * MS)
+        return arg
+
+    async def main(argv: list[str]) -> int:
+        tid = await sys.thread_spawn(worker, 9)
+        seen["early"] = await errno_of(sys.thread_join(tid, WNOHANG))
+        await sys.nanosleep(10 * MS)
+        seen["late"] = await sys.thread_join(tid, WNOHANG)
+        seen["flags"] = await errno_of(sys.thread_join(tid, 0x40))
+        return 0
+
+    check(main)
+    assert seen == {"early": EBUSY, "late": 9, "flags": EINVAL}
+
+
+def test_background_subshell_job_finishes_without_procfs() -> None:
+    from ksim import shell
+
+    r = shell("(sleep 0.01; exit 4) & sleep 0.05; jobs; wait $!; echo status=$?", procfs=False)
+    assert r.output.endswith("status=4\n"), r.output

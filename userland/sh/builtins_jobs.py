@@ -184,6 +184,9 @@ async def b_wait(sh: Shell, argv: list[str], io: IO) -> int:
                         continue
                     job.collected[pid] = 0
         for tid in [] if job.joined else job.threads:
+            if tid in job.ended:
+                job.status = job.ended[tid]
+                continue
             try:
                 result = await sys.thread_join(tid)
                 job.status = (result & 0xFF) << 8 if isinstance(result, int) else 0

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
     EACCES,
+    EBUSY,
     EINTR,
     ENOENT,
     ENOEXEC,
@@ -56,6 +57,7 @@ class Job:
     order: int = 0  # recency, for the current (+) and previous (-) job
     group: bool = False  # the job has its own process group (job control)
     joined: bool = False  # its shell threads were joined (their status is kept)
+    ended: dict[int, int] = field(default_factory=dict)  # tid -> status, once joined
 
     def line(self, mark: str, *, pid: bool = False) -> str:
         """The job as ``jobs`` prints it: ``[1]+  Running                 sleep 9 &``."""
@@ -385,26 +387,22 @@ class JobsMixin:
                 await self.poll_threads(job)
 
     async def poll_threads(self, job: Job) -> None:
-        """A background job run by a shell thread is done when the thread is gone.
-
-        Threads cannot be waited for without blocking, so their ids are looked up in
-        /proc/self/task; without procfs the job stays Running until ``wait``.
-        """
-        from userland.sh.subst import _listdir
-
-        try:
-            tasks = set(await _listdir("/proc/self/task"))
-        except Error:
-            return
-        if all(str(tid) not in tasks for tid in job.threads):
-            for tid in job.threads:
-                try:
-                    result = await sys.thread_join(tid)
-                    job.status = (result & 0xFF) << 8 if isinstance(result, int) else 0
-                except Error:
-                    pass
-            job.joined = True
-            job.state = "Done"
+        """A background job run by shell threads is done when every thread has ended
+        (joined without blocking: WNOHANG fails with EBUSY while one still runs)."""
+        for tid in job.threads:
+            if tid in job.ended:
+                continue
+            try:
+                result = await sys.thread_join(tid, WNOHANG)
+            except Error as err:
+                if err.errno == EBUSY:
+                    return
+                result = 0
+            job.ended[tid] = (result & 0xFF) << 8 if isinstance(result, int) else 0
+        if job.threads:
+            job.status = job.ended[job.threads[-1]]
+        job.joined = True
+        job.state = "Done"
 
     async def reap_jobs(self, *, notify: bool) -> None:
         """Collect ended background jobs, so none stays a zombie. An interactive shell
