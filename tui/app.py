@@ -137,7 +137,7 @@ class LibkApp(App[int]):
         before = m.kernel
         m.run_slice()
         if m.halted and m.kernel is before and m.kernel.reboot_requested:
-            self.action_reboot()
+            self.call_later(self.action_reboot)
             return
         self._flush_output()
         now = time.monotonic()
@@ -215,7 +215,7 @@ class LibkApp(App[int]):
         view.focus()
         self.query_one(MachineHeader).show(self.machine)
 
-    def _after_boot(self) -> None:
+    async def _after_boot(self) -> None:
         self._pending.clear()
         self._seen.clear()
         console = self.query_one(ConsolePane)
@@ -227,8 +227,8 @@ class LibkApp(App[int]):
             self.query_one("#panes").display = True
         for pane_id, _title, pane in self._build_panes():
             tab = self.query_one(f"#tab-{pane_id}", TabPane)
-            tab.remove_children()
-            tab.mount(pane)
+            await tab.remove_children()
+            await tab.mount(pane)
         console.focus()
         self.sync()
 
@@ -321,10 +321,10 @@ class LibkApp(App[int]):
         self.machine.set_speed(speed if speed == "fast" else float(speed))
         self.refresh_panes()
 
-    def action_reboot(self) -> None:
+    async def action_reboot(self) -> None:
         """Boot the machine again from its machine file."""
         self.machine.reboot()
-        self._after_boot()
+        await self._after_boot()
         self.notify(f"Rebooted {self.machine.name}", timeout=1.5)
 
     def action_power_off(self) -> None:
@@ -338,12 +338,11 @@ class LibkApp(App[int]):
         start = os.path.dirname(source) if source and os.path.isfile(source) else None
         self.push_screen(FilePicker(start), self._open_picked)
 
-    def _open_picked(self, path: str | None) -> None:
-        if not path:
-            return
-        self.open_image(path)
+    async def _open_picked(self, path: str | None) -> None:
+        if path:
+            await self.open_image(path)
 
-    def open_image(self, path: str) -> bool:
+    async def open_image(self, path: str) -> bool:
         """Boot the machine file at ``path``; a bad file is reported and changes nothing."""
         try:
             self.machine.open_image(path)
@@ -353,7 +352,7 @@ class LibkApp(App[int]):
         except OSError as err:
             self.notify(str(err), title="Cannot open that machine", severity="error")
             return False
-        self._after_boot()
+        await self._after_boot()
         self.notify(f"Booted {self.machine.name}", timeout=1.5)
         return True
 

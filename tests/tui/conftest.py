@@ -1,22 +1,14 @@
-"""Shared fixtures for the TUI tests: a deterministic machine (fast clock, fixed seed)."""
+"""Shared fixtures for the TUI tests."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
+from tuihelp import fast_info
 
-from kernel import boot
 from kernel.image import BootInfo
-
-
-def fast_info() -> BootInfo:
-    """The default image with the clock in ``fast`` mode (its seed is fixed)."""
-    info = boot.load(None)
-    return dataclasses.replace(info, clock=dataclasses.replace(info.clock, mode="fast"))
 
 
 @pytest.fixture
 def info() -> BootInfo:
-    """A deterministic machine."""
+    """A deterministic machine: the default image, fast clock, fixed seed."""
     return fast_info()

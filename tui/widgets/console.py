@@ -65,6 +65,8 @@ class ConsolePane(ScrollView, can_focus=True):
         background: $background;
         color: $foreground;
         scrollbar-size-vertical: 1;
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
     }
     """
     ALLOW_MAXIMIZE = True
@@ -81,12 +83,16 @@ class ConsolePane(ScrollView, can_focus=True):
         self._tab_count = 0
         self._fd: tuple[object, int] | None = None
         self._styles: dict[Attr, Style] = {}
-        self._drawn_version = -1
+        self._sized = False
+        self._early: list[bytes] = []
         self.border_title = "console"
 
     # ------------------------------------------------------------------ machine side
     def write(self, data: bytes) -> None:
         """Show output from the machine."""
+        if not self._sized:  # keep it until the pane knows its width: no wrong wrapping
+            self._early.append(data)
+            return
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
         self.term.feed(data)
         self._update_size(follow)
@@ -149,6 +155,10 @@ class ConsolePane(ScrollView, can_focus=True):
         if (width, height) != (self.term.cols, self.term.rows):
             self.term.resize(width, height)
             self._send_winsize()
+        if not self._sized:
+            self._sized = True
+            self.term.feed(b"".join(self._early))
+            self._early.clear()
         self._update_size(True)
 
     # ------------------------------------------------------------------ drawing

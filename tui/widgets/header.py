@@ -131,12 +131,6 @@ class MachineHeader(Static):
         text.append(f"  {mode}  ")
         state = machine.state
         text.append(f"● {state}", STATE_STYLE.get(state, ""))
-        if self.cpu_history:
-            text.append("  cpu ")
-            for i, hist in enumerate(self.cpu_history):
-                if i:
-                    text.append(" ")
-                text.append(sparkline(hist), "green")
         used, total = self.mem
         if total:
             filled = round(MEM_BAR * used / total)
@@ -144,4 +138,10 @@ class MachineHeader(Static):
             text.append("█" * filled, "magenta")
             text.append("░" * (MEM_BAR - filled), "dim")
             text.append(f" {_kib(used)}/{_kib(total)}")
+        if self.cpu_history:
+            text.append("  cpu ")
+            for i, hist in enumerate(self.cpu_history):
+                if i:
+                    text.append(" ")
+                text.append(sparkline(hist), "green")
         self.update(text)

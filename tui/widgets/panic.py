@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+
+def readable_report(report: str) -> str:
+    """The report with source paths shown relative to the checkout (kernel/..., tests/...)."""
+    import kernel
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(kernel.__file__))) + os.sep
+    return report.replace(root, "")
 
 
 class PanicView(VerticalScroll, can_focus=True):
@@ -41,7 +51,7 @@ class PanicView(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static("The kernel panicked and the machine has halted.", id="panic-title")
-        yield Static(Text(self.report), id="panic-report")
+        yield Static(Text(readable_report(self.report)), id="panic-report")
         yield Static(
             "r or F9: reboot the machine    q or ^Q: quit    the console keeps the last output",
             id="panic-keys",

@@ -1,11 +1,21 @@
-"""Test helper: what a Textual app's screen shows, as plain text."""
+"""Helpers for the TUI tests: a deterministic machine, and a screen as plain text."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from rich.console import Console
 from textual.app import App
+
+from kernel import boot
+from kernel.image import BootInfo
+
+
+def fast_info() -> BootInfo:
+    """The default image with the clock in ``fast`` mode (its seed is fixed)."""
+    info = boot.load(None)
+    return dataclasses.replace(info, clock=dataclasses.replace(info.clock, mode="fast"))
 
 
 def screen_text(app: App) -> str:
