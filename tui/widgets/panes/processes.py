@@ -28,15 +28,15 @@ if TYPE_CHECKING:
     from kernel.host import HostClient
 
 COLUMNS = [
-    Column("pid", "PID", 7, right=True),
-    Column("ppid", "PPID", 7, right=True),
-    Column("user", "USER", 8),
+    Column("pid", "PID", 5, right=True),
+    Column("ppid", "PPID", 5, right=True),
+    Column("user", "USER", 7),
     Column("state", "STATE", 5),
     Column("cpu", "CPU", 3, right=True),
-    Column("pcpu", "%CPU", 6, right=True),
-    Column("mem", "MEM", 7, right=True),
-    Column("thr", "THR", 4, right=True),
-    Column("time", "TIME", 9, right=True),
+    Column("pcpu", "%CPU", 5, right=True),
+    Column("mem", "MEM", 5, right=True),
+    Column("thr", "THR", 3, right=True),
+    Column("time", "TIME", 8, right=True),
     Column("command", "COMMAND", None),
 ]
 
@@ -62,7 +62,7 @@ def display(r: ProcessRow) -> tuple[str, ...]:
     return (
         str(r.pid),
         str(r.ppid),
-        r.user[:8],
+        r.user[:7],
         r.state,
         str(r.cpu),
         f"{r.pcpu:.1f}",

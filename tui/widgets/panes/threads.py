@@ -25,12 +25,12 @@ if TYPE_CHECKING:
     from kernel.host import HostClient
 
 COLUMNS = [
-    Column("tid", "TID", 7, right=True),
-    Column("pid", "PID", 7, right=True),
+    Column("tid", "TID", 5, right=True),
+    Column("pid", "PID", 5, right=True),
     Column("state", "STATE", 5),
     Column("cpu", "CPU", 3, right=True),
-    Column("wait", "WAIT", 14),
-    Column("time", "TIME", 9, right=True),
+    Column("wait", "WAIT", 17),
+    Column("time", "TIME", 8, right=True),
     Column("exitreq", "EXIT-REQ", 8),
     Column("name", "NAME", None),
 ]
