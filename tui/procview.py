@@ -1,7 +1,8 @@
 """The panes' data layer: processes, threads and a process's details, read from /proc.
 
 Everything here goes through the host syscall client (``kernel.host.HostClient``):
-``/proc/<pid>/stat`` for what changes (state, CPU, times, memory), ``status`` and
+``/proc/allstat`` (every process's ``/proc/<pid>/stat`` line, in one read) for what
+changes (state, CPU, times, memory), ``/proc/<pid>/status`` and
 ``cmdline`` once per process (its owner and command never change: libk has no execve),
 ``/proc/<pid>/task/<tid>/{stat,status,wchan}`` for threads, and ``/proc/generation``
 to tell cheaply whether anything changed at all. No Textual here: the panes in
@@ -213,63 +214,70 @@ class ProcView:
             return []
         return sorted(int(n) for n in names if n.isdigit())
 
+    def stat_lines(self) -> list[str]:
+        """Every process's stat line: /proc/allstat in one read (libk's), or one
+        /proc/<pid>/stat per process where that file is missing."""
+        read = self.host.read_file
+        try:
+            return read("/proc/allstat", 1 << 30).decode(errors="replace").splitlines()
+        except Error:
+            pass
+        lines = []
+        for pid in self.pids():
+            try:
+                lines.append(read(f"/proc/{pid}/stat").decode(errors="replace"))
+            except Error:
+                continue  # ended between the listing and the read
+        return lines
+
     def processes(self) -> list[ProcessRow]:
-        """Read every process: one stat file each, plus status and cmdline for a process
-        seen for the first time. Also updates :attr:`rows` (pid -> row)."""
-        host = self.host
-        read = host.read_file
+        """Read every process: its stat line, plus status and cmdline for a process seen
+        for the first time. Also updates :attr:`rows` (pid -> row)."""
         now = self.now_ns()
         last = self._last_ns
         elapsed = now - last if last is not None else 0
         self._last_ns = now
+        scale = TICK_NS * 100.0 / elapsed if elapsed > 0 else 0.0
+        page_kb = self._page_kb or 4
         known = self._known
         seen: dict[int, _Known] = {}
         rows: dict[int, ProcessRow] = {}
-        out: list[ProcessRow] = []
-        for pid in self.pids():
-            try:
-                comm, f = split_stat(read(f"/proc/{pid}/stat").decode(errors="replace"))
-            except Error:
-                continue  # ended between the listing and the read
+        for line in self.stat_lines():
+            head, _, tail = line.rpartition(")")
+            pid_text, _, comm = head.partition(" (")
+            f = tail.split()
+            pid = int(pid_text)
             start = int(f[19])
             ticks = int(f[11]) + int(f[12])
-            rss = int(f[21])
             k = known.get(pid)
             if k is None or k.start != start:
                 # Born since the last read: all its CPU time falls in the interval.
                 prev = 0 if last is not None and start * TICK_NS >= last else None
-                k = self._learn(pid, comm, start, rss)
+                k = self._learn(pid, comm, start, int(f[21]))
                 if k is None:
                     continue
+                page_kb = self._page_kb or 4
             else:
                 prev = k.ticks
-            pcpu = 0.0
-            if prev is not None and elapsed > 0:
-                pcpu = max(0.0, (ticks - prev) * TICK_NS * 100.0 / elapsed)
             k.ticks = ticks
             seen[pid] = k
             state = f[0]
-            command = k.command
-            if state == "Z":
-                command = f"[{comm}] <defunct>"
-            row = ProcessRow(
-                pid=pid,
-                ppid=int(f[1]),
-                user=k.user,
-                state=state,
-                cpu=int(f[36]),
-                pcpu=pcpu,
-                mem_kb=rss * (self._page_kb or 4),
-                threads=int(f[17]),
-                time_ticks=ticks,
-                command=command,
-                start=start,
+            rows[pid] = ProcessRow(
+                pid,
+                int(f[1]),
+                k.user,
+                state,
+                int(f[36]),
+                (ticks - prev) * scale if prev is not None and ticks > prev else 0.0,
+                int(f[21]) * page_kb,
+                int(f[17]),
+                ticks,
+                f"[{comm}] <defunct>" if state == "Z" else k.command,
+                start,
             )
-            rows[pid] = row
-            out.append(row)
         self._known = seen
         self.rows = rows
-        return out
+        return list(rows.values())
 
     def _learn(self, pid: int, comm: str, start: int, rss: int) -> _Known | None:
         """Read what never changes for a process: its owner and command line."""

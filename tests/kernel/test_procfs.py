@@ -604,3 +604,22 @@ def test_generation_changes_with_the_machine_only() -> None:
     assert host.read_file("/proc/generation") != stopped
     assert "generation" in host.listdir("/proc")
     assert host.stat("/proc/generation").st_ino == host.stat("/proc/generation").st_ino
+
+
+async def _two_idle_children(argv: list[str]) -> int:
+    for _ in range(2):
+        await sys.spawn(IDLE, ["idle"])
+    await sys.nanosleep(100 * SECOND)
+    return 0
+
+
+def test_allstat_is_every_process_stat_line() -> None:
+    k = machine(_two_idle_children)
+    k.run(until=100 * MS)
+    host = HostClient(k)
+    lines = host.read_file("/proc/allstat").decode().splitlines(keepends=True)
+    pids = sorted(int(n) for n in host.listdir("/proc") if n.isdigit())
+    assert len(pids) >= 4
+    assert [int(line.split()[0]) for line in lines] == pids
+    for line, pid in zip(lines, pids, strict=True):
+        assert line == host.read_file(f"/proc/{pid}/stat").decode()

@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Static
+from textual.widgets.data_table import ColumnKey, RowKey
 
 
 class PaneAction(NamedTuple):
@@ -40,6 +41,27 @@ class Column(NamedTuple):
     right: bool = False
 
 
+class PaneTable(DataTable):
+    """A DataTable that can change many cells with one repaint.
+
+    ``DataTable.update_cell`` repaints the widget on every call, which costs more than
+    everything else a refresh of 1,000 rows does; :meth:`update_cells` stores the values
+    the same way and repaints once.
+    """
+
+    def update_cells(self, changes: list[tuple[RowKey, ColumnKey, Any]]) -> None:
+        """Set ``(row key, column key, value)`` cells (all existing), then repaint."""
+        data = getattr(self, "_data", None)
+        if not isinstance(data, dict) or not hasattr(self, "_update_count"):
+            for row, col, value in changes:  # a Textual without these internals
+                self.update_cell(row, col, value)
+            return
+        for row, col, value in changes:
+            data[row][col] = value
+        self._update_count += 1
+        self.refresh()
+
+
 class KeyedTable:
     """Keeps a DataTable in step with rows keyed by an id, touching only what changed.
 
@@ -48,15 +70,18 @@ class KeyedTable:
     when the order may have changed, and keeps the cursor on the same key.
     """
 
-    def __init__(self, table: DataTable, columns: Sequence[Column]) -> None:
+    def __init__(self, table: PaneTable, columns: Sequence[Column]) -> None:
         self.table = table
         self.columns = list(columns)
         self.shown: dict[int, tuple[str, ...]] = {}
         self.sort_column = 0
         self.sort_reverse = False
         self.sort_value: Callable[[int, int], Any] = lambda key, col: key
-        for c in self.columns:
-            table.add_column(self._label(c), width=c.width, key=c.key)
+        self._cells: dict[tuple[int, str], Text] = {}
+        self._row_keys: dict[int, RowKey] = {}
+        self._col_keys = [
+            table.add_column(self._label(c), width=c.width, key=c.key) for c in self.columns
+        ]
 
     def _label(self, c: Column) -> Text:
         idx = self.columns.index(c)
@@ -66,8 +91,16 @@ class KeyedTable:
         return Text(c.label + mark, justify="right" if c.right else "left")
 
     def cell(self, col: int, value: str) -> Text:
-        """The renderable of one cell (Text, so no markup is ever parsed)."""
-        return Text(value, justify="right" if self.columns[col].right else "left", no_wrap=True)
+        """The renderable of one cell (Text, so no markup is ever parsed). Cells with
+        the same text share one Text (a table never changes the renderables it gets)."""
+        cache = self._cells
+        got = cache.get((col, value))
+        if got is None:
+            if len(cache) > 20_000:
+                cache.clear()
+            justify = "right" if self.columns[col].right else "left"
+            got = cache[(col, value)] = Text(value, justify=justify, no_wrap=True)
+        return got
 
     def selected(self) -> int | None:
         """The key of the row under the cursor."""
@@ -89,9 +122,11 @@ class KeyedTable:
         self.table.refresh()
         self.resort()
 
-    def resort(self) -> None:
-        """Order the rows by the sort column, the key breaking ties; cursor kept."""
-        keep = self.selected()
+    def resort(self, keep: int | None = None) -> None:
+        """Order the rows by the sort column, the key breaking ties; the cursor stays
+        on its row (or goes to ``keep``'s)."""
+        if keep is None:
+            keep = self.selected()
         col = self.sort_column
         first = self.columns[0].key
         value = self.sort_value
@@ -115,32 +150,45 @@ class KeyedTable:
         changed."""
         table = self.table
         shown = self.shown
-        keep = self.selected()
-        keys = [c.key for c in self.columns]
+        keep: int | None = None
+        moved = False  # rows added or removed: the cursor's row index may change
+        keys = self._col_keys
+        row_keys = self._row_keys
         sort_col = self.sort_column
         changed = reorder = False
-        for key in [k for k in shown if k not in rows]:
-            table.remove_row(str(key))
+        gone = [k for k in shown if k not in rows]
+        if gone or len(rows) != len(shown):
+            keep = self.selected()
+            moved = True
+        for key in gone:
+            table.remove_row(row_keys.pop(key))
             del shown[key]
             changed = True
+        updates: list[tuple[RowKey, ColumnKey, Any]] = []
+        cell = self.cell
         for key, values in rows.items():
             old = shown.get(key)
             if old is None:
-                table.add_row(*(self.cell(i, v) for i, v in enumerate(values)), key=str(key))
+                row_keys[key] = table.add_row(
+                    *(cell(i, v) for i, v in enumerate(values)), key=str(key)
+                )
                 reorder = True
             elif old != values:
+                row_key = row_keys[key]
                 for i, (a, b) in enumerate(zip(old, values, strict=True)):
                     if a != b:
-                        table.update_cell(str(key), keys[i], self.cell(i, b))
+                        updates.append((row_key, keys[i], cell(i, b)))
                         if i == sort_col:
                             reorder = True
             else:
                 continue
             shown[key] = values
             changed = True
+        if updates:
+            table.update_cells(updates)
         if reorder:
-            self.resort()
-        if keep is not None and keep in shown:
+            self.resort(keep)
+        elif moved and keep is not None and keep in shown:
             self.select(keep)
         return changed or reorder
 
@@ -148,6 +196,7 @@ class KeyedTable:
         """Forget every row."""
         self.table.clear()
         self.shown.clear()
+        self._row_keys.clear()
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -229,4 +278,11 @@ class MessageScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-__all__ = ["Column", "ConfirmScreen", "KeyedTable", "MessageScreen", "PaneAction"]
+__all__ = [
+    "Column",
+    "ConfirmScreen",
+    "KeyedTable",
+    "MessageScreen",
+    "PaneAction",
+    "PaneTable",
+]

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from kernel.abi import SIGKILL, SIGNAL_MESSAGES, SIGNAL_NAMES, SIGTERM, Error
 from tui.procview import ProcessDetails, ProcessRow, ProcView, format_kb, format_time
-from tui.widgets.panes import Column, ConfirmScreen, KeyedTable, PaneAction
+from tui.widgets.panes import Column, ConfirmScreen, KeyedTable, PaneAction, PaneTable
 
 if TYPE_CHECKING:
     from kernel.host import HostClient
@@ -181,7 +181,7 @@ class ProcessesPane(Vertical):
         self.view = ProcView(host)
         self.rows: dict[int, ProcessRow] = {}
         self._dirty = True
-        self.table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="proc-table")
+        self.table: PaneTable = PaneTable(cursor_type="row", zebra_stripes=True, id="proc-table")
         self.keyed = KeyedTable(self.table, COLUMNS)
         self.keyed.sort_value = lambda pid, col: SORT_VALUES[col](self.rows[pid])
         self.keyed.set_sort(0, False)

@@ -19,7 +19,7 @@ from textual.widgets import DataTable
 
 from kernel.abi import SIGTERM, Error
 from tui.procview import ProcView, ThreadRow, format_time
-from tui.widgets.panes import Column, KeyedTable, MessageScreen, PaneAction
+from tui.widgets.panes import Column, KeyedTable, MessageScreen, PaneAction, PaneTable
 
 if TYPE_CHECKING:
     from kernel.host import HostClient
@@ -97,7 +97,7 @@ class ThreadsPane(Vertical):
         self.view = ProcView(host)
         self.rows: dict[int, ThreadRow] = {}
         self._dirty = True
-        self.table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, id="thread-table")
+        self.table: PaneTable = PaneTable(cursor_type="row", zebra_stripes=True, id="thread-table")
         self.keyed = KeyedTable(self.table, COLUMNS)
         self.keyed.sort_value = lambda tid, col: SORT_VALUES[col](self.rows[tid])
         self.keyed.set_sort(0, False)
