@@ -623,3 +623,23 @@ def test_allstat_is_every_process_stat_line() -> None:
     assert [int(line.split()[0]) for line in lines] == pids
     for line, pid in zip(lines, pids, strict=True):
         assert line == host.read_file(f"/proc/{pid}/stat").decode()
+
+
+def test_the_manual_page_covers_every_proc_file() -> None:
+    from pathlib import Path
+
+    import userland.man
+
+    page = (Path(userland.man.__file__).parent / "man5" / "proc.5").read_text()
+    k = machine(_two_idle_children)
+    k.run(until=10 * MS)
+    host = HostClient(k)
+    names = {n for n in host.listdir("/proc") if not n.isdigit()}
+    names |= set(host.listdir("/proc/2")) | set(host.listdir("/proc/2/task/2"))
+    tags = [line.strip().split("  ")[0] for line in page.splitlines() if line[7:8].strip()]
+    described = {name.rstrip("/") for tag in tags for name in tag.split(", ")}
+    missing = sorted(n for n in names if n not in described)
+    assert not missing, f"proc(5) does not describe {missing}"
+    lines = page.splitlines()
+    assert all(len(line) <= 78 for line in lines)
+    assert all(not line or line.startswith(" " * 7) or line.isupper() for line in lines)
