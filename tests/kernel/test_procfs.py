@@ -626,6 +626,7 @@ def test_allstat_is_every_process_stat_line() -> None:
 
 
 def test_the_manual_page_covers_every_proc_file() -> None:
+    import re
     from pathlib import Path
 
     import userland.man
@@ -636,8 +637,8 @@ def test_the_manual_page_covers_every_proc_file() -> None:
     host = HostClient(k)
     names = {n for n in host.listdir("/proc") if not n.isdigit()}
     names |= set(host.listdir("/proc/2")) | set(host.listdir("/proc/2/task/2"))
-    tags = [line.strip().split("  ")[0] for line in page.splitlines() if line[7:8].strip()]
-    described = {name.rstrip("/") for tag in tags for name in tag.split(", ")}
+    tags = [re.match(r" {7}([^\s,]+(?:, [^\s,]+)*)", line) for line in page.splitlines()]
+    described = {name.rstrip("/") for tag in tags if tag for name in tag[1].split(", ")}
     missing = sorted(n for n in names if n not in described)
     assert not missing, f"proc(5) does not describe {missing}"
     lines = page.splitlines()
