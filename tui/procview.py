@@ -4,8 +4,9 @@ Everything here goes through the host syscall client (``kernel.host.HostClient``
 ``/proc/allstat`` (every process's ``/proc/<pid>/stat`` line, in one read) for what
 changes (state, CPU, times, memory), ``/proc/<pid>/status`` and
 ``cmdline`` once per process (its owner and command never change: libk has no execve),
-``/proc/<pid>/task/<tid>/{stat,status,wchan}`` for threads, and ``/proc/generation``
-to tell cheaply whether anything changed at all. No Textual here: the panes in
+``/proc/threads`` for threads (libk's; one line per thread), and ``/proc/generation``
+to tell cheaply whether anything changed at all. Where libk's own files are missing,
+the per-process files are read instead. No Textual here: the panes in
 ``tui.widgets.panes`` render what this module reads, and tests use it directly.
 
 %CPU is the CPU time a process used between two reads over the virtual time that
@@ -297,8 +298,34 @@ class ProcView:
 
     # ------------------------------------------------------------------ threads
     def threads(self, pids: list[int] | None = None) -> list[ThreadRow]:
-        """Read every thread of the given processes (default: all), from
-        /proc/<pid>/task/<tid>/{stat,status,wchan}."""
+        """Every thread of the given processes (default: all): /proc/threads in one
+        read (libk's), or /proc/<pid>/task/<tid>/{stat,status,wchan} without it."""
+        try:
+            text = self.host.read_file("/proc/threads", 1 << 30).decode(errors="replace")
+        except Error:
+            return self._threads_from_tasks(pids)
+        wanted = set(pids) if pids is not None else None
+        out: list[ThreadRow] = []
+        for line in text.splitlines()[1:]:
+            f = line.split(None, 8)
+            pid = int(f[1])
+            if wanted is not None and pid not in wanted:
+                continue
+            out.append(
+                ThreadRow(
+                    tid=int(f[0]),
+                    pid=pid,
+                    name=f[8] if len(f) > 8 else "",
+                    state=f[2],
+                    cpu=int(f[3]),
+                    wait="" if f[7] == "0" else f[7],
+                    time_ticks=int(f[4]) + int(f[5]),
+                    exit_requested=f[6] == "1",
+                )
+            )
+        return out
+
+    def _threads_from_tasks(self, pids: list[int] | None) -> list[ThreadRow]:
         read = self.host.read_file
         out: list[ThreadRow] = []
         for pid in self.pids() if pids is None else pids:

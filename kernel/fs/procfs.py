@@ -12,8 +12,9 @@ own: ``/proc/<pid>/syscalls`` and ``/proc/syscalls``, one ``name count`` line pe
 call the process (or the whole machine) has made, in table order; and
 ``/proc/generation``, a line of counters that changes whenever anything the process and
 thread files show may have changed (front ends poll it to skip needless refreshes);
-and ``/proc/allstat``, every process's ``/proc/<pid>/stat`` line in one file (a
-process monitor reads one file per refresh instead of one per process).
+``/proc/allstat``, every process's ``/proc/<pid>/stat`` line in one file (a process
+monitor reads one file per refresh instead of one per process); and ``/proc/threads``,
+one line per thread: its state, CPU, times, exit-request flag and what it waits on.
 New entries go at the end of their directory's table: inode numbers follow the order.
 """
 
@@ -168,6 +169,7 @@ class ProcFS(FileSystem, ProcInfo):
             "self": lambda: ProcLink(self, lambda p: str(p.pid) if p else "self"),
             "generation": lambda: self._file(self.generation),
             "allstat": lambda: self._file(self.allstat),
+            "threads": lambda: self._file(self.threads),
         }
         self.root = ProcDir(self, None, "", self._root_names, self._root_lookup)
         self.root.cache = _NoCache()  # a pid's directory must not outlive its process

@@ -4,7 +4,7 @@ The text of each /proc file is made here, from kernel objects, when the file is 
 ``kernel.fs.procfs`` owns the tree of nodes that calls these. Formats follow Linux's
 wherever Linux has the same file (``stat`` with its 52 fields, ``status``, ``wchan``,
 ``meminfo``, ``/proc/stat``, …); libk's additions are ``ExitRequested:`` in status files,
-the ``syscalls`` files, ``/proc/generation`` and ``/proc/allstat``.
+the ``syscalls`` files, ``/proc/generation``, ``/proc/allstat`` and ``/proc/threads``.
 """
 
 from __future__ import annotations
@@ -368,6 +368,27 @@ class ProcInfo:
         procs = self.k.procs.procs
         stat = self.pid_stat
         return "".join(stat(procs[pid], procs[pid].main_thread) for pid in sorted(procs) if pid)
+
+    def threads(self) -> str:
+        """/proc/threads: a header, then one line per thread of every process, by pid
+        and tid: tid, pid, state, CPU, utime and stime (ticks), exit-request flag,
+        wait channel (``0``: not sleeping), name (the rest of the line)."""
+        procs = self.k.procs.procs
+        state = self.proc_state
+        out = ["  TID   PID S CPU    UTIME    STIME EXIT WCHAN NAME\n"]
+        for pid in sorted(procs):
+            proc = procs[pid]
+            if not pid:
+                continue
+            for t in sorted(proc.threads, key=lambda x: x.tid):
+                wchan = t.wchan if t.state is SLEEPING and t.wchan else "0"
+                name = (t.name if t.tid != pid else proc.comm) or proc.comm
+                out.append(
+                    f"{t.tid:>5} {pid:>5} {state(proc, t)} {t.cpu:>3} "
+                    f"{t.utime // TICK_NS:>8} {t.stime // TICK_NS:>8} "
+                    f"{int(t.exit_requested):>4} {wchan} {name}\n"
+                )
+        return "".join(out)
 
     def kmsg(self) -> str:
         """The kernel log (non-consuming)."""

@@ -643,4 +643,40 @@ def test_the_manual_page_covers_every_proc_file() -> None:
     assert not missing, f"proc(5) does not describe {missing}"
     lines = page.splitlines()
     assert all(len(line) <= 78 for line in lines)
-    assert all(not line or line.startswith(" " * 7) or line.isupper() for line in lines)
+    heading = re.compile(r"[A-Z][A-Z -]*[A-Z]")
+    assert all(not line or line.startswith(" " * 7) or heading.fullmatch(line) for line in lines)
+
+
+def test_threads_file_lists_every_thread() -> None:
+    async def worker(arg: Any) -> None:
+        while not await sys.thread_should_exit():
+            try:
+                await sys.nanosleep(SECOND)
+            except Error:
+                pass
+        await sys.nanosleep(100 * SECOND)
+
+    async def main(argv: list[str]) -> int:
+        for _ in range(2):
+            await sys.thread_spawn(worker)
+        await sys.nanosleep(100 * SECOND)
+        return 0
+
+    k = machine(main)
+    k.run(until=10 * MS)
+    host = HostClient(k)
+    host.call("thread_request_exit", 4)
+    k.run(until=20 * MS)
+    header, *lines = host.read_file("/proc/threads").decode().splitlines()
+    assert header.split() == ["TID", "PID", "S", "CPU", "UTIME", "STIME", "EXIT", "WCHAN", "NAME"]
+    rows = {int(f[0]): f for f in (line.split(None, 8) for line in lines)}
+    assert sorted(rows) == [1, 2, 3, 4]
+    assert rows[1][1:3] == ["1", "S"] and rows[1][7] == "do_wait" and rows[1][8] == "init"
+    assert [rows[t][1] for t in (2, 3, 4)] == ["2", "2", "2"]
+    assert rows[3][8] == rows[4][8] == "worker"
+    assert [rows[t][6] for t in (2, 3, 4)] == ["0", "0", "1"]
+    assert rows[4][7] == "hrtimer_nanosleep"  # asked to leave, taking its time
+    for tid, f in rows.items():
+        task = split_stat(host.read_file(f"/proc/{f[1]}/task/{tid}/stat").decode())
+        assert f[2] == task[2] and f[3] == task[38]
+        assert int(f[4]) + int(f[5]) == int(task[13]) + int(task[14])

@@ -270,3 +270,18 @@ def test_helpers() -> None:
     assert format_kb(512) == "512K"
     assert format_kb(20480) == "20.0M"
     assert format_kb(30 * 1024 * 1024) == "30.0G"
+
+
+def test_threads_file_and_per_task_files_agree(k: Kernel) -> None:
+    host = HostClient(k)
+    view = ProcView(host)
+    host.call("thread_request_exit", view.threads()[-1].tid)
+    assert view.threads() == view._threads_from_tasks(None)
+    assert len(view.threads()) >= 7
+
+
+def test_processes_without_allstat_read_each_stat(k: Kernel) -> None:
+    view = ProcView(HostClient(k))
+    lines = view.stat_lines()
+    host = HostClient(k)
+    assert lines == [host.read_file(f"/proc/{p}/stat").decode().rstrip("\n") for p in view.pids()]
