@@ -365,7 +365,7 @@ async def test_browser_relists_and_keys(k: Kernel) -> None:
         await pilot.pause()
         paths = {c.data.path for c in proc.children if c.data}
         assert "/proc/2" not in paths
-        await pilot.press("f5")
+        await pilot.press("r")
         await pilot.press("c")
         await pilot.pause()
         assert not proc.is_expanded

@@ -56,8 +56,13 @@ class ProcBrowserPane(Horizontal):
     ProcBrowserPane #procfs-title { text-style: bold; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f5", "reload", "Reload"),
-        Binding("c", "collapse_all", "Collapse"),
+        Binding(
+            "r",
+            "reload",
+            "Reload",
+            tooltip="List the open directories and read the open file again",
+        ),
+        Binding("c", "collapse_all", "Collapse", tooltip="Fold the tree back to /proc and /sys"),
     ]
     PANE_ACTIONS: ClassVar[list[PaneAction]] = [
         PaneAction("/proc: reload", "List the open directories and read the file again", "reload"),

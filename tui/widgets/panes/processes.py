@@ -153,10 +153,20 @@ class ProcessesPane(Vertical):
     ProcessesPane.-details > #proc-details { display: block; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("r", "reverse_sort", "Reverse"),
-        Binding("d", "toggle_details", "Details"),
-        Binding("k", "send_signal", "Signal…"),
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column (or click a header)"),
+        Binding("r", "reverse_sort", "Reverse", tooltip="Reverse the sort order"),
+        Binding(
+            "d",
+            "toggle_details",
+            "Details",
+            tooltip="Show or hide the selected process's status, open files and children",
+        ),
+        Binding(
+            "k",
+            "send_signal",
+            "Signal…",
+            tooltip="Send a signal to the selected process (SIGKILL asks first)",
+        ),
     ]
     PANE_ACTIONS: ClassVar[list[PaneAction]] = [
         PaneAction("Processes: sort by next column", "Cycle the sort column", "cycle_sort"),

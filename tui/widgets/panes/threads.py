@@ -69,10 +69,20 @@ class ThreadsPane(Vertical):
     ThreadsPane > DataTable { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("x", "request_exit", "Request exit"),
-        Binding("k", "kill_thread", "Kill?"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("r", "reverse_sort", "Reverse"),
+        Binding(
+            "x",
+            "request_exit",
+            "Request exit",
+            tooltip="Ask the selected thread to leave (thread_request_exit sets its flag)",
+        ),
+        Binding(
+            "k",
+            "kill_thread",
+            "Kill thread",
+            tooltip="Try to kill the selected thread: the kernel explains why it never will",
+        ),
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column (or click a header)"),
+        Binding("r", "reverse_sort", "Reverse", tooltip="Reverse the sort order"),
     ]
     PANE_ACTIONS: ClassVar[list[PaneAction]] = [
         PaneAction(
