@@ -1,75 +1,45 @@
-"""End-to-end: ``libk-tui`` in a pseudo-terminal, typed at like a person would."""
+"""End-to-end: the real ``libk-tui`` app in a terminal (tmux), typed at like a person would."""
 
 from __future__ import annotations
 
-import os
-import pty
-import select
-import signal
+import shutil
+import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
 
-class Terminal:
-    """The master side of a pseudo-terminal, read as a stream we can wait on."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.pending = b""
-
-    def expect(self, needle: bytes, timeout: float = 20.0) -> bytes:
-        """Everything up to and including ``needle`` (failing after ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        while needle not in self.pending:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(
-                    f"never saw {needle!r}; the screen had:\n{self.pending.decode()}"
-                )
-            ready, _, _ = select.select([self.fd], [], [], min(left, 0.2))
-            if ready:
-                try:
-                    self.pending += os.read(self.fd, 4096)
-                except OSError:  # EIO while the other side is not (or no longer) open
-                    time.sleep(0.05)
-        cut = self.pending.index(needle) + len(needle)
-        out, self.pending = self.pending[:cut], self.pending[cut:]
-        return out
-
-    def type(self, keys: bytes) -> None:
-        """Type at the terminal."""
-        os.write(self.fd, keys)
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
 
 
-def test_type_a_command_see_its_output_interrupt_a_job_and_quit() -> None:
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the real program, as installed
-        os.execv(sys.executable, [sys.executable, "-m", "tui.cli"])
-    term = Terminal(fd)
+def wait_for(session: str, needle: str, timeout: float = 30.0) -> str:
+    """The screen once ``needle`` is on it (failing after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        screen = tmux("capture-pane", "-p", "-t", session)
+        if needle in screen:
+            return screen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never saw {needle!r}; the screen:\n{screen}")
+        time.sleep(0.2)
+
+
+def test_type_a_command_see_its_output_and_quit() -> None:
+    session = f"libk-e2e-{uuid.uuid4().hex[:8]}"
+    command = f"{sys.executable} -m tui.cli; echo exit=$?; sleep 30"
+    tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "40", command)
     try:
-        term.expect(b"root@libk:~# ")
-        term.type(b"echo hello from the console\r")
-        out = term.expect(b"hello from the console\r\n")
-        assert out.startswith(b"echo hello from the console")  # the machine's TTY echoed it
-        term.expect(b"root@libk:~# ")
-        term.type(b"sleep 100\r")
-        term.expect(b"sleep 100\r\n")
-        term.type(b"\x03")  # ^C goes to the foreground job, not the shell
-        term.expect(b"^C\r\n")
-        term.expect(b"root@libk:~# ")
-        term.type(b"echo status $?\r")
-        term.expect(b"status 130")
-        term.type(b"\x1d")  # Ctrl-] powers the machine off
-        term.expect(b"machine powered off")
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+        screen = wait_for(session, "root@libk:~#")
+        assert "Processes" in screen and "console" in screen  # the panes and the console
+        tmux("send-keys", "-t", session, "-l", "echo $((6 * 7))xyz")
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for(session, "42xyz")  # the typed line only has the formula
+        tmux("send-keys", "-t", session, "C-q")  # quit: powers the machine off
+        wait_for(session, "exit=0")
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.close(fd)
+        tmux("kill-session", "-t", session)

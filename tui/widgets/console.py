@@ -112,6 +112,8 @@ class ConsolePane(ScrollView, can_focus=True):
             self.virtual_size = size
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # Once more after layout: the size may have changed in this same update.
+            self.call_after_refresh(self.scroll_end, animate=False, x_axis=False)
         self.refresh()
 
     def _console_fd(self) -> int | None:
