@@ -209,10 +209,12 @@ class Kernel:
                 if best is None:
                     self._prune_timers()
                     if not timers:
+                        if until is not None:  # realtime: an idle machine's clock runs on
+                            self._idle_until(until)
                         return IDLE
                     deadline = timers[0][0]
                     if until is not None and deadline > until:
-                        self.now_ns = max(self.now_ns, until)
+                        self._idle_until(until)
                         return UNTIL
                     self.now_ns = max(self.now_ns, deadline)
                     self._fire_timers(deadline)
@@ -250,6 +252,13 @@ class Kernel:
         except Halt:
             self._catch_up_clock()
             return HALTED
+
+    def _idle_until(self, until: int) -> None:
+        """Nothing to run before ``until``: time passes (and the load average decays)."""
+        if until > self.now_ns:
+            self.now_ns = until
+            if until >= self._next_loadavg:
+                self._update_loadavg()
 
     def _catch_up_clock(self) -> None:
         """The machine's time is as far as any CPU got (used when it halts mid-window)."""

@@ -459,3 +459,17 @@ def test_clocks_sleep_zero_and_times() -> None:
     # The child's 2000 system calls count for the parent once it is reaped.
     assert seen["cstime"] >= 2000 * r.kernel.info.clock.costs.syscall
     assert seen["stime"] > 0
+
+
+def test_an_idle_machine_clock_runs_to_until_as_in_realtime_mode() -> None:
+    from ksim import machine, run_until_idle
+
+    k = machine(["/bin/sh", "-c", "read x"])
+    run_until_idle(k)
+    before = k.now_ns
+    assert k.run(until=before + 3 * SECOND) == IDLE  # waiting for the keyboard
+    assert k.now_ns == before + 3 * SECOND
+    k.console.feed(b"\n")
+    k.console.hangup()
+    assert k.run() in (HALTED, IDLE)
+    assert k.now_ns >= before + 3 * SECOND
