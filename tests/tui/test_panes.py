@@ -15,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 
 from kernel import boot
+from kernel import exec as execmod
 from kernel.abi import SIGKILL, SIGTERM, checkpoint
 from kernel.exec import register_program
 from kernel.host import HostClient
@@ -40,10 +41,31 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
     return wrapper
 
 
+PROGRAMS: dict[str, Any] = {}
+_in_test = False
+
+
 def program(main: Any) -> str:
+    """A fresh name for ``main`` in /bin; registered only while a test runs (other
+    modules' machines, and their snapshots, must not see these programs in /bin)."""
     name = f"pp_{main.__name__}_{next(_seq)}"
-    register_program(name, main)
+    PROGRAMS[name] = main
+    if _in_test:
+        register_program(name, main)
     return "/bin/" + name
+
+
+@pytest.fixture(autouse=True)
+def registered_programs() -> Any:
+    """Register this module's programs for one test, and remove them after it."""
+    global _in_test
+    for name, main in PROGRAMS.items():
+        register_program(name, main)
+    _in_test = True
+    yield
+    _in_test = False
+    for name in PROGRAMS:
+        execmod._registered.pop(name, None)
 
 
 async def busy(argv: list[str]) -> int:

@@ -18,7 +18,6 @@ from tuihelp import fast_info
 
 from kernel import exec as execmod
 from kernel.abi import checkpoint
-from kernel.exec import register_program
 from tui.app import LibkApp
 from userland.libk import sys as libk_sys
 
@@ -49,19 +48,18 @@ async def _workers(argv: list[str]) -> int:
     return 0
 
 
-register_program("snapspin", _spin)
-register_program("snapworkers", _workers)
-MINE = {"snapspin", "snapworkers"}
+MINE = {"snapspin": _spin, "snapworkers": _workers}
 
 
 @pytest.fixture(autouse=True)
 def same_bin_every_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """/bin holds the installed programs and this module's, whatever other test modules
-    registered when pytest collected them (every /bin file takes memory the header
-    shows)."""
+    registered (every /bin file takes memory the header shows); this module's are
+    registered only while its tests run, so other modules' snapshots never see them."""
     installed = {ep.name for ep in metadata.entry_points(group=execmod.ENTRY_POINT_GROUP)}
     execmod.program_names()  # discover the entry points first
-    keep = {n: v for n, v in execmod._registered.items() if n in installed or n in MINE}
+    keep = {n: v for n, v in execmod._registered.items() if n in installed}
+    keep.update(MINE)
     monkeypatch.setattr(execmod, "_registered", keep)
 
 

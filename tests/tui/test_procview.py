@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kernel import boot
+from kernel import exec as execmod
 from kernel.abi import checkpoint
 from kernel.exec import register_program
 from kernel.host import HostClient
@@ -27,11 +28,31 @@ MS = 1_000_000
 _seq = itertools.count(1)
 
 
+PROGRAMS: dict[str, Any] = {}
+_in_test = False
+
+
 def program(main: Any) -> str:
-    """Register ``main`` under a fresh name; its path in /bin."""
+    """A fresh name for ``main`` in /bin; registered only while a test runs (other
+    modules' machines, and their snapshots, must not see these programs in /bin)."""
     name = f"pv_{main.__name__}_{next(_seq)}"
-    register_program(name, main)
+    PROGRAMS[name] = main
+    if _in_test:
+        register_program(name, main)
     return "/bin/" + name
+
+
+@pytest.fixture(autouse=True)
+def registered_programs() -> Any:
+    """Register this module's programs for one test, and remove them after it."""
+    global _in_test
+    for name, main in PROGRAMS.items():
+        register_program(name, main)
+    _in_test = True
+    yield
+    _in_test = False
+    for name in PROGRAMS:
+        execmod._registered.pop(name, None)
 
 
 def machine(argv: list[str]) -> Kernel:
