@@ -314,6 +314,22 @@ async def test_threads_pane_request_exit_and_kill_refused(k: Kernel) -> None:
         assert not isinstance(app.screen, MessageScreen)
         app.advance(10 * MS)
         assert workers[1] in pane.rows  # still there: threads are never killed
+        # A main thread's id is its process's: killing it signals the process, so the
+        # pane asks first.
+        pane.select_tid(pid)
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        app.advance(10 * MS)
+        assert pane.rows[pid].state == "S"
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        app.advance(10 * MS)
+        assert pid not in pane.rows  # the process ended, and its threads with it
 
 
 @run_async

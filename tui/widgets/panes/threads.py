@@ -19,7 +19,14 @@ from textual.widgets import DataTable
 
 from kernel.abi import SIGTERM, Error
 from tui.procview import ProcView, ThreadRow, format_time
-from tui.widgets.panes import Column, KeyedTable, MessageScreen, PaneAction, PaneTable
+from tui.widgets.panes import (
+    Column,
+    ConfirmScreen,
+    KeyedTable,
+    MessageScreen,
+    PaneAction,
+    PaneTable,
+)
 
 if TYPE_CHECKING:
     from kernel.host import HostClient
@@ -184,12 +191,27 @@ class ThreadsPane(Vertical):
         self.refresh_data()
 
     def action_kill_thread(self) -> None:
-        """Try kill(tid, SIGTERM), and show what the kernel answers."""
+        """Try kill(tid, SIGTERM), and show what the kernel answers. A main thread's id
+        is its process's id, so that kill signals the whole process: it asks first."""
         tid = self.selected_tid
         if tid is None:
             self.notify("No thread selected.", severity="warning")
             return
         row = self.rows.get(tid)
+        if row is not None and row.tid == row.pid:
+            question = (
+                f"Thread {tid} is the main thread of process {row.pid} ({row.name}): its id "
+                "is the process's id, so kill() signals the whole process.\n\n"
+                f"Send SIGTERM to process {row.pid}?"
+            )
+            self.app.push_screen(
+                ConfirmScreen(question, "Send SIGTERM"),
+                lambda yes: self._kill(tid) if yes else None,
+            )
+            return
+        self._kill(tid)
+
+    def _kill(self, tid: int) -> None:
         try:
             self.host.kill(tid, SIGTERM)
         except Error as err:
@@ -198,10 +220,6 @@ class ThreadsPane(Vertical):
                 body += "\n\nPress x on the thread to request its exit."
             self.app.push_screen(MessageScreen(f"Thread {tid} cannot be killed", body))
             return
-        what = "process" if row is None or row.tid == row.pid else "thread"
-        self.notify(
-            f"Sent SIGTERM to {what} {tid} (a main thread's id is its process's id).",
-            title="SIGTERM",
-        )
+        self.notify(f"Sent SIGTERM to process {tid}.", title="SIGTERM")
         self._dirty = True
         self.refresh_data()
