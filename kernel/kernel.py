@@ -242,16 +242,41 @@ class Kernel:
                     if self.now_ns >= self._next_loadavg:
                         self._update_loadavg()
                 if self.halted:
-                    return HALTED
+                    return self._halt()
                 if left <= 0:
                     return BUDGET
         except Panic as p:
             self._catch_up_clock()
             self.panic(str(p))
-            return HALTED
+            return self._halt()
         except Halt:
             self._catch_up_clock()
-            return HALTED
+            return self._halt()
+
+    def _halt(self) -> str:
+        self.shutdown()
+        return HALTED
+
+    def shutdown(self) -> None:
+        """Close the coroutines of every thread of a halted machine (and their blocked
+        system calls), so none is left for the garbage collector to complain about.
+
+        A program's ``finally`` blocks run; a system call awaited there gets nowhere
+        (the machine is off), so closing is repeated until the coroutine gives up.
+        """
+        for t in list(self.procs.threads.values()):
+            for obj in (t.kgen, t.coro):
+                if obj is None:
+                    continue
+                for _ in range(16):
+                    try:
+                        obj.close()
+                        break
+                    except RuntimeError:  # awaited something in a finally block
+                        continue
+                    except BaseException:  # noqa: BLE001 - userland code failing at exit
+                        break
+            t.kgen = None
 
     def _idle_until(self, until: int) -> None:
         """Nothing to run before ``until``: time passes (and the load average decays)."""
@@ -531,6 +556,8 @@ class Kernel:
         self.reboot_requested = restart
         self.power_status = status
         self.halted = True
+        if self.cur_cpu is None:  # from the front end, between runs (else run() does it)
+            self.shutdown()
 
 
 def start_kernel(info: BootInfo) -> Kernel:

@@ -473,3 +473,20 @@ def test_an_idle_machine_clock_runs_to_until_as_in_realtime_mode() -> None:
     k.console.hangup()
     assert k.run() in (HALTED, IDLE)
     assert k.now_ns >= before + 3 * SECOND
+
+
+def test_halting_closes_every_coroutine_even_ones_awaiting_in_finally() -> None:
+    import inspect
+
+    async def stubborn(argv: list[str]) -> int:
+        try:
+            await sys.nanosleep(100 * SECOND)
+        finally:
+            await sys.getpid()  # a system call while being closed
+        return 0
+
+    k = machine(["/bin/sh", "-c", f"{register(stubborn)} & {register(stubborn)}"])
+    k.run(until=SECOND)  # both are asleep now; the shell waits for the second
+    coros = [t.coro for t in k.procs.threads.values()]
+    k.power_off(0)
+    assert all(inspect.getcoroutinestate(c) == inspect.CORO_CLOSED for c in coros)
