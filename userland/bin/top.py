@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 
 from kernel.abi import (
+    CLOCK_MONOTONIC,
     CLOCK_REALTIME,
     ECHO,
     EINTR,
@@ -88,7 +89,7 @@ class Sampler:
         self.only_pids = pids
         self.only_uid = uid
         self.prev_ticks: dict[int, int] = {}
-        self.prev_uptime: float | None = None
+        self.prev_uptime: float | None = None  # CLOCK_MONOTONIC seconds at the last frame
         self.prev_cpu: SysStat | None = None
 
     async def procs(self) -> list[tuple[ProcStat, int]]:
@@ -131,7 +132,8 @@ class Sampler:
             "",
             HEADER,
         ]
-        span = uptime - self.prev_uptime if self.prev_uptime is not None else None
+        mono = await sys.clock_gettime(CLOCK_MONOTONIC) / 1e9
+        span = mono - self.prev_uptime if self.prev_uptime is not None else None
         rows = []
         for st, owner in procs:
             if span is not None and span > 0:
@@ -144,7 +146,7 @@ class Sampler:
             pmem = 100.0 * res / mem.total if mem.total else 0.0
             rows.append((st, owner, pcpu, res, pmem))
         self.prev_ticks = {st.pid: st.ticks for st, _ in procs}
-        self.prev_uptime = uptime
+        self.prev_uptime = mono
         rows.sort(key=lambda r: r[0].pid)
         rows.sort(key=lambda r: sort_key(r, sort, self.users), reverse=reverse)
         for st, owner, pcpu, res, pmem in rows[:limit] if limit is not None else rows:
@@ -239,8 +241,7 @@ async def interactive(sampler: Sampler, delay_ns: int, frames: int | None, sort:
                 data = await sys.read(0, 16)
             except Error:
                 data = b""
-            if not data:
-                keys.append(ord("q"))
+            if not data:  # end of input (a hung-up terminal): keep drawing
                 return
             keys.extend(data)
 
@@ -343,7 +344,7 @@ async def main(argv: list[str]) -> int:
     shown = 0
     while True:
         text = await sampler.frame(field, reverse, None, width)
-        await kio.write_all(1, text + "\n")
+        await kio.write_all(1, ("\n" if shown else "") + text)
         shown += 1
         if frames is not None and shown >= frames:
             return 0
