@@ -9,8 +9,10 @@ import subprocess
 
 import pytest
 
+from kernel.abi import ECHO, ICANON, ISIG, O_RDWR, TCGETS, TCSETS
 from kernel.boot import boot, load, with_init
 from kernel.exec import register_program
+from kernel.host import HostClient
 from kernel.kernel import HALTED
 from tui.headless import run_command
 from userland.libk import sys as lsys
@@ -318,3 +320,63 @@ def test_threads_are_never_killed_and_show_in_ps_and_pstree() -> None:
     assert "\n                  `-{worker}(3)\n" in text, text
     assert "t_thread_owner-+-sh---pstree\n               `-{worker}\n" in text, text
     assert re.search(r"^Ssl\+?$", text, re.M), text
+
+
+def _console_session(script: str, keys: list[bytes], marker: str) -> tuple[str, int]:
+    """Run ``sh -c script`` on the console; type each of ``keys`` once ``marker`` has
+    appeared that many more times; return the output and the console's lflag after."""
+    k = boot(with_init(load(None), ["/bin/sh", "-c", script]))
+    out = bytearray()
+    pending = list(keys)
+    for _ in range(20_000):
+        # Small slices: a sleeping top costs few requests per frame, and the key must
+        # arrive between two frames.
+        state = k.run(budget=200)
+        out += k.console.drain()
+        if pending and out.decode(errors="replace").count(marker) >= len(keys) - len(pending) + 1:
+            k.console.feed(pending.pop(0))
+        if state == HALTED:
+            break
+    else:
+        raise AssertionError("machine did not halt: " + out.decode(errors="replace"))
+    host = HostClient(k)
+    fd = host.open("/dev/console", O_RDWR)
+    try:
+        lflag = host.ioctl(fd, TCGETS).lflag
+    finally:
+        host.close(fd)
+    return out.decode(errors="replace").replace("\r\n", "\n"), lflag
+
+
+def test_top_interactive_q_quits_and_restores_cooked_mode() -> None:
+    out, lflag = _console_session("top -d 5; echo after", [b"q"], "top - ")
+    assert out.count("\x1b[Htop - ") == 1
+    assert "\x1b[?25h\nafter\n" in out
+    assert lflag & (ICANON | ECHO | ISIG) == ICANON | ECHO | ISIG
+
+
+def test_top_interactive_control_c_quits_and_keys_resort() -> None:
+    out, lflag = _console_session("top -d 5; echo after=$?", [b"N", b"\x03"], "top - ")
+    frames = out.split("\x1b[Htop - ")[1:]
+    assert len(frames) == 2
+    pids = [int(line.split()[0]) for line in frames[1].split("\x1b[K\n")[7:] if line.strip()]
+    assert pids == sorted(pids)  # N: sorted by PID
+    assert out.endswith("after=0\n")
+    assert lflag & ICANON
+
+
+async def _raw_mode(argv: list[str]) -> int:
+    """Leave the console in raw mode without echo, as a crashed full-screen program would."""
+    attrs = await lsys.ioctl(0, TCGETS)
+    attrs.lflag &= ~(ICANON | ECHO | ISIG)
+    await lsys.ioctl(0, TCSETS, attrs)
+    return 0
+
+
+def test_reset_restores_a_sane_terminal() -> None:
+    register_program("t_raw_mode", _raw_mode)
+    _, lflag = _console_session("t_raw_mode", [], "never")
+    assert lflag & (ICANON | ECHO | ISIG) == 0
+    out, lflag = _console_session("t_raw_mode; reset; echo done", [], "never")
+    assert lflag & (ICANON | ECHO | ISIG) == ICANON | ECHO | ISIG
+    assert out.endswith("\x1bcdone\n")
