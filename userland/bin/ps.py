@@ -101,6 +101,7 @@ class Context:
     page_kb: int = 4
     btime: int = 0
     now: int = 0
+    stimes: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -229,12 +230,18 @@ def start_text(row: Row, ctx: Context, recent: str, older: str) -> str:
 
 
 def stime(row: Row, ctx: Context) -> str:
-    """STIME: ``HH:MM`` today, ``MonDD`` this year, else the year."""
-    when = started(row, ctx)
-    now = datetime.datetime.fromtimestamp(ctx.now, tz=datetime.UTC)
-    if when.date() == now.date():
-        return f"{when:%H:%M}"
-    return f"{when:%b%d}" if when.year == now.year else f"{when:%Y}"
+    """STIME: ``HH:MM`` today, ``MonDD`` this year, else the year (cached per second)."""
+    secs = row.stat.starttime // HZ
+    text = ctx.stimes.get(secs)
+    if text is None:
+        when = started(row, ctx)
+        now = datetime.datetime.fromtimestamp(ctx.now, tz=datetime.UTC)
+        if when.date() == now.date():
+            text = f"{when:%H:%M}"
+        else:
+            text = f"{when:%b%d}" if when.year == now.year else f"{when:%Y}"
+        ctx.stimes[secs] = text
+    return text
 
 
 def user_name(uid: int, ctx: Context, width: int = 8) -> str:

@@ -20,7 +20,10 @@ CONSOLE_DEV = (5 << 8) | 1
 
 
 async def read_text(path: str, limit: int = 65536) -> str | None:
-    """A small /proc file's text, or None if it cannot be read (the process left)."""
+    """A small /proc file's text, or None if it cannot be read (the process left).
+
+    Meant for /proc, whose files are generated whole at open: a short read ends it.
+    """
     try:
         fd = await sys.open(path, O_RDONLY)
     except Error:
@@ -29,11 +32,14 @@ async def read_text(path: str, limit: int = 65536) -> str | None:
         chunks = []
         total = 0
         while total < limit:
-            data = await sys.read(fd, limit - total)
-            if not data:
-                break
+            want = limit - total
+            data = await sys.read(fd, want)
             chunks.append(data)
             total += len(data)
+            # A /proc file is made whole when opened: a short read is its end, and
+            # stopping here saves the read that would return b"".
+            if len(data) < want:
+                break
         return b"".join(chunks).decode(errors="replace")
     except Error:
         return None
