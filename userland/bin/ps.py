@@ -21,9 +21,9 @@ from userland.libk.procinfo import (
     HZ,
     ProcStat,
     ProcStatus,
-    list_pids,
     list_tids,
     page_kib,
+    read_all_stats,
     read_cmdline,
     read_meminfo,
     read_owner,
@@ -527,10 +527,10 @@ def choose_format(req: Request) -> str:
 
 async def select(req: Request, ctx: Context, needs: set[str]) -> list[Row]:
     """Read /proc and keep the processes the options select, as rows."""
-    all_pids = await list_pids()
     if req.pids and not (req.every or req.users or req.bsd_a or req.bsd_x):
-        wanted = set(req.pids)
-        all_pids = [p for p in all_pids if p in wanted]
+        stats = [st for pid in sorted(set(req.pids)) if (st := await read_stat(pid)) is not None]
+    else:
+        stats = await read_all_stats()
     me = await read_stat(await sys.getpid())
     my_tty = me.tty_nr if me is not None else 0
     my_euid = await sys.geteuid()
@@ -544,14 +544,14 @@ async def select(req: Request, ctx: Context, needs: set[str]) -> list[Row]:
                 raise UsageProblem(f"user name does not exist\n{TRY}")
             uids.update(match)
     need_owner = bool(uids) or "owner" in needs or not (req.every or req.pids)
+    default = not (req.every or req.pids or uids or req.bsd_a or req.bsd_x)
     rows: list[Row] = []
-    for n, pid in enumerate(all_pids):
+    for n, st in enumerate(stats):
         if n % 256 == 255:
             await sys.checkpoint()
-        st = await read_stat(pid)
-        if st is None:
-            continue
-        owner = await read_owner(pid) if need_owner else 0
+        if default and (not my_tty or st.tty_nr != my_tty):
+            continue  # not on our terminal: no need to look up the owner
+        owner = await read_owner(st.pid) if need_owner else 0
         if owner is None:
             continue
         if not selected(req, st.pid, st.tty_nr, owner, my_tty, my_euid, uids):

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from kernel.abi import TIOCGWINSZ, Error
 from userland.libk import args, sys
 from userland.libk import io as kio
-from userland.libk.procinfo import list_pids, list_tids, read_cmdline, read_owner, read_stat
+from userland.libk.procinfo import (
+    list_tids,
+    read_all_stats,
+    read_cmdline,
+    read_owner,
+    read_stat,
+)
 from userland.libk.users import user_names
 
 USAGE = """Usage: pstree [-acnpTu] [-l] [ PID | USER ]
@@ -143,12 +149,12 @@ async def build(with_threads: bool, with_args: bool) -> dict[int, Node]:
     """Every process as a node, linked to its parent; pid 0 is the root above init."""
     nodes: dict[int, Node] = {}
     parents: dict[int, int] = {}
-    for n, pid in enumerate(await list_pids()):
+    for n, st in enumerate(await read_all_stats()):
         if n % 256 == 255:
             await sys.checkpoint()
-        st = await read_stat(pid)
+        pid = st.pid
         uid = await read_owner(pid)
-        if st is None or uid is None:
+        if uid is None:
             continue
         node = Node(pid, st.comm, uid)
         if with_args:

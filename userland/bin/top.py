@@ -38,12 +38,11 @@ from userland.libk.procinfo import (
     SysStat,
     count_users,
     format_uptime,
-    list_pids,
     page_kib,
+    read_all_stats,
     read_loadavg,
     read_meminfo,
     read_owner,
-    read_stat,
     read_sysstat,
     read_uptime,
 )
@@ -92,22 +91,22 @@ class Sampler:
         self.prev_uptime: float | None = None  # CLOCK_MONOTONIC seconds at the last frame
         self.prev_cpu: SysStat | None = None
 
-    async def procs(self) -> list[tuple[ProcStat, int]]:
-        """(stat, owner) of the processes to show."""
-        out = []
-        for n, pid in enumerate(await list_pids()):
+    async def procs(self) -> tuple[list[ProcStat], list[tuple[ProcStat, int]]]:
+        """Every process's stat, and (stat, owner) of the ones to show."""
+        everyone = await read_all_stats()
+        shown = []
+        for n, st in enumerate(everyone):
             if n % 256 == 255:
                 await sys.checkpoint()
-            if self.only_pids and pid not in self.only_pids:
+            if self.only_pids and st.pid not in self.only_pids:
                 continue
-            st = await read_stat(pid)
-            owner = await read_owner(pid)
-            if st is None or owner is None:
+            owner = await read_owner(st.pid)
+            if owner is None:
                 continue
             if self.only_uid is not None and owner != self.only_uid:
                 continue
-            out.append((st, owner))
-        return out
+            shown.append((st, owner))
+        return everyone, shown
 
     async def frame(self, sort: str, reverse: bool, limit: int | None, width: int | None) -> str:
         """One frame's text: the summary, a blank line, the header and the rows."""
@@ -115,18 +114,15 @@ class Sampler:
         cpu = await read_sysstat()
         mem = await read_meminfo()
         load = await read_loadavg()
-        procs = await self.procs()
-        everyone = procs if not (self.only_pids or self.only_uid is not None) else None
-        if everyone is None:
-            everyone = [(st, 0) for st in [await read_stat(p) for p in await list_pids()] if st]
+        everyone, procs = await self.procs()
         now = (await sys.clock_gettime(CLOCK_REALTIME)) // 1_000_000_000
         clock = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
-        users = count_users([st for st, _ in everyone])
+        users = count_users(everyone)
         lines = [
             f"top - {clock:%H:%M:%S} up {format_uptime(uptime)}, {users:2d} user"
             f"{'s' if users != 1 else ''},  load average: "
             f"{load.one:.2f}, {load.five:.2f}, {load.fifteen:.2f}",
-            self.tasks_line([st for st, _ in everyone]),
+            self.tasks_line(everyone),
             self.cpu_line(cpu),
             *self.mem_lines(mem),
             "",

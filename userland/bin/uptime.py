@@ -10,9 +10,8 @@ from userland.libk import io as kio
 from userland.libk.procinfo import (
     count_users,
     format_uptime,
-    list_pids,
+    read_all_stats,
     read_loadavg,
-    read_stat,
     read_uptime,
 )
 
@@ -31,12 +30,7 @@ For more details see uptime(1).
 
 async def users_logged_in() -> int:
     """Terminal session leaders: the machine's stand-in for utmp's login records."""
-    stats = []
-    for pid in await list_pids():
-        st = await read_stat(pid)
-        if st is not None and st.tty_nr and st.session == st.pid:
-            stats.append(st)
-    return count_users(stats)
+    return count_users(await read_all_stats())
 
 
 def pretty(seconds: float) -> str:

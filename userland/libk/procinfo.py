@@ -15,6 +15,8 @@ from userland.libk import sys
 
 #: Clock ticks per second in /proc's times (USER_HZ).
 HZ = 100
+#: The most one read of a /proc file asks for (the kernel caps a read at 1 MiB).
+READ_CHUNK = 1 << 18
 #: The console's device number (major 5, minor 1), as /proc/<pid>/stat gives it.
 CONSOLE_DEV = (5 << 8) | 1
 
@@ -32,12 +34,13 @@ async def read_text(path: str, limit: int = 65536) -> str | None:
         chunks = []
         total = 0
         while total < limit:
-            want = limit - total
+            want = min(limit - total, READ_CHUNK)
             data = await sys.read(fd, want)
             chunks.append(data)
             total += len(data)
             # A /proc file is made whole when opened: a short read is its end, and
-            # stopping here saves the read that would return b"".
+            # stopping here saves the read that would return b"". (Reads are asked
+            # for at most READ_CHUNK, well under the kernel's cap on one read.)
             if len(data) < want:
                 break
         return b"".join(chunks).decode(errors="replace")
@@ -148,6 +151,33 @@ async def read_stat(pid: int, tid: int | None = None) -> ProcStat | None:
         return parse_stat(text)
     except (ValueError, IndexError):
         return None
+
+
+async def read_all_stats() -> list[ProcStat]:
+    """The stat line of every process, ascending by pid.
+
+    One read of libk's /proc/allstat when it exists (a monitor's fast path), else one
+    /proc/<pid>/stat per process, as on Linux.
+    """
+    text = await read_text("/proc/allstat", 1 << 26)
+    if text is None:
+        stats = []
+        for n, pid in enumerate(await list_pids()):
+            if n % 256 == 255:
+                await sys.checkpoint()
+            st = await read_stat(pid)
+            if st is not None:
+                stats.append(st)
+        return stats
+    out = []
+    for n, line in enumerate(text.splitlines()):
+        if n % 512 == 511:
+            await sys.checkpoint()
+        try:
+            out.append(parse_stat(line))
+        except (ValueError, IndexError):
+            continue
+    return out
 
 
 async def read_owner(pid: int) -> int | None:
