@@ -256,7 +256,10 @@ def _chdir(walk: PathWalk, path: str) -> Any:
     inode = walk.resolve(path)
     if not inode.is_dir:
         raise Error(ENOTDIR)
-    if not permitted(inode, walk.cred, 1):
+    # Staying in the directory one is already in needs no search permission (a shell
+    # passes its cwd explicitly; after su, that can be a directory the new user may not
+    # enter, which Linux's inherited cwd allows too).
+    if inode is not walk.cwd and not permitted(inode, walk.cred, 1):
         raise Error(EACCES)
     return inode
 

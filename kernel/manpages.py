@@ -148,6 +148,11 @@ def man_init(k: Kernel) -> None:
     pages = {f"man2/{s.name}.2": syscall_page(s).encode() for s in SYSCALLS}
     pages["man2/syscalls.2"] = syscalls_index().encode()
     pages.update(packaged_pages())
+    from kernel.exec import PROGRAM_ALIASES
+
+    for alias, name in PROGRAM_ALIASES.items():  # man [ shows test(1)
+        if f"man1/{name}.1" in pages:
+            pages[f"man1/{alias}.1"] = pages[f"man1/{name}.1"]
     dirs: dict[str, DirInode] = {}
     for rel, text in sorted(pages.items()):
         section, name = rel.split("/", 1)

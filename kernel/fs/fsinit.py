@@ -162,7 +162,10 @@ def mounts_init(k: Kernel) -> None:
         _mkdirs(root, m.target)
         at = walk.resolve(m.target)
         fs = make_fs(k, m.fstype)
-        k.root_ns.mount(fs, at, m.source, m.target, m.options or ("rw",))
+        options = tuple(m.options)
+        if not any(o in ("rw", "ro") for o in options):
+            options = ("rw", *options)
+        k.root_ns.mount(fs, at, m.source, m.target, options)
         k.log(f"mount: {m.fstype} on {m.target}")
     if not k.info.procfs:
         k.log("procfs: disabled by the machine file")

@@ -322,3 +322,22 @@ def test_background_subshell_job_finishes_without_procfs() -> None:
 
     r = shell("(sleep 0.01; exit 4) & sleep 0.05; jobs; wait $!; echo status=$?", procfs=False)
     assert r.output.endswith("status=4\n"), r.output
+
+
+def test_spawn_may_stay_in_a_cwd_the_user_cannot_enter_but_not_enter_one() -> None:
+    from kernel.abi import EACCES
+
+    seen: dict[str, Any] = {}
+
+    async def main(argv: list[str]) -> int:
+        await sys.mkdir("/tmp/locked", 0o700)
+        await sys.chdir("/tmp/locked")
+        await sys.setuid(1000)  # like su from root's home: the cwd is kept, not entered
+        pid = await sys.spawn("/bin/true", ["true"], None, "/tmp/locked")
+        seen["stay"] = (await sys.wait4(pid))[1]
+        await sys.chdir("/")
+        seen["enter"] = await errno_of(sys.spawn("/bin/true", ["true"], None, "/tmp/locked"))
+        return 0
+
+    check(main)
+    assert seen == {"stay": 0, "enter": EACCES}

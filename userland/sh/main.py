@@ -28,6 +28,18 @@ from userland.sh.interp import FunctionReturn, LoopControl, Shell, ShellExit
 from userland.sh.parser import IncompleteInput, Parser, ShSyntaxError
 
 USAGE = "Usage: sh [-eiluxC] [-o option] [-c command [name [arg…]] | script [arg…]]\n"
+HELP = """The libk shell: a POSIX command interpreter with job control.
+  -c command  run command, then exit (name and args become $0, $1, ...)
+  -e          exit when a command fails (set -e)
+  -i          interactive, even if standard input is not a terminal
+  -l          login shell: read /etc/profile and ~/.profile first
+  -u          using an unset variable is an error (set -u)
+  -x          print commands as they run (set -x)
+  -C          do not overwrite files with > (set -C)
+  -o option   set an option by name (set -o lists them)
+With no command and no script, commands are read from standard input.
+Type 'help' in the shell for its builtins; man sh for the whole story.
+"""
 
 
 async def isatty(fd: int) -> bool:
@@ -164,8 +176,14 @@ async def start(sh: Shell, argv: list[str]) -> int:
     command = None
     force_interactive = False
     args = argv[1:]
+    if args[:1] == ["--help"]:
+        await kio.write_all(1, USAGE + HELP)
+        return 0
     while args and args[0].startswith(("-", "+")) and args[0] not in ("-", "--"):
         opt = args.pop(0)
+        if opt.startswith("--"):
+            await kio.write_all(2, f"sh: {opt}: invalid option\n{USAGE}")
+            return 2
         for c in opt[1:]:
             if c == "c":
                 if not args:
