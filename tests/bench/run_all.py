@@ -5,7 +5,7 @@
 Each ``bench_*.py`` runs in its own Python process (so one's memory and imports do not
 colour another's), with this interpreter; its output is shown as it comes, and its
 ``BENCH-RESULT`` line feeds the table. NAMEs pick benchmarks (``syscall``, ``switch``,
-``boot``, ``sleepers``, ``pipe``). The exit status is 1 only if a benchmark failed to
+``boot``, ``sleepers``, ``pipe``, ``shell``, ``cat``, ``tui_keys``, ``tui_panes``). The exit status is 1 only if a benchmark failed to
 run; a MISS is a figure to look at, not a failure.
 """
 
@@ -19,7 +19,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORDER = ["syscall", "switch", "boot", "sleepers", "pipe"]
+ORDER = ["syscall", "switch", "boot", "sleepers", "pipe", "shell", "cat", "tui_keys", "tui_panes"]
 
 
 def discover() -> list[str]:

@@ -10,13 +10,11 @@ the virtual clock to a chosen time. Fixed size and theme, no animations. Update 
 from __future__ import annotations
 
 import dataclasses
-from importlib import metadata
 from typing import Any
 
 import pytest
 from tuihelp import fast_info
 
-from kernel import exec as execmod
 from kernel.abi import checkpoint
 from tui.app import LibkApp
 from userland.libk import sys as libk_sys
@@ -52,15 +50,11 @@ MINE = {"snapspin": _spin, "snapworkers": _workers}
 
 
 @pytest.fixture(autouse=True)
-def same_bin_every_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def same_bin_every_run(installed_programs: dict[str, Any]) -> None:
     """/bin holds the installed programs and this module's, whatever other test modules
     registered (every /bin file takes memory the header shows); this module's are
     registered only while its tests run, so other modules' snapshots never see them."""
-    installed = {ep.name for ep in metadata.entry_points(group=execmod.ENTRY_POINT_GROUP)}
-    execmod.program_names()  # discover the entry points first
-    keep = {n: v for n, v in execmod._registered.items() if n in installed}
-    keep.update(MINE)
-    monkeypatch.setattr(execmod, "_registered", keep)
+    installed_programs.update(MINE)
 
 
 def make_app() -> LibkApp:

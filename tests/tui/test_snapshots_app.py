@@ -14,7 +14,6 @@ import pytest
 from tuihelp import fast_info
 
 from kernel import sysproc
-from kernel.exec import register_program
 from kernel.kernel import Panic
 from tui.app import LibkApp
 from userland.libk import sys as libk_sys
@@ -24,7 +23,11 @@ async def _asks_for_parent(argv: list[str]) -> int:
     return await libk_sys.getppid()
 
 
-register_program("snap_getppid", _asks_for_parent)
+@pytest.fixture(autouse=True)
+def same_bin_every_run(installed_programs: dict[str, Any]) -> None:
+    """/bin holds the installed programs and this module's, whatever else is registered:
+    every /bin file takes memory, and the header shows memory."""
+    installed_programs["snap_getppid"] = _asks_for_parent
 
 
 def make_app() -> LibkApp:

@@ -409,7 +409,7 @@ def test_dmesg() -> None:
     assert got[3].startswith("dmesg: bad usage") and got[3].endswith("[1]")
 
 
-def test_every_program_answers_help_and_has_a_manual_page() -> None:
+def test_every_program_answers_help_and_has_a_manual_page(installed_programs: object) -> None:
     script = (
         # init is left out: it is the machine's pid 1, and would start a console shell.
         "for p in /bin/*; do n=${p##*/}; [ $n = init ] && continue; "
