@@ -5,8 +5,9 @@
 Each ``bench_*.py`` runs in its own Python process (so one's memory and imports do not
 colour another's), with this interpreter; its output is shown as it comes, and its
 ``BENCH-RESULT`` line feeds the table. NAMEs pick benchmarks (``syscall``, ``switch``,
-``boot``, ``sleepers``, ``pipe``, ``shell``, ``cat``, ``tui_keys``, ``tui_panes``). The exit status is 1 only if a benchmark failed to
-run; a MISS is a figure to look at, not a failure.
+``boot``, ``sleepers``, ``pipe``, ``shell``, ``cat``, ``tui_keys``, ``tui_panes``). The
+exit status is 1 only if a benchmark failed to run; a MISS is a figure to look at, not a
+failure.
 """
 
 from __future__ import annotations
