@@ -7,7 +7,6 @@ GNU cut does). Lines without the delimiter print whole under ``-f`` unless ``-s`
 
 from __future__ import annotations
 
-from kernel.abi import Error
 from userland.libk import args, text
 from userland.libk import io as kio
 
@@ -159,34 +158,21 @@ async def main(argv: list[str]) -> int:
     out_delim_s = opts.value("O")
     out_delim = out_delim_s.encode() if out_delim_s is not None else None
     only_delimited = opts.has("s")
-    status = 0
     out = kio.Output(1, 65536)
-    for name in opts.operands or ["-"]:
-        fd = await text.open_input("cut", name)
-        if fd is None:
-            status = 1
-            continue
-        try:
-            async for batch in text.line_batches(fd):
-                parts = []
-                for line in batch:
-                    body = line[:-1] if line.endswith(b"\n") else line
-                    if kind != "f":
-                        parts.append(cut_bytes(body, ranges, out_delim) + b"\n")
-                    elif delim in body:
-                        od = out_delim if out_delim is not None else delim
-                        parts.append(cut_fields(body, ranges, delim, od) + b"\n")
-                    elif not only_delimited:
-                        parts.append(body + b"\n")
-                await out.write(b"".join(parts))
-        except Error as err:
-            await kio.warn("cut", f"{name}: {err.message}")
-            status = 1
-        finally:
-            await text.close_input(fd)
-    try:
-        await out.flush()
-    except Error as err:
-        await kio.warn("cut", f"write error: {err.message}")
-        return 1
-    return status
+
+    async def cut(fd: int, _name: str) -> None:
+        async for batch in text.line_batches(fd):
+            parts = []
+            for line in batch:
+                body = line[:-1] if line.endswith(b"\n") else line
+                if kind != "f":
+                    parts.append(cut_bytes(body, ranges, out_delim) + b"\n")
+                elif delim in body:
+                    od = out_delim if out_delim is not None else delim
+                    parts.append(cut_fields(body, ranges, delim, od) + b"\n")
+                elif not only_delimited:
+                    parts.append(body + b"\n")
+            await out.write(b"".join(parts))
+
+    status = await text.each_input("cut", opts.operands or ["-"], cut)
+    return await text.finish(out, "cut", status)

@@ -8,7 +8,6 @@ enough has been read, so ``yes | head`` ends.
 
 from __future__ import annotations
 
-from kernel.abi import Error
 from userland.libk import args, sys, text
 from userland.libk import io as kio
 
@@ -135,37 +134,27 @@ async def main(argv: list[str]) -> int:
         if flag in "qv":
             headers = flag == "v"
     out = kio.Output(1, 65536)
-    status = 0
     first = True
-    for name in files:
-        fd = 0 if name == "-" else None
-        if fd is None:
-            try:
-                fd = await sys.open(name, 0)
-            except Error as err:
-                await kio.warn("head", f"cannot open '{name}' for reading: {err.message}")
-                status = 1
-                continue
-        try:
-            if headers:
-                shown = "standard input" if name == "-" else name
-                await out.write(f"{'' if first else chr(10)}==> {shown} <==\n")
-            first = False
-            if negative:
-                await all_but_last(fd, count, lines, out)
-            elif lines:
-                await head_lines(fd, count, out)
-            else:
-                await head_bytes(fd, count, out)
-        except Error as err:
-            await out.flush()
-            await kio.warn("head", f"error reading '{name}': {err.message}")
-            status = 1
-        finally:
-            await text.close_input(fd)
-    try:
-        await out.flush()
-    except Error as err:
-        await kio.warn("head", f"error writing 'standard output': {err.message}")
-        return 1
-    return status
+
+    async def head(fd: int, name: str) -> None:
+        nonlocal first
+        if headers:
+            shown = "standard input" if name == "-" else name
+            await out.write(f"{'' if first else chr(10)}==> {shown} <==\n")
+        first = False
+        if negative:
+            await all_but_last(fd, count, lines, out)
+        elif lines:
+            await head_lines(fd, count, out)
+        else:
+            await head_bytes(fd, count, out)
+
+    status = await text.each_input(
+        "head",
+        files,
+        head,
+        cannot_open="cannot open '{name}' for reading: {msg}",
+        cannot_read="error reading '{name}': {msg}",
+        out=out,
+    )
+    return await text.finish(out, "head", status, "error writing 'standard output'")

@@ -7,7 +7,6 @@ becomes ``*`` unless ``-v``; the last line is the total length.
 
 from __future__ import annotations
 
-from kernel.abi import Error
 from userland.bin.head import parse_count
 from userland.libk import args, sys, text
 from userland.libk import io as kio
@@ -48,8 +47,7 @@ async def main(argv: list[str]) -> int:
     try:
         opts = args.getopt(argv, "Cn:s:vh", long=LONG)
     except args.UsageError as err:
-        await kio.warn("hexdump", f"{err}\nTry 'hexdump --help' for more information.")
-        return 1
+        return await text.usage_error("hexdump", err)
     if opts.help or opts.has("h"):
         await kio.write_all(1, USAGE)
         return 0
@@ -62,15 +60,8 @@ async def main(argv: list[str]) -> int:
                 await kio.warn("hexdump", f"failed to parse argument: '{value}'")
                 return 1
             skip, limit = (n, limit) if flag == "s" else (skip, n)
-    data = bytearray()
-    status = 0
-    for name in opts.operands or ["-"]:
-        got = await text.read_input("hexdump", name)
-        if got is None:
-            status = 1
-            continue
-        data += got
-    data = bytes(data[skip:] if limit is None else data[skip : skip + limit])
+    data, status = await text.read_inputs("hexdump", opts.operands or ["-"])
+    data = data[skip:] if limit is None else data[skip : skip + limit]
     line = canonical if opts.has("C") else words
     out = kio.Output(1, 65536)
     prev = None
@@ -90,9 +81,4 @@ async def main(argv: list[str]) -> int:
     if data or skip:
         width = 8 if opts.has("C") else 7
         await out.write(f"{skip + len(data):0{width}x}\n")
-    try:
-        await out.flush()
-    except Error as err:
-        await kio.warn("hexdump", f"write error: {err.message}")
-        return 1
-    return status
+    return await text.finish(out, "hexdump", status)

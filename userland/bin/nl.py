@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from kernel.abi import Error
 from userland.libk import args, text
 from userland.libk import io as kio
 
@@ -125,51 +124,39 @@ async def main(argv: list[str]) -> int:
     blank = (" " * (width + len(sep))).encode()
     number = start
     section = "b"
-    status = 0
     out = kio.Output(1, 65536)
-    for name in opts.operands or ["-"]:
-        fd = await text.open_input("nl", name)
-        if fd is None:
-            status = 1
-            continue
-        try:
-            async for batch in text.line_batches(fd):
-                parts: list[bytes] = []
-                for line in batch:
-                    body = line[:-1] if line.endswith(b"\n") else line
-                    if body in markers:
-                        section = markers[body]
-                        if section == "h" and renumber:
-                            number = start
-                        parts.append(b"\n")
-                        continue
-                    style = styles[section]
-                    if (
-                        style == "a"
-                        or (style == "t" and body)
-                        or (isinstance(style, re.Pattern) and style.search(body))
-                    ):
-                        if fmt == "ln":
-                            label = f"{number:<{width}d}"
-                        elif fmt == "rz":
-                            label = f"{number:0{width}d}"
-                        else:
-                            label = f"{number:>{width}d}"
-                        parts.append(label.encode())
-                        parts.append(sep.encode())
-                        number += incr
+
+    async def number_lines(fd: int, _name: str) -> None:
+        nonlocal number, section
+        async for batch in text.line_batches(fd):
+            parts: list[bytes] = []
+            for line in batch:
+                body = line[:-1] if line.endswith(b"\n") else line
+                if body in markers:
+                    section = markers[body]
+                    if section == "h" and renumber:
+                        number = start
+                    parts.append(b"\n")
+                    continue
+                style = styles[section]
+                if (
+                    style == "a"
+                    or (style == "t" and body)
+                    or (isinstance(style, re.Pattern) and style.search(body))
+                ):
+                    if fmt == "ln":
+                        label = f"{number:<{width}d}"
+                    elif fmt == "rz":
+                        label = f"{number:0{width}d}"
                     else:
-                        parts.append(blank)
-                    parts.append(line if line.endswith(b"\n") else line + b"\n")
-                await out.write(b"".join(parts))
-        except Error as err:
-            await kio.warn("nl", f"{name}: {err.message}")
-            status = 1
-        finally:
-            await text.close_input(fd)
-    try:
-        await out.flush()
-    except Error as err:
-        await kio.warn("nl", f"write error: {err.message}")
-        return 1
-    return status
+                        label = f"{number:>{width}d}"
+                    parts.append(label.encode())
+                    parts.append(sep.encode())
+                    number += incr
+                else:
+                    parts.append(blank)
+                parts.append(line if line.endswith(b"\n") else line + b"\n")
+            await out.write(b"".join(parts))
+
+    status = await text.each_input("nl", opts.operands or ["-"], number_lines)
+    return await text.finish(out, "nl", status)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from kernel.abi import Error
 from userland.bin.head import parse_count
 from userland.libk import args, sys, text
 from userland.libk import io as kio
@@ -183,15 +182,8 @@ async def main(argv: list[str]) -> int:
     widest = max((s.width + 1) * (per_block // s.size) for s in specs)
     for s in specs:
         s.pad = widest - s.width * (per_block // s.size)
-    data = bytearray()
-    status = 0
-    for name in opts.operands or ["-"]:
-        got = await text.read_input("od", name)
-        if got is None:
-            status = 1
-            continue
-        data += got
-    data = bytes(data[skip:] if limit is None else data[skip : skip + limit])
+    data, status = await text.read_inputs("od", opts.operands or ["-"])
+    data = data[skip:] if limit is None else data[skip : skip + limit]
 
     def address(n: int) -> str:
         if radix == "n":
@@ -217,9 +209,4 @@ async def main(argv: list[str]) -> int:
             await sys.checkpoint()
     if radix != "n":
         await out.write(address(skip + len(data)) + "\n")
-    try:
-        await out.flush()
-    except Error as err:
-        await kio.warn("od", f"write error: {err.message}")
-        return 1
-    return status
+    return await text.finish(out, "od", status)

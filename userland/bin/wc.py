@@ -155,9 +155,4 @@ async def main(argv: list[str]) -> int:
     if len(names) > 1:
         row = " ".join(f"{v:{width}d}" for v in fields(total, want))
         await out.line(f"{row} total")
-    try:
-        await out.flush()
-    except Error as err:
-        await kio.warn("wc", f"write error: {err.message}")
-        return 1
-    return status
+    return await text.finish(out, "wc", status)

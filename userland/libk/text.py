@@ -1,5 +1,5 @@
-"""Shared plumbing for the text utilities: input files, line batches, usage errors,
-POSIX character classes and the translation of POSIX regular expressions to Python's.
+"""Shared plumbing for the text utilities: input files, line batches, usage and write
+errors, POSIX character classes and the translation of POSIX regular expressions to Python's.
 
 Everything works on bytes, as GNU tools do under ``LC_ALL=C``: a line is a run of
 bytes ending in ``\\n`` (the last line may lack it), a character is a byte.
@@ -8,7 +8,7 @@ bytes ending in ``\\n`` (the last line may lack it), a character is a byte.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from kernel.abi import O_RDONLY, Error
 from userland.libk import args, sys
@@ -39,14 +39,41 @@ async def usage_error(prog: str, err: args.UsageError | str, status: int = 1) ->
     return status
 
 
-async def open_input(prog: str, name: str) -> int | None:
-    """Open an input operand (``-`` is standard input); warn and return None on error."""
+async def finish(
+    out: kio.Output, prog: str, status: int, what: str = "write error", failed: int = 1
+) -> int:
+    """Flush ``out`` at the end of a run and return the exit status.
+
+    Args:
+        out: the buffered standard output.
+        prog: the program name for the warning.
+        status: what to return when the flush succeeds.
+        what: the words before the error (GNU head and tail say
+            ``error writing 'standard output'``).
+        failed: what to return when it fails.
+
+    Returns:
+        ``status``, or ``failed`` after ``prog: what: message`` if the write failed.
+    """
+    try:
+        await out.flush()
+    except Error as err:
+        await kio.warn(prog, f"{what}: {err.message}")
+        return failed
+    return status
+
+
+async def open_input(prog: str, name: str, message: str = "{name}: {msg}") -> int | None:
+    """Open an input operand (``-`` is standard input); warn and return None on error.
+
+    ``message`` shapes the warning from the operand ``{name}`` and the error ``{msg}``.
+    """
     if name == "-":
         return 0
     try:
         return await sys.open(name, O_RDONLY)
     except Error as err:
-        await kio.warn(prog, f"{name}: {err.message}")
+        await kio.warn(prog, message.format(name=name, msg=err.message))
         return None
 
 
@@ -57,6 +84,50 @@ async def close_input(fd: int) -> None:
             await sys.close(fd)
         except Error:
             pass
+
+
+async def each_input(
+    prog: str,
+    names: list[str],
+    body: Callable[[int, str], Awaitable[object]],
+    *,
+    cannot_open: str = "{name}: {msg}",
+    cannot_read: str = "{name}: {msg}",
+    out: kio.Output | None = None,
+) -> int:
+    """Run ``body(fd, name)`` on each input operand in turn, opening and closing it.
+
+    An operand that cannot be opened, or whose ``body`` raises :class:`Error`, is
+    reported (``prog: `` and ``cannot_open`` or ``cannot_read``, shaped from ``{name}``
+    and ``{msg}``) and the next one is taken.
+
+    Args:
+        prog: the program name for warnings.
+        names: the operands (``-`` is standard input).
+        body: what to do with each open input.
+        cannot_open: the warning when an operand cannot be opened.
+        cannot_read: the warning when ``body`` fails.
+        out: flushed before a read error is reported, so the output comes first.
+
+    Returns:
+        1 if any operand failed, else 0.
+    """
+    status = 0
+    for name in names:
+        fd = await open_input(prog, name, cannot_open)
+        if fd is None:
+            status = 1
+            continue
+        try:
+            await body(fd, name)
+        except Error as err:
+            if out is not None:
+                await out.flush()
+            await kio.warn(prog, cannot_read.format(name=name, msg=err.message))
+            status = 1
+        finally:
+            await close_input(fd)
+    return status
 
 
 async def chunks(fd: int, size: int = CHUNK) -> AsyncIterator[bytes]:
@@ -100,6 +171,19 @@ async def read_input(prog: str, name: str) -> bytes | None:
         return None
     finally:
         await close_input(fd)
+
+
+async def read_inputs(prog: str, names: list[str]) -> tuple[bytes, int]:
+    """The operands' contents joined, and 1 if any could not be read (after a warning)."""
+    data = bytearray()
+    status = 0
+    for name in names:
+        got = await read_input(prog, name)
+        if got is None:
+            status = 1
+            continue
+        data += got
+    return bytes(data), status
 
 
 def split_lines(data: bytes, sep: bytes = b"\n") -> list[bytes]:
