@@ -4,20 +4,17 @@ The expression is parsed the way GNU find parses it: tests and actions joined by
 implicit ``-a``, ``-o``, ``!``/``-not`` and parentheses; without an action, ``-print``
 is added. ``-exec CMD {} ;`` runs a command per file; ``-exec CMD {} +`` collects the
 names and runs the command on them in batches. Paths are printed as found: the
-starting point, then ``/`` and the names below it.
+starting point, then ``/`` and the names below it. The expression (its grammar, tests
+and actions) lives in :mod:`userland.libk.findexpr`; this is the program: the command
+line, the walk, the exit status.
 """
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-
-from kernel.abi import S_IFMT, S_ISDIR, Error
+from kernel.abi import S_ISDIR, Error
 from userland.libk import io as kio
-from userland.libk import sys
-from userland.libk.proc import exit_code
-from userland.libk.walk import Entry, listdir, walk
+from userland.libk.findexpr import Expression, FindError, Test
+from userland.libk.walk import Entry, walk
 
 USAGE = """Usage: find [-H] [-L] [-P] [path...] [expression]
 
@@ -44,500 +41,49 @@ Exit status is 0 if all files were processed successfully, greater than 0
 if errors occurred.
 """
 
-TYPE_BITS = {
-    "f": 0o100000,
-    "d": 0o040000,
-    "l": 0o120000,
-    "c": 0o020000,
-    "b": 0o060000,
-    "p": 0o010000,
-    "s": 0o140000,
-}
-ACTIONS = {"-print", "-print0", "-exec", "-delete", "-quit"}
-BATCH = 500
 
+async def search(ex: Expression, top: str, expr: Test, *, follow: str) -> None:
+    """Walk the tree under ``top`` and evaluate ``expr`` on each entry.
 
-class FindError(Exception):
-    """A bad expression; the message is what find prints after ``find: ``."""
+    Args:
+        ex: the parsed expression's state (depth limits, ``-prune``, ``-quit``, errors).
+        top: a starting point, printed as given.
+        expr: the test :meth:`Expression.parse` returned.
+        follow: ``P`` never follow symbolic links, ``H`` only ``top``, ``L`` all of them.
+    """
 
-
-Test = Callable[[Entry], Awaitable[bool]]
-
-
-@dataclass(slots=True)
-class Batch:
-    """An ``-exec … {} +`` command and the paths collected for it."""
-
-    argv: list[str]
-    paths: list[str] = field(default_factory=list)
-
-
-class Find:
-    """One run: the parsed expression, its options, and what it has to report."""
-
-    def __init__(self) -> None:
-        self.maxdepth: int | None = None
-        self.mindepth = 0
-        self.depth_first = False
-        self.follow = False
-        self.follow_top = False
-        self.status = 0
-        self.out = kio.Output(1)
-        self.batches: list[Batch] = []
-        self.pruned = False
-        self.quit = False
-        self.users: list[list[str]] | None = None
-        self.groups: list[list[str]] | None = None
-        self.path_env: list[str] | None = None
-
-    # ------------------------------------------------------------------ parsing
-
-    def parse(self, tokens: list[str]) -> Test:
-        """Parse a whole expression."""
-        self.tokens = tokens
-        self.pos = 0
-        self.has_action = False
-        if not tokens:
-            expr: Test | None = None
-        else:
-            expr = self.parse_comma()
-            if self.pos < len(tokens):
-                tok = tokens[self.pos]
-                if tok == ")":
-                    raise FindError("invalid expression; you have too many ')'")
-                raise FindError(f"paths must precede expression: `{tok}'")
-        if not self.has_action:
-            inner = expr
-
-            async def print_all(e: Entry) -> bool:
-                if inner is None or await inner(e):
-                    await self.out.line(e.path)
-                return True
-
-            return print_all
-        assert expr is not None
-        return expr
-
-    def peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self) -> str:
-        tok = self.tokens[self.pos]
-        self.pos += 1
-        return tok
-
-    def parse_comma(self) -> Test:
-        left = self.parse_or()
-        while self.peek() == ",":
-            self.take()
-            a, b = left, self.parse_or()
-
-            async def comma(e: Entry, a: Test = a, b: Test = b) -> bool:
-                await a(e)
-                return await b(e)
-
-            left = comma
-        return left
-
-    def parse_or(self) -> Test:
-        left = self.parse_and()
-        while self.peek() in ("-o", "-or"):
-            self.take()
-            if self.peek() is None:
-                raise FindError("expected an expression after '-o'")
-            a, b = left, self.parse_and()
-
-            async def either(e: Entry, a: Test = a, b: Test = b) -> bool:
-                return await a(e) or await b(e)
-
-            left = either
-        return left
-
-    def parse_and(self) -> Test:
-        left = self.parse_not()
-        while True:
-            tok = self.peek()
-            if tok in ("-a", "-and"):
-                self.take()
-                if self.peek() is None:
-                    raise FindError("expected an expression after '-a'")
-            elif tok is None or tok in ("-o", "-or", ")", ","):
-                return left
-            a, b = left, self.parse_not()
-
-            async def both(e: Entry, a: Test = a, b: Test = b) -> bool:
-                return await a(e) and await b(e)
-
-            left = both
-
-    def parse_not(self) -> Test:
-        if self.peek() in ("!", "-not"):
-            self.take()
-            if self.peek() is None:
-                raise FindError("expected an expression after '!'")
-            inner = self.parse_not()
-
-            async def negate(e: Entry) -> bool:
-                return not await inner(e)
-
-            return negate
-        return self.parse_primary()
-
-    def parse_primary(self) -> Test:
-        tok = self.take()
-        if tok == "(":
-            if self.peek() == ")":
-                raise FindError("invalid expression; empty parentheses are not allowed.")
-            inner = self.parse_comma()
-            if self.peek() != ")":
-                raise FindError("invalid expression; I was expecting to find a ')' somewhere")
-            self.take()
-            return inner
-        if not tok.startswith("-") or tok == "-":
-            raise FindError(f"paths must precede expression: `{tok}'")
-        if tok in ACTIONS:
-            self.has_action = True
-        return self.primary(tok)
-
-    def arg(self, tok: str) -> str:
-        if self.peek() is None:
-            raise FindError(f"missing argument to `{tok}'")
-        return self.take()
-
-    def depth_arg(self, tok: str) -> int:
-        val = self.arg(tok)
-        if not val.isdigit():
-            raise FindError(
-                f"Expected a positive decimal integer argument to {tok}, but got `{val}'"
-            )
-        return int(val)
-
-    def primary(self, tok: str) -> Test:  # noqa: C901 - one case per primary
-        async def true(e: Entry) -> bool:
-            return True
-
-        async def false(e: Entry) -> bool:
+    def descend(e: Entry) -> bool:
+        if ex.pruned:
+            ex.pruned = False
             return False
+        return ex.maxdepth is None or e.depth < ex.maxdepth
 
-        match tok:
-            case "-maxdepth":
-                self.maxdepth = self.depth_arg(tok)
-                return true
-            case "-mindepth":
-                self.mindepth = self.depth_arg(tok)
-                return true
-            case "-depth" | "-d":
-                self.depth_first = True
-                return true
-            case "-xdev" | "-mount" | "-noleaf" | "-ignore_readdir_race":
-                return true
-            case "-true":
-                return true
-            case "-false":
-                return false
-            case "-name" | "-iname":
-                return self.name_test(self.arg(tok), fold=tok == "-iname")
-            case "-path" | "-wholename" | "-ipath" | "-iwholename":
-                pat = self.arg(tok)
-                fold = tok.startswith("-i")
+    async def on_error(path: str, err: Error) -> None:
+        await ex.warn(f"'{path}': {err.message}")
 
-                async def path_test(e: Entry) -> bool:
-                    if fold:
-                        return fnmatch.fnmatchcase(e.path.lower(), pat.lower())
-                    return fnmatch.fnmatchcase(e.path, pat)
-
-                return path_test
-            case "-type":
-                return self.type_test(self.arg(tok))
-            case "-empty":
-                return self.empty
-            case "-newer":
-                ref = self.arg(tok)
-                return self.newer(ref)
-            case "-perm":
-                return self.perm_test(self.arg(tok))
-            case "-size":
-                return self.size_test(self.arg(tok))
-            case "-links" | "-inum" | "-uid" | "-gid":
-                field_name = {
-                    "-links": "st_nlink",
-                    "-inum": "st_ino",
-                    "-uid": "st_uid",
-                    "-gid": "st_gid",
-                }[tok]
-                cmp = self.numeric(tok, self.arg(tok))
-
-                async def num_test(e: Entry) -> bool:
-                    return cmp(getattr(e.stat, field_name))
-
-                return num_test
-            case "-user" | "-group":
-                return self.owner_test(tok, self.arg(tok))
-            case "-print" | "-print0":
-                end = "\n" if tok == "-print" else "\0"
-
-                async def show(e: Entry) -> bool:
-                    await self.out.write(e.path + end)
-                    return True
-
-                return show
-            case "-prune":
-
-                async def prune(e: Entry) -> bool:
-                    if not self.depth_first:
-                        self.pruned = True
-                    return True
-
-                return prune
-            case "-quit":
-
-                async def stop(e: Entry) -> bool:
-                    self.quit = True
-                    return True
-
-                return stop
-            case "-delete":
-                self.depth_first = True
-                return self.delete
-            case "-exec":
-                return self.exec_primary(tok)
-        raise FindError(f"unknown predicate `{tok}'")
-
-    def name_test(self, pat: str, *, fold: bool) -> Test:
-        async def name(e: Entry) -> bool:
-            base = e.path.rstrip("/").rsplit("/", 1)[-1] or "/"
-            if fold:
-                return fnmatch.fnmatchcase(base.lower(), pat.lower())
-            return fnmatch.fnmatchcase(base, pat)
-
-        return name
-
-    def type_test(self, spec: str) -> Test:
-        kinds = spec.split(",")
-        if not spec or any(k not in TYPE_BITS for k in kinds):
-            raise FindError(f"Unknown argument to -type: {spec}")
-        wanted = {TYPE_BITS[k] for k in kinds}
-
-        async def type_is(e: Entry) -> bool:
-            return e.stat.st_mode & S_IFMT in wanted
-
-        return type_is
-
-    async def empty(self, e: Entry) -> bool:
-        kind = e.stat.st_mode & S_IFMT
-        if kind == 0o100000:
-            return e.stat.st_size == 0
-        if kind == 0o040000:
-            try:
-                return not await listdir(e.path)
-            except Error:
-                return False
-        return False
-
-    def newer(self, ref: str) -> Test:
-        box: list[int] = []
-
-        async def newer_than(e: Entry) -> bool:
-            if not box:
-                try:
-                    box.append((await sys.stat(ref)).st_mtime_ns)
-                except Error as err:
-                    raise FindError(f"'{ref}': {err.message}") from None
-            return e.stat.st_mtime_ns > box[0]
-
-        return newer_than
-
-    def numeric(self, tok: str, val: str) -> Callable[[int], bool]:
-        sign = val[:1] if val[:1] in "+-" else ""
-        digits = val[len(sign) :]
-        if not digits.isdigit():
-            raise FindError(f"invalid argument `{val}' to `{tok}'")
-        n = int(digits)
-        if sign == "+":
-            return lambda x: x > n
-        if sign == "-":
-            return lambda x: x < n
-        return lambda x: x == n
-
-    def size_test(self, val: str) -> Test:
-        units = {"c": 1, "w": 2, "b": 512, "k": 1024, "M": 1024**2, "G": 1024**3}
-        unit = 512
-        if val and val[-1] in units:
-            unit = units[val[-1]]
-            val = val[:-1]
-        cmp = self.numeric("-size", val)
-
-        async def size(e: Entry) -> bool:
-            return cmp(-(-e.stat.st_size // unit))
-
-        return size
-
-    def perm_test(self, val: str) -> Test:
-        from userland.libk.fmt import ModeError, parse_mode
-
-        how = val[:1] if val[:1] in "-/" else ""
-        try:
-            bits = parse_mode(val[len(how) :], 0)
-        except ModeError:
-            raise FindError(f"invalid mode `{val}'") from None
-
-        async def perm(e: Entry) -> bool:
-            mode = e.stat.st_mode & 0o7777
-            if how == "-":
-                return mode & bits == bits
-            if how == "/":
-                return bits == 0 or bool(mode & bits)
-            return mode == bits
-
-        return perm
-
-    def owner_test(self, tok: str, name: str) -> Test:
-        attr = "st_uid" if tok == "-user" else "st_gid"
-        wanted: list[int] = []
-
-        async def owner(e: Entry) -> bool:
-            if not wanted:
-                table = "/etc/passwd" if tok == "-user" else "/etc/group"
-                try:
-                    text = (await kio.read_file(table)).decode(errors="replace")
-                except Error:
-                    text = ""
-                for line in text.splitlines():
-                    f = line.split(":")
-                    if len(f) >= 3 and f[0] == name and f[2].isdigit():
-                        wanted.append(int(f[2]))
-                        break
-                else:
-                    if not name.isdigit():
-                        what = "user" if tok == "-user" else "group"
-                        raise FindError(f"'{name}' is not the name of a known {what}")
-                    wanted.append(int(name))
-            return getattr(e.stat, attr) == wanted[0]
-
-        return owner
-
-    async def delete(self, e: Entry) -> bool:
-        if e.path in (".", ".."):
-            return True
-        try:
-            if S_ISDIR(e.stat.st_mode):
-                await sys.rmdir(e.path)
+    async for entry in walk(
+        top,
+        follow=follow == "L",
+        follow_top=follow == "H",
+        post=ex.depth_first,
+        descend=descend,
+        on_error=on_error,
+    ):
+        is_dir = S_ISDIR(entry.stat.st_mode)
+        if ex.depth_first and is_dir and not entry.post:
+            if ex.maxdepth is not None and entry.depth >= ex.maxdepth:
+                pass  # not entered, so no post visit: evaluate now
             else:
-                await sys.unlink(e.path)
-        except Error as err:
-            await self.warn(f"cannot delete '{e.path}': {err.message}")
-            return False
-        return True
-
-    def exec_primary(self, tok: str) -> Test:
-        argv: list[str] = []
-        while True:
-            if self.peek() is None:
-                raise FindError(f"missing argument to `{tok}'")
-            word = self.take()
-            if word == ";":
-                break
-            if word == "+" and argv and argv[-1] == "{}":
-                if len(argv) == 1:
-                    raise FindError(f"missing argument to `{tok}'")
-                batch = Batch(argv[:-1])
-                self.batches.append(batch)
-
-                async def collect(e: Entry, batch: Batch = batch) -> bool:
-                    batch.paths.append(e.path)
-                    if len(batch.paths) >= BATCH:
-                        await self.run_batch(batch)
-                    return True
-
-                return collect
-            argv.append(word)
-        if not argv:
-            raise FindError(f"missing argument to `{tok}'")
-
-        async def run_each(e: Entry) -> bool:
-            return await self.run([a.replace("{}", e.path) for a in argv]) == 0
-
-        return run_each
-
-    # ------------------------------------------------------------------ running
-
-    async def warn(self, message: str) -> None:
-        await self.out.flush()
-        await kio.warn("find", message)
-        self.status = 1
-
-    async def locate(self, name: str) -> str | None:
-        if "/" in name:
-            return name
-        if self.path_env is None:
-            env = await sys.environ()
-            self.path_env = (env.get("PATH") or "/bin:/usr/bin").split(":")
-        for d in self.path_env:
-            cand = f"{d or '.'}/{name}"
-            try:
-                st = await sys.stat(cand)
-            except Error:
                 continue
-            if not S_ISDIR(st.st_mode):
-                return cand
-        return None
-
-    async def run(self, argv: list[str]) -> int:
-        """Run a command, wait for it, return its exit code (127 if not found)."""
-        await self.out.flush()
-        path = await self.locate(argv[0])
-        if path is None:
-            await self.warn(f"'{argv[0]}': No such file or directory")
-            return 127
-        try:
-            pid = await sys.spawn(path, argv)
-        except Error as err:
-            await self.warn(f"'{argv[0]}': {err.message}")
-            return 126
-        _, status = await sys.wait4(pid, 0)
-        return exit_code(status)
-
-    async def run_batch(self, batch: Batch) -> None:
-        if batch.paths:
-            paths, batch.paths = batch.paths, []
-            if await self.run([*batch.argv, *paths]) != 0:
-                self.status = 1
-
-    async def search(self, top: str, expr: Test) -> None:
-        def descend(e: Entry) -> bool:
-            if self.pruned:
-                self.pruned = False
-                return False
-            return self.maxdepth is None or e.depth < self.maxdepth
-
-        async def on_error(path: str, err: Error) -> None:
-            await self.warn(f"'{path}': {err.message}")
-
-        async for entry in walk(
-            top,
-            follow=self.follow,
-            follow_top=self.follow_top,
-            post=self.depth_first,
-            descend=descend,
-            on_error=on_error,
-        ):
-            is_dir = S_ISDIR(entry.stat.st_mode)
-            if self.depth_first and is_dir and not entry.post:
-                if self.maxdepth is not None and entry.depth >= self.maxdepth:
-                    pass  # not entered, so no post visit: evaluate now
-                else:
-                    continue
-            self.pruned = False
-            if entry.depth >= self.mindepth and (
-                self.maxdepth is None or entry.depth <= self.maxdepth
-            ):
-                await expr(entry)
-            if self.quit:
-                return
+        ex.pruned = False
+        if entry.depth >= ex.mindepth and (ex.maxdepth is None or entry.depth <= ex.maxdepth):
+            await expr(entry)
+        if ex.quit:
+            return
 
 
 def split_args(argv: list[str]) -> tuple[list[str], list[str], str]:
-    """Leading -H/-L/-P, the starting points, and the expression tokens."""
+    """The starting points, the expression tokens, and the last of -H/-L/-P (``P``)."""
     i = 1
     mode = "P"
     while i < len(argv) and argv[i] in ("-H", "-L", "-P"):
@@ -561,22 +107,20 @@ async def main(argv: list[str]) -> int:
         await kio.write_all(1, USAGE)
         return 0
     paths, tokens, mode = split_args(argv)
-    f = Find()
-    f.follow = mode == "L"
-    f.follow_top = mode == "H"
+    ex = Expression()
     try:
-        expr = f.parse(tokens)
+        expr = ex.parse(tokens)
     except FindError as err:
         await kio.warn("find", str(err))
         return 1
     try:
         for top in paths or ["."]:
-            await f.search(top, expr)
-            if f.quit:
+            await search(ex, top, expr, follow=mode)
+            if ex.quit:
                 break
-        for batch in f.batches:
-            await f.run_batch(batch)
+        for batch in ex.batches:
+            await ex.run_batch(batch)
     except FindError as err:
-        await f.warn(str(err))
-    await f.out.flush()
-    return f.status
+        await ex.warn(str(err))
+    await ex.out.flush()
+    return ex.status
