@@ -16,6 +16,7 @@ Target: libk MiB/s ≥ 0.25 × baseline MiB/s.
 
 from __future__ import annotations
 
+import argparse
 import os
 import threading
 import time
@@ -45,14 +46,14 @@ async def counter(argv: list[str]) -> int:
     return 0
 
 
-async def pipeline(argv: list[str]) -> int:
-    """``bench_pipe_parent FILE``: ``cat FILE | bench_count > /tmp/count``."""
+async def cat_into(path: str, reader: str, reader_argv: list[str]) -> int:
+    """``cat PATH | READER > /tmp/count``: spawn both on a pipe, wait, OR their statuses."""
     r, w = await lsys.pipe()
     both = [(SPAWN_CLOSE, r), (SPAWN_CLOSE, w)]
-    cat = await lsys.spawn("/bin/cat", ["cat", argv[1]], None, None, [(SPAWN_DUP2, w, 1), *both])
+    cat = await lsys.spawn("/bin/cat", ["cat", path], None, None, [(SPAWN_DUP2, w, 1), *both])
     count = await lsys.spawn(
-        "/bin/bench_count",
-        ["bench_count"],
+        reader,
+        reader_argv,
         None,
         None,
         [
@@ -71,6 +72,11 @@ async def pipeline(argv: list[str]) -> int:
     return status
 
 
+async def pipeline(argv: list[str]) -> int:
+    """``bench_pipe_parent FILE``: ``cat FILE | bench_count > /tmp/count``."""
+    return await cat_into(argv[1], "/bin/bench_count", ["bench_count"])
+
+
 def put_file(k: c.Kernel, path: str, data: bytes) -> None:
     host = HostClient(k)
     fd = host.call("open", path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -83,15 +89,19 @@ def put_file(k: c.Kernel, path: str, data: bytes) -> None:
         host.call("close", fd)
 
 
-def machine_seconds(data: bytes) -> float:
-    k = c.boot_program(["/bin/bench_pipe_parent", "/tmp/big"])
+def machine_seconds(
+    data: bytes, parent: str = "bench_pipe_parent", counted_by: str = "the counter read"
+) -> float:
+    """Host seconds of one machine run of ``/bin/PARENT /tmp/big`` over ``data``; the
+    count the reader left in /tmp/count must be ``len(data)``."""
+    k = c.boot_program([f"/bin/{parent}", "/tmp/big"])
     put_file(k, "/tmp/big", data)
     t0 = time.perf_counter()
     c.run_to_halt(k)
     dt = time.perf_counter() - t0
     got = HostClient(k).read_file("/tmp/count")
-    if int(got or b"-1") != len(data):
-        raise RuntimeError(f"the counter read {got!r} bytes of {len(data)}")
+    if int(got.strip() or b"-1") != len(data):
+        raise RuntimeError(f"{counted_by} {got!r} bytes of {len(data)}")
     return dt
 
 
@@ -122,27 +132,37 @@ def os_pipe_seconds(data: bytes) -> float:
     return dt
 
 
-def main() -> int:
-    args = c.parser(__doc__.splitlines()[0], repeats=9).parse_args()
+def measure(
+    args: argparse.Namespace, name: str, parent: str, how: str, label: str, counted_by: str
+) -> int:
+    """Time ``/bin/PARENT`` (registered by the caller) over an empty and an 8 MiB file
+    against :func:`os_pipe_seconds`, and report it as benchmark ``name``.
+
+    Args:
+        args: the parsed command line (``--quick``, ``--repeats``, ``--profile``).
+        name: the benchmark's name (``bench_NAME`` in the title line, the report key).
+        parent: the registered parent program that runs the pipeline.
+        how: the end of the title line after ``cat of 8 MiB``.
+        label: the report row of the libk figure.
+        counted_by: the start of the error when the count is wrong.
+    """
     repeats = 3 if args.quick else args.repeats
-    c.register_program("bench_count", counter)
-    c.register_program("bench_pipe_parent", pipeline)
     data = bytes(range(256)) * (SIZE // 256)
     mib = len(data) / (1 << 20)
-    print(f"bench_pipe: cat of {mib:g} MiB through a pipe, best of {repeats}")
+    print(f"bench_{name}: cat of {mib:g} MiB{how}, best of {repeats}")
 
-    empty = c.time_best(lambda: machine_seconds(b""), repeats)
-    full = c.time_best(lambda: machine_seconds(data), repeats)
+    empty = c.time_best(lambda: machine_seconds(b"", parent, counted_by), repeats)
+    full = c.time_best(lambda: machine_seconds(data, parent, counted_by), repeats)
     base = c.time_best(lambda: os_pipe_seconds(data), repeats)
     libk_s = full.best - empty.best
     libk_rate = mib / libk_s
     base_rate = mib / base.best
     ratio = libk_rate / base_rate
     c.report(
-        "pipe",
+        name,
         {
             "machine run, empty file (fixed costs)": f"{empty.best * 1e3:.2f} ms",
-            "libk cat | count": f"{libk_rate:,.0f} MiB/s ({libk_s * 1e3:.1f} ms; median "
+            label: f"{libk_rate:,.0f} MiB/s ({libk_s * 1e3:.1f} ms; median "
             f"{mib / (full.median - empty.median):,.0f} MiB/s)",
             "os.pipe + reader thread": f"{base_rate:,.0f} MiB/s ({base.best * 1e3:.1f} ms; "
             f"median {mib / base.median:,.0f} MiB/s)",
@@ -155,10 +175,19 @@ def main() -> int:
         headline=f"{libk_rate:,.0f} MiB/s vs os.pipe {base_rate:,.0f} MiB/s",
     )
     if args.profile:
-        k = c.boot_program(["/bin/bench_pipe_parent", "/tmp/big"])
+        k = c.boot_program([f"/bin/{parent}", "/tmp/big"])
         put_file(k, "/tmp/big", data)
         c.profile_call(lambda: c.run_to_halt(k))
     return 0
+
+
+def main() -> int:
+    args = c.parser(__doc__.splitlines()[0], repeats=9).parse_args()
+    c.register_program("bench_count", counter)
+    c.register_program("bench_pipe_parent", pipeline)
+    return measure(
+        args, "pipe", "bench_pipe_parent", " through a pipe", "libk cat | count", "the counter read"
+    )
 
 
 if __name__ == "__main__":
