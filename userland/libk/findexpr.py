@@ -132,6 +132,8 @@ class Expression:
         left = self.parse_or()
         while self.peek() == ",":
             self.take()
+            if self.peek() is None:
+                raise FindError("expected an expression after ','")
             a, b = left, self.parse_or()
 
             async def comma(e: Entry, a: Test = a, b: Test = b) -> bool:
@@ -194,9 +196,17 @@ class Expression:
         if tok == "(":
             if self.peek() == ")":
                 raise FindError("invalid expression; empty parentheses are not allowed.")
+            if self.peek() is None:
+                raise FindError(
+                    "invalid expression; expected to find a ')' but didn't see one. "
+                    "Perhaps you need an extra predicate after '('"
+                )
             inner = self.parse_comma()
             if self.peek() != ")":
-                raise FindError("invalid expression; I was expecting to find a ')' somewhere")
+                raise FindError(
+                    "invalid expression; I was expecting to find a ')' somewhere "
+                    "but did not see one."
+                )
             self.take()
             return inner
         if not tok.startswith("-") or tok == "-":
