@@ -21,8 +21,9 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kernel.abi import SIGKILL, SIGNAL_MESSAGES, SIGNAL_NAMES, SIGTERM, Error
-from tui.procview import ProcessDetails, ProcessRow, ProcView, format_kb, format_time
-from tui.widgets.panes import Column, ConfirmScreen, KeyedTable, PaneAction, PaneTable
+from tui.procview import ProcessDetails, ProcessRow, format_kb, format_time
+from tui.widgets.panes import Column, ConfirmScreen, PaneAction
+from tui.widgets.panes.table import TablePane
 
 if TYPE_CHECKING:
     from kernel.host import HostClient
@@ -141,7 +142,7 @@ class SignalScreen(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-class ProcessesPane(Vertical):
+class ProcessesPane(TablePane[ProcessRow]):
     """The processes pane (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -182,19 +183,17 @@ class ProcessesPane(Vertical):
             "send_signal",
         ),
     ]
+    COLUMNS = COLUMNS
+    SORT_VALUES = SORT_VALUES
+    DESCENDING = DESCENDING
+    TABLE_ID = "proc-table"
+    ROW_KEY = "pid"
+    display_row = staticmethod(display)
 
     def __init__(
         self, host: HostClient, *, id: str | None = None, classes: str | None = None
     ) -> None:
-        super().__init__(id=id, classes=classes)
-        self.host = host
-        self.view = ProcView(host)
-        self.rows: dict[int, ProcessRow] = {}
-        self._dirty = True
-        self.table: PaneTable = PaneTable(cursor_type="row", zebra_stripes=True, id="proc-table")
-        self.keyed = KeyedTable(self.table, COLUMNS)
-        self.keyed.sort_value = lambda pid, col: SORT_VALUES[col](self.rows[pid])
-        self.keyed.set_sort(0, False)
+        super().__init__(host, id=id, classes=classes)
         self.details_view = Static(id="proc-details-text")
 
     def compose(self) -> ComposeResult:
@@ -202,29 +201,19 @@ class ProcessesPane(Vertical):
         with VerticalScroll(id="proc-details"):
             yield self.details_view
 
-    def on_mount(self) -> None:
-        self.refresh_data()
-
     # ------------------------------------------------------------------ data
-    def set_host(self, host: HostClient) -> None:
-        """Show another (rebooted) machine."""
-        self.host = host
-        self.view = ProcView(host)
-        self.rows = {}
-        self.keyed.clear()
-        self._dirty = True
-        self.refresh_data()
+    def fetch_rows(self) -> list[ProcessRow]:
+        """Every process of the machine."""
+        return self.view.processes()
 
-    def refresh_data(self) -> None:
-        """Re-read /proc if anything changed, and update the rows that did."""
-        if not self.view.changed() and not self._dirty:
-            return
-        self._dirty = False
-        rows = self.view.processes()
-        self.rows = {r.pid: r for r in rows}
-        self.keyed.sync({r.pid: display(r) for r in rows})
+    def refresh_data(self) -> bool:
+        """Re-read /proc if anything changed, and update the rows (and the details) that
+        did; True if it read /proc again."""
+        if not super().refresh_data():
+            return False
         if self.has_class("-details"):
             self.show_details()
+        return True
 
     @property
     def selected_pid(self) -> int | None:
@@ -251,14 +240,6 @@ class ProcessesPane(Vertical):
         self.details_view.update(render_details(d, row.command if row else ""))
 
     # ------------------------------------------------------------------ events
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        idx = event.column_index
-        if idx == self.keyed.sort_column:
-            self.keyed.set_sort(idx, not self.keyed.sort_reverse)
-        else:
-            self.keyed.set_sort(idx, COLUMNS[idx].key in DESCENDING)
-
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_toggle_details()
@@ -268,15 +249,6 @@ class ProcessesPane(Vertical):
             self.show_details()
 
     # ------------------------------------------------------------------ actions
-    def action_cycle_sort(self) -> None:
-        """Sort by the next column."""
-        idx = (self.keyed.sort_column + 1) % len(COLUMNS)
-        self.keyed.set_sort(idx, COLUMNS[idx].key in DESCENDING)
-
-    def action_reverse_sort(self) -> None:
-        """Reverse the sort order."""
-        self.keyed.set_sort(self.keyed.sort_column, not self.keyed.sort_reverse)
-
     def action_toggle_details(self) -> None:
         """Show or hide the details of the selected process."""
         self.toggle_class("-details")

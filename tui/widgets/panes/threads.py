@@ -10,26 +10,14 @@ pane shows its message: threads are never killed, they are asked to leave.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.widgets import DataTable
 
 from kernel.abi import SIGTERM, Error
-from tui.procview import ProcView, ThreadRow, format_time
-from tui.widgets.panes import (
-    Column,
-    ConfirmScreen,
-    KeyedTable,
-    MessageScreen,
-    PaneAction,
-    PaneTable,
-)
-
-if TYPE_CHECKING:
-    from kernel.host import HostClient
+from tui.procview import ThreadRow, format_time
+from tui.widgets.panes import Column, ConfirmScreen, MessageScreen, PaneAction
+from tui.widgets.panes.table import TablePane
 
 COLUMNS = [
     Column("tid", "TID", 5, right=True),
@@ -68,7 +56,7 @@ def display(r: ThreadRow) -> tuple[str, ...]:
     )
 
 
-class ThreadsPane(Vertical):
+class ThreadsPane(TablePane[ThreadRow]):
     """The threads pane (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -106,42 +94,16 @@ class ThreadsPane(Vertical):
         PaneAction("Threads: reverse sort", "Reverse the sort order", "reverse_sort"),
     ]
 
-    def __init__(
-        self, host: HostClient, *, id: str | None = None, classes: str | None = None
-    ) -> None:
-        super().__init__(id=id, classes=classes)
-        self.host = host
-        self.view = ProcView(host)
-        self.rows: dict[int, ThreadRow] = {}
-        self._dirty = True
-        self.table: PaneTable = PaneTable(cursor_type="row", zebra_stripes=True, id="thread-table")
-        self.keyed = KeyedTable(self.table, COLUMNS)
-        self.keyed.sort_value = lambda tid, col: SORT_VALUES[col](self.rows[tid])
-        self.keyed.set_sort(0, False)
+    COLUMNS = COLUMNS
+    SORT_VALUES = SORT_VALUES
+    DESCENDING = DESCENDING
+    TABLE_ID = "thread-table"
+    ROW_KEY = "tid"
+    display_row = staticmethod(display)
 
-    def compose(self) -> ComposeResult:
-        yield self.table
-
-    def on_mount(self) -> None:
-        self.refresh_data()
-
-    def set_host(self, host: HostClient) -> None:
-        """Show another (rebooted) machine."""
-        self.host = host
-        self.view = ProcView(host)
-        self.rows = {}
-        self.keyed.clear()
-        self._dirty = True
-        self.refresh_data()
-
-    def refresh_data(self) -> None:
-        """Re-read the threads if anything changed, and update the rows that did."""
-        if not self.view.changed() and not self._dirty:
-            return
-        self._dirty = False
-        rows = self.view.threads()
-        self.rows = {r.tid: r for r in rows}
-        self.keyed.sync({r.tid: display(r) for r in rows})
+    def fetch_rows(self) -> list[ThreadRow]:
+        """Every thread of the machine."""
+        return self.view.threads()
 
     @property
     def selected_tid(self) -> int | None:
@@ -152,25 +114,7 @@ class ThreadsPane(Vertical):
         """Move the cursor to ``tid``'s row."""
         self.keyed.select(tid)
 
-    # ------------------------------------------------------------------ events
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        idx = event.column_index
-        if idx == self.keyed.sort_column:
-            self.keyed.set_sort(idx, not self.keyed.sort_reverse)
-        else:
-            self.keyed.set_sort(idx, COLUMNS[idx].key in DESCENDING)
-
     # ------------------------------------------------------------------ actions
-    def action_cycle_sort(self) -> None:
-        """Sort by the next column."""
-        idx = (self.keyed.sort_column + 1) % len(COLUMNS)
-        self.keyed.set_sort(idx, COLUMNS[idx].key in DESCENDING)
-
-    def action_reverse_sort(self) -> None:
-        """Reverse the sort order."""
-        self.keyed.set_sort(self.keyed.sort_column, not self.keyed.sort_reverse)
-
     def action_request_exit(self) -> None:
         """thread_request_exit(tid) for the selected thread."""
         tid = self.selected_tid
