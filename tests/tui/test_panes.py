@@ -4,20 +4,17 @@ small app on a booted machine that the test drives."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
-import itertools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
+import tuihelp
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
+from tuihelp import ProgramSet
 
-from kernel import boot
-from kernel import exec as execmod
 from kernel.abi import SIGKILL, SIGTERM, checkpoint
-from kernel.exec import register_program
 from kernel.host import HostClient
 from kernel.kernel import Kernel
 from tui.widgets.panes import ConfirmScreen, MessageScreen
@@ -28,7 +25,6 @@ from userland.libk import sys
 
 SECOND = 1_000_000_000
 MS = 1_000_000
-_seq = itertools.count(1)
 
 
 def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -41,31 +37,14 @@ def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., N
     return wrapper
 
 
-PROGRAMS: dict[str, Any] = {}
-_in_test = False
-
-
-def program(main: Any) -> str:
-    """A fresh name for ``main`` in /bin; registered only while a test runs (other
-    modules' machines, and their snapshots, must not see these programs in /bin)."""
-    name = f"pp_{main.__name__}_{next(_seq)}"
-    PROGRAMS[name] = main
-    if _in_test:
-        register_program(name, main)
-    return "/bin/" + name
+PROGRAMS = ProgramSet("pp")
+program = PROGRAMS.add
 
 
 @pytest.fixture(autouse=True)
-def registered_programs() -> Any:
+def registered_programs() -> Iterator[None]:
     """Register this module's programs for one test, and remove them after it."""
-    global _in_test
-    for name, main in PROGRAMS.items():
-        register_program(name, main)
-    _in_test = True
-    yield
-    _in_test = False
-    for name in PROGRAMS:
-        execmod._registered.pop(name, None)
+    yield from PROGRAMS.registered()
 
 
 async def busy(argv: list[str]) -> int:
@@ -112,10 +91,7 @@ PARENT = program(parent)
 
 
 def machine() -> Kernel:
-    info = boot.load(None)
-    costs = dataclasses.replace(info.clock.costs, checkpoint=100_000)
-    clock = dataclasses.replace(info.clock, mode="fast", costs=costs)
-    k = boot.boot(boot.with_init(dataclasses.replace(info, clock=clock), [PARENT]))
+    k = tuihelp.machine([PARENT])
     k.run(until=100 * MS)
     return k
 

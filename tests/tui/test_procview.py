@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tuihelp import ProgramSet, machine
 
-from kernel import boot
-from kernel import exec as execmod
 from kernel.abi import checkpoint
-from kernel.exec import register_program
 from kernel.host import HostClient
 from kernel.kernel import Kernel
 from tui.procview import (
@@ -25,43 +22,16 @@ from userland.libk import sys
 
 SECOND = 1_000_000_000
 MS = 1_000_000
-_seq = itertools.count(1)
 
 
-PROGRAMS: dict[str, Any] = {}
-_in_test = False
-
-
-def program(main: Any) -> str:
-    """A fresh name for ``main`` in /bin; registered only while a test runs (other
-    modules' machines, and their snapshots, must not see these programs in /bin)."""
-    name = f"pv_{main.__name__}_{next(_seq)}"
-    PROGRAMS[name] = main
-    if _in_test:
-        register_program(name, main)
-    return "/bin/" + name
+PROGRAMS = ProgramSet("pv")
+program = PROGRAMS.add
 
 
 @pytest.fixture(autouse=True)
-def registered_programs() -> Any:
+def registered_programs() -> Iterator[None]:
     """Register this module's programs for one test, and remove them after it."""
-    global _in_test
-    for name, main in PROGRAMS.items():
-        register_program(name, main)
-    _in_test = True
-    yield
-    _in_test = False
-    for name in PROGRAMS:
-        execmod._registered.pop(name, None)
-
-
-def machine(argv: list[str]) -> Kernel:
-    """The default image, fast clock, init running ``argv``. A checkpoint costs 100 us
-    here (not 50 ns), so a busy loop uses virtual seconds in a few host milliseconds."""
-    info = boot.load(None)
-    costs = dataclasses.replace(info.clock.costs, checkpoint=100_000)
-    clock = dataclasses.replace(info.clock, mode="fast", costs=costs)
-    return boot.boot(boot.with_init(dataclasses.replace(info, clock=clock), argv))
+    yield from PROGRAMS.registered()
 
 
 async def busy(argv: list[str]) -> int:
