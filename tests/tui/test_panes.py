@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 from tuihelp import ProgramSet
 
-from kernel.abi import SIGKILL, SIGTERM, checkpoint
+from kernel.abi import SIGKILL, SIGTERM
 from kernel.host import HostClient
 from kernel.kernel import Kernel
 from tui.widgets.panes import ConfirmScreen, MessageScreen
@@ -47,16 +47,6 @@ def registered_programs() -> Iterator[None]:
     yield from PROGRAMS.registered()
 
 
-async def busy(argv: list[str]) -> int:
-    while True:
-        await checkpoint()
-
-
-async def idle(argv: list[str]) -> int:
-    await sys.nanosleep(1000 * SECOND)
-    return 0
-
-
 async def worker(arg: int) -> int:
     while not await sys.thread_should_exit():
         try:
@@ -74,8 +64,8 @@ async def threaded(argv: list[str]) -> int:
     return 0
 
 
-BUSY = program(busy)
-IDLE = program(idle)
+BUSY = program(tuihelp.busy)
+IDLE = program(tuihelp.idle)
 THREADED = program(threaded)
 
 

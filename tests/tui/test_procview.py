@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import tuihelp
 from tuihelp import ProgramSet, machine
 
 from kernel.abi import checkpoint
@@ -34,16 +35,6 @@ def registered_programs() -> Iterator[None]:
     yield from PROGRAMS.registered()
 
 
-async def busy(argv: list[str]) -> int:
-    while True:
-        await checkpoint()
-
-
-async def idle(argv: list[str]) -> int:
-    await sys.nanosleep(1000 * SECOND)
-    return 0
-
-
 async def worker(arg: int) -> int:
     while not await sys.thread_should_exit():
         try:
@@ -61,8 +52,8 @@ async def threaded(argv: list[str]) -> int:
     return 0
 
 
-BUSY = program(busy)
-IDLE = program(idle)
+BUSY = program(tuihelp.busy)
+IDLE = program(tuihelp.idle)
 THREADED = program(threaded)
 
 

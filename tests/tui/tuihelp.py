@@ -15,9 +15,13 @@ from textual.app import App
 
 from kernel import boot
 from kernel import exec as execmod
+from kernel.abi import checkpoint
 from kernel.exec import register_program
 from kernel.image import BootInfo
 from kernel.kernel import Kernel
+from userland.libk import sys
+
+SECOND = 1_000_000_000
 
 
 def fast_info() -> BootInfo:
@@ -33,6 +37,18 @@ def machine(argv: list[str]) -> Kernel:
     costs = dataclasses.replace(info.clock.costs, checkpoint=100_000)
     clock = dataclasses.replace(info.clock, mode="fast", costs=costs)
     return boot.boot(boot.with_init(dataclasses.replace(info, clock=clock), argv))
+
+
+async def busy(argv: list[str]) -> int:
+    """A test program that spins forever (preemptible), using CPU time."""
+    while True:
+        await checkpoint()
+
+
+async def idle(argv: list[str]) -> int:
+    """A test program that sleeps 1,000 virtual seconds."""
+    await sys.nanosleep(1000 * SECOND)
+    return 0
 
 
 class ProgramSet:
