@@ -332,3 +332,13 @@ def test_man_page_exists(util: str) -> None:
     assert all(len(line) <= 78 for line in text.splitlines())
     for heading in ("SYNOPSIS", "DESCRIPTION", "EXIT STATUS", "EXAMPLES", "SEE ALSO"):
         assert f"\n{heading}\n" in text
+
+
+def test_find_reports_malformed_expressions_instead_of_crashing() -> None:
+    out = sh(
+        "find /etc \\(; echo rc=$?; find /etc -name x ,; echo rc=$?; find /etc \\); echo rc=$?"
+    )
+    lines = out.splitlines()
+    assert lines[0].startswith("find: invalid expression; expected to find a ')'")
+    assert lines[1:4] == ["rc=1", "find: expected an expression after ','", "rc=1"]
+    assert lines[-1] == "rc=1" and "Segmentation" not in out
