@@ -1,14 +1,18 @@
 """The libk Textual app: header, console pane, the machine's panes, machine controls.
 
-``LibkApp(info)`` boots a :class:`tui.machine.Machine` and runs it in budgeted slices
-from a timer, so the screen stays responsive whatever the machine does. With
+``LibkApp(info)`` boots a :class:`tui.machine.Machine` and runs it in slices of a few
+milliseconds of host time from a timer: a busy machine gets a slice, then the app gets
+a gap for keys and drawing, and so on; an idle or paused one is looked at a few dozen
+times a second, and at once when something is typed. So the screen stays responsive
+whatever the machine does. With
 ``autorun=False`` the app never runs the machine by itself: tests drive it (through
 ``app.machine``) and then call :meth:`LibkApp.sync`, so what they snapshot is
 deterministic.
 
 The panes beside the console come from :data:`PANES`; each is built as
 ``Pane(host)`` and has ``refresh_data()``, which the app calls several times a second
-for the visible pane only, and only when the machine has moved on.
+for the visible pane only, and only when the machine has moved on; a pane whose refresh
+(drawing included) is expensive is refreshed less often, down to once a second.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from kernel.image import BootInfo, ImageError
+from kernel.kernel import BUDGET
 from tui.commands import MachineCommands
 from tui.machine import Machine
 from tui.widgets.console import ConsolePane
@@ -42,8 +48,17 @@ PANES: list[tuple[str, str, str]] = [
     ("procfs", "/proc", "tui.widgets.panes.procbrowser:ProcBrowserPane"),
 ]
 
-TICK_SECONDS = 1 / 60  # how often the machine gets a slice
+#: Host time left to the app between two slices of a busy machine (a slice is at most
+#: tui.machine.SLICE_SECONDS): keys, drawing and pane refreshes happen in these gaps.
+BUSY_GAP_SECONDS = 0.005
+#: How often an idle, paced or paused machine is looked at; typing wakes it at once.
+IDLE_TICK_SECONDS = 1 / 30
 REFRESH_SECONDS = 0.25  # how often the header and the visible pane are refreshed
+#: A pane whose refresh (reading /proc, then drawing) is expensive, as the processes
+#: pane is with a thousand processes, is refreshed less often: at most this share of
+#: host time goes to it, but it is refreshed at least every PANE_MAX_SECONDS.
+PANE_SHARE = 0.1
+PANE_MAX_SECONDS = 1.0
 NARROW = 140  # below this width the panes go under the console
 
 
@@ -87,9 +102,14 @@ class LibkApp(App[int]):
         self.machine = Machine(info, speed=speed)
         self.autorun = autorun
         self.machine.on_output.append(self._on_output)
+        self.machine.on_input.append(self._on_input)
+        self._tick_timer: Timer | None = None
         self._pending: list[bytes] = []
         self._seen: dict[str, tuple[int, int]] = {}
         self._last_refresh = 0.0
+        self._pane_due = 0.0  # host time (perf_counter) before which the pane is not refreshed
+        self.pane_cost = 0.0  # host seconds the visible pane's last refresh took, drawing included
+        self._slice_seconds = 0.0  # host time the machine has run, all slices together
         self._showing_panic = False
         self.pane_errors: dict[str, str] = {}
 
@@ -120,7 +140,7 @@ class LibkApp(App[int]):
         """Start the machine's clock and the refresh timer."""
         self.query_one(ConsolePane).focus()
         if self.autorun:
-            self.set_interval(TICK_SECONDS, self.tick)
+            self._schedule_tick(0)
         self.sync()
 
     def on_resize(self) -> None:
@@ -131,14 +151,33 @@ class LibkApp(App[int]):
     def _on_output(self, data: bytes) -> None:
         self._pending.append(data)
 
-    def tick(self) -> None:
-        """One timer tick: run a slice of the machine and show what changed."""
+    def _schedule_tick(self, delay: float) -> None:
+        if self._tick_timer is not None:
+            self._tick_timer.stop()
+        # (A Timer cannot have a zero interval: "now" is the next millisecond.)
+        self._tick_timer = self.set_timer(max(delay, 0.001), self._timed_tick, name="machine")
+
+    def _timed_tick(self) -> None:
+        self._tick_timer = None
+        state = self.tick()
+        if self._tick_timer is None:  # (tick may have been re-armed by typing meanwhile)
+            self._schedule_tick(BUSY_GAP_SECONDS if state == BUDGET else IDLE_TICK_SECONDS)
+
+    def _on_input(self) -> None:
+        """Typing at the console: let the machine see it now, not at the next idle tick."""
+        if self.autorun and self._tick_timer is not None:
+            self._schedule_tick(0)
+
+    def tick(self) -> str:
+        """Run a slice of the machine and show what changed; returns the machine's state
+        after the slice (``budget`` while it has more to do)."""
         m = self.machine
         before = m.kernel
-        m.run_slice()
+        state = m.run_slice()
+        self._slice_seconds += m.last_slice
         if m.halted and m.kernel is before and m.kernel.reboot_requested:
             self.call_later(self.action_reboot)
-            return
+            return state
         self._flush_output()
         now = time.monotonic()
         if now - self._last_refresh >= REFRESH_SECONDS or m.halted:
@@ -146,6 +185,7 @@ class LibkApp(App[int]):
             self.refresh_panes()
         if m.panicked and not self._showing_panic:
             self.show_panic()
+        return state
 
     def _flush_output(self) -> None:
         if self._pending:
@@ -195,9 +235,29 @@ class LibkApp(App[int]):
         pane = self.visible_pane()
         if pane is None or pane.id is None:
             return
-        if force or self._seen.get(pane.id) != stamp:
-            self._seen[pane.id] = stamp
-            pane.refresh_data()  # type: ignore[attr-defined]
+        if not force and (self._seen.get(pane.id) == stamp or time.perf_counter() < self._pane_due):
+            return
+        self._seen[pane.id] = stamp
+        self._refresh_pane(pane)
+
+    def _refresh_pane(self, pane: Widget) -> None:
+        """Refresh ``pane`` and time it, drawing included, to pace the next refresh.
+
+        The drawing happens in the next screen update; the time until the callback after
+        it, less the machine's slices in between, is what the refresh cost.
+        """
+        start = time.perf_counter()
+        sliced = self._slice_seconds
+        self._pane_due = start + REFRESH_SECONDS
+        pane.refresh_data()  # type: ignore[attr-defined]
+
+        def drawn() -> None:
+            cost = time.perf_counter() - start - (self._slice_seconds - sliced)
+            self.pane_cost = max(0.0, cost)
+            wait = min(PANE_MAX_SECONDS, max(REFRESH_SECONDS, self.pane_cost / PANE_SHARE))
+            self._pane_due = start + wait
+
+        self.call_after_refresh(drawn)
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:

@@ -30,11 +30,17 @@ SPEEDS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 10
 FAST = "fast"
 
 #: Host time one :meth:`Machine.run_slice` may take.
-SLICE_SECONDS = 0.006
-#: Requests per ``kernel.run`` call inside a slice: starting point and bounds.
-CHUNK_START = 2_000
-CHUNK_MIN = 50
+SLICE_SECONDS = 0.005
+#: Host time of one ``kernel.run`` call inside a slice: the clock is checked this often.
+CHUNK_SECONDS = 0.001
+#: Requests per second assumed before the machine has been measured, and the bounds
+#: on one ``kernel.run`` call's request budget.
+RATE_START = 20_000.0
+CHUNK_MIN = 20
 CHUNK_MAX = 200_000
+#: A chunk is sized for this share of the time left, so a rate that drops between two
+#: chunks (a heavier mix of requests) does not carry the slice past its end.
+SAFETY = 0.8
 #: How far the realtime clock may lag behind before the lag is forgiven.
 MAX_LAG_SECONDS = 0.25
 
@@ -59,6 +65,8 @@ class Machine:
         speed: the realtime factor (0.1 .. 100).
         fast: idle time is skipped (``fast`` clock mode), speed is ignored.
         on_output: called with console output as it appears.
+        on_input: called after input was typed at the console (a front end that runs
+            the machine from a timer runs it at once, not at its next tick).
         on_boot: called after every (re)boot, with the machine.
         boots: how many times a kernel was booted.
     """
@@ -69,9 +77,11 @@ class Machine:
         self.fast = self.info.clock.mode == "fast"
         self.speed = float(speed if speed is not None else self.info.clock.speed)
         self.on_output: list[Listener] = []
+        self.on_input: list[Callable[[], None]] = []
         self.on_boot: list[Callable[[Machine], None]] = []
         self.boots = 0
-        self._chunk = CHUNK_START
+        self._rate = RATE_START  # requests per host second, measured as the machine runs
+        self.last_slice = 0.0  # host seconds the last run_slice took
         self.kernel: Kernel
         self.host: HostClient
         self._boot()
@@ -198,6 +208,8 @@ class Machine:
         """Type ``data`` at the console."""
         if not self.kernel.halted:
             self.kernel.console.feed(data)
+            for listener in list(self.on_input):
+                listener()
 
     def power_off(self, status: int = 0) -> None:
         """Stop the machine."""
@@ -228,8 +240,8 @@ class Machine:
             return HALTED
         if self.paused:
             return "paused"
+        start_pc = time.perf_counter()
         start = time.monotonic()
-        deadline = start + seconds
         until: int | None = None
         if not self.fast:
             target = self._virt0 + int((start - self._host0) * self.speed * 1e9)
@@ -240,13 +252,25 @@ class Machine:
                 target = k.now_ns + int(MAX_LAG_SECONDS * self.speed * 1e9)
             until = target
         state = BUDGET
+        now = time.perf_counter()
+        deadline = now + seconds
+        first = True
         while True:
-            t0 = time.monotonic()
-            state = k.run(until=until, budget=self._chunk)
-            t1 = time.monotonic()
-            self._adapt(t1 - t0, state)
-            if state != BUDGET or t1 >= deadline:
+            left = deadline - now
+            budget = int(self._rate * min(CHUNK_SECONDS, left * SAFETY))
+            if budget < CHUNK_MIN:
+                if not first:
+                    break  # no room for another chunk: stop short rather than overshoot
+                budget = CHUNK_MIN  # always some progress, however slow the machine is
+            budget = min(budget, CHUNK_MAX)
+            first = False
+            state = k.run(until=until, budget=budget)
+            t1 = time.perf_counter()
+            if state != BUDGET:
                 break
+            self._measure(budget, t1 - now)
+            now = t1
+        self.last_slice = time.perf_counter() - start_pc
         self._drain()
         if not self.fast and state == IDLE:
             # Nothing to do until input arrives: keep the clock in step with the host.
@@ -254,14 +278,20 @@ class Machine:
             self._host0 = time.monotonic()
         return state
 
-    def _adapt(self, took: float, state: str) -> None:
-        """Size the next chunk so one ``kernel.run`` call takes about a millisecond."""
-        if state != BUDGET:
+    def _measure(self, requests: int, took: float) -> None:
+        """Update the request rate from one chunk that used its whole budget.
+
+        A slower chunk is believed at once (the next one must not overshoot); a faster
+        one moves the estimate only part of the way, so one lucky chunk cannot make the
+        next one too big.
+        """
+        if took <= 0:
             return
-        if took < 0.0005:
-            self._chunk = min(CHUNK_MAX, self._chunk * 2)
-        elif took > 0.002:
-            self._chunk = max(CHUNK_MIN, int(self._chunk * 0.001 / took))
+        rate = requests / took
+        if rate < self._rate:
+            self._rate = rate
+        else:
+            self._rate += (rate - self._rate) * 0.25
 
     def run_for(self, ns: int, *, budget: int = 50_000_000) -> str:
         """Run ``ns`` of virtual time synchronously, paused or not (tests, stepping).

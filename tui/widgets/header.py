@@ -18,8 +18,11 @@ from kernel.abi import Error
 if TYPE_CHECKING:
     from tui.machine import Machine
 
-BLOCKS = " ▁▂▃▄▅▆▇█"
+#: Sparkline levels, idle to fully busy. An idle CPU draws the lowest bar, not a blank,
+#: so the sparkline is visible from the first sample on.
+BLOCKS = "▁▂▃▄▅▆▇█"
 HISTORY = 8  # samples in each CPU's sparkline
+NO_SAMPLE = "▁"  # drawn dim where a sparkline has no sample yet (just after boot)
 MEM_BAR = 10
 STATE_STYLE = {
     "running": "bold green",
@@ -66,9 +69,9 @@ def read_memory(text: str) -> tuple[int, int]:
 
 
 def sparkline(values: deque[float] | list[float]) -> str:
-    """Values in 0..1 as block characters, padded on the left to :data:`HISTORY`."""
-    chars = [BLOCKS[min(8, max(0, round(v * 8)))] for v in values]
-    return (" " * (HISTORY - len(chars)) + "".join(chars))[-HISTORY:]
+    """The last :data:`HISTORY` values in 0..1 as block characters (without padding)."""
+    top = len(BLOCKS) - 1
+    return "".join(BLOCKS[min(top, max(0, round(v * top)))] for v in values)[-HISTORY:]
 
 
 def _kib(n: int) -> str:
@@ -143,5 +146,7 @@ class MachineHeader(Static):
             for i, hist in enumerate(self.cpu_history):
                 if i:
                     text.append(" ")
-                text.append(sparkline(hist), "green")
-        self.update(text)
+                line = sparkline(hist)
+                text.append(NO_SAMPLE * (HISTORY - len(line)), "dim")
+                text.append(line, "green")
+        self.update(text, layout=False)  # one line, fixed size: a repaint is enough
