@@ -59,6 +59,10 @@ REFRESH_SECONDS = 0.25  # how often the header and the visible pane are refreshe
 #: host time goes to it, but it is refreshed at least every PANE_MAX_SECONDS.
 PANE_SHARE = 0.1
 PANE_MAX_SECONDS = 1.0
+#: Host time one tick may spend showing console output; what is left waits for the
+#: next tick, and past OUTPUT_BACKLOG bytes the machine's writers wait too.
+OUTPUT_SECONDS = 0.003
+OUTPUT_BACKLOG = 64 * 1024
 NARROW = 140  # below this width the panes go under the console
 
 
@@ -159,9 +163,12 @@ class LibkApp(App[int]):
 
     def _timed_tick(self) -> None:
         self._tick_timer = None
+        if self._exit or self._closing or not self.is_running:
+            return  # the app is shutting down: its widgets may be gone already
         state = self.tick()
         if self._tick_timer is None:  # (tick may have been re-armed by typing meanwhile)
-            self._schedule_tick(BUSY_GAP_SECONDS if state == BUDGET else IDLE_TICK_SECONDS)
+            busy = state == BUDGET or self._pending  # (output still to show counts)
+            self._schedule_tick(BUSY_GAP_SECONDS if busy else IDLE_TICK_SECONDS)
 
     def _on_input(self) -> None:
         """Typing at the console: let the machine see it now, not at the next idle tick."""
@@ -178,7 +185,7 @@ class LibkApp(App[int]):
         if m.halted and m.kernel is before and m.kernel.reboot_requested:
             self.call_later(self.action_reboot)
             return state
-        self._flush_output()
+        self._flush_output(OUTPUT_SECONDS)
         now = time.monotonic()
         if now - self._last_refresh >= REFRESH_SECONDS or m.halted:
             self._last_refresh = now
@@ -187,17 +194,24 @@ class LibkApp(App[int]):
             self.show_panic()
         return state
 
-    def _flush_output(self) -> None:
+    def _flush_output(self, seconds: float | None = None) -> None:
+        """Show pending console output (with ``seconds``: as much as fits in that time)."""
         if self._pending:
             data = b"".join(self._pending)
-            self._pending.clear()
-            self.query_one(ConsolePane).write(data)
+            taken = self.query_one(ConsolePane).write(data, seconds)
+            self._pending = [data[taken:]] if taken < len(data) else []
+            backlog = len(data) - taken
+        else:
+            backlog = 0
+        self.machine.hold_output = backlog > OUTPUT_BACKLOG
 
     def sync(self) -> None:
         """Show the machine as it is now: console output, header, visible pane, panic.
 
         Tests call this after driving ``app.machine`` by hand.
         """
+        self.machine.hold_output = False
+        self.machine.drain()
         self._flush_output()
         self.refresh_panes(force=True)
         if self.machine.panicked and not self._showing_panic:

@@ -69,6 +69,9 @@ class Machine:
             the machine from a timer runs it at once, not at its next tick).
         on_boot: called after every (re)boot, with the machine.
         boots: how many times a kernel was booted.
+        hold_output: the front end is behind with showing output: leave it in the
+            console device, whose writers block once it is full (flow control, as a
+            slow terminal throttles ``yes``).
     """
 
     def __init__(self, info: BootInfo | str | None = None, *, speed: float | None = None) -> None:
@@ -78,6 +81,7 @@ class Machine:
         self.speed = float(speed if speed is not None else self.info.clock.speed)
         self.on_output: list[Listener] = []
         self.on_input: list[Callable[[], None]] = []
+        self.hold_output = False
         self.on_boot: list[Callable[[Machine], None]] = []
         self.boots = 0
         self._rate = RATE_START  # requests per host second, measured as the machine runs
@@ -90,6 +94,7 @@ class Machine:
     def _boot(self) -> None:
         self.kernel = boot.boot(self.info)
         self.host = HostClient(self.kernel)
+        self.hold_output = False
         self.boots += 1
         self._anchor()
         for listener in list(self.on_boot):
@@ -223,6 +228,11 @@ class Machine:
         self._virt0 = self.kernel.now_ns
 
     def _drain(self) -> None:
+        if not self.hold_output:
+            self.drain()
+
+    def drain(self) -> None:
+        """Hand the console output written so far to the ``on_output`` listeners."""
         data = self.kernel.console.drain()
         if data:
             for listener in list(self.on_output):

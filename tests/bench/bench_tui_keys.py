@@ -124,7 +124,7 @@ async def measure(busy: int, keys: int, profile: bool = False) -> dict[str, Any]
         console = app.query_one(ConsolePane)
         for _ in range(500):
             await pilot.pause(0.02)
-            if PROMPT in console.term.text():
+            if PROMPT.rstrip() in console.term.text():
                 break
         if busy:
             line = f"i=0; while [ $i -lt {busy} ]; do tui_busy & i=$((i+1)); done; touch /tmp/go"

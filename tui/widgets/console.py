@@ -16,6 +16,7 @@ The pane tells the TTY its size (``TIOCSWINSZ``) so full-screen programs fit.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.color import Color
@@ -53,6 +54,8 @@ KEY_SEQUENCES: dict[str, bytes] = {
 }
 #: Control keys the console keeps for the TTY even though the app has bindings on them.
 TTY_CONTROLS: dict[str, bytes] = {"ctrl+c": b"\x03", "ctrl+d": b"\x04", "ctrl+z": b"\x1a"}
+#: Bytes of output interpreted between two looks at the clock in a bounded write.
+WRITE_CHUNK = 4096
 #: Keys the console leaves to the app's bindings (F-keys and these).
 APP_KEYS = frozenset({"ctrl+p", "ctrl+q", "ctrl+o", "ctrl+s", "ctrl+t"})
 
@@ -88,14 +91,30 @@ class ConsolePane(ScrollView, can_focus=True):
         self.border_title = "console"
 
     # ------------------------------------------------------------------ machine side
-    def write(self, data: bytes) -> None:
-        """Show output from the machine."""
+    def write(self, data: bytes, seconds: float | None = None) -> int:
+        """Show output from the machine; returns how many bytes of ``data`` were taken.
+
+        With ``seconds``, stops after about that much host time (a flood of output is
+        shown over several ticks, not in one long pause); at least one chunk is taken.
+        """
         if not self._sized:  # keep it until the pane knows its width: no wrong wrapping
             self._early.append(data)
-            return
+            return len(data)
         follow = self.is_vertical_scroll_end or self.max_scroll_y == 0
-        self.term.feed(data)
+        if seconds is None:
+            self.term.feed(data)
+            taken = len(data)
+        else:
+            deadline = time.perf_counter() + seconds
+            taken = 0
+            while taken < len(data):
+                self.term.feed(data[taken : taken + WRITE_CHUNK])
+                taken += WRITE_CHUNK
+                if time.perf_counter() >= deadline:
+                    break
+            taken = min(taken, len(data))
         self._update_size(follow)
+        return taken
 
     def reset(self) -> None:
         """After a reboot: a fresh screen, local editing state cleared."""
