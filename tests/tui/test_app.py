@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+from collections import deque
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from kernel.exec import register_program
 from kernel.image import BootInfo
 from tui.app import LibkApp
 from tui.commands import all_commands
+from tui.machine import Machine
 from tui.widgets.console import ConsolePane
+from tui.widgets.header import HISTORY, NO_SAMPLE, MachineHeader, sparkline
 from tui.widgets.help import HelpScreen
 from tui.widgets.panic import PanicView
 from userland.libk import sys as libk_sys
@@ -237,3 +240,28 @@ async def test_bad_machine_file_is_reported_and_changes_nothing(
         await settle(app, pilot)
         assert not await app.open_image(str(bad))
         assert app.machine.boots == 1
+
+
+@run_async
+async def test_a_flood_of_output_is_shown_over_several_ticks(info: BootInfo) -> None:
+    app = LibkApp(info, autorun=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.machine.feed(b"yes | head -n 40000; echo flood-over\n")
+        app.machine.run_until_idle()  # 120 kB of output waits for the console
+        app._flush_output(0)  # a tick with no time to spare shows one chunk of it
+        assert "flood-over" not in console_text(app).splitlines()
+        assert app.machine.hold_output  # the rest is a backlog: the machine's writers wait
+        app.sync()
+        assert not app.machine.hold_output
+        lines = console_text(app).splitlines()
+        assert lines[-3:] == ["y", "flood-over", "root@libk:~#"]
+
+
+def test_idle_cpus_draw_the_lowest_bar_not_a_blank(info: BootInfo) -> None:
+    assert sparkline([0.0, 0.0, 0.5, 1.0]) == "▁▁▅█"
+    assert sparkline([1.0] * 12) == "█" * HISTORY
+    header = MachineHeader()
+    header.cpu_history = [deque(), deque([0.0])]  # just booted: one CPU not sampled yet
+    text = header.render_text(Machine(info))
+    assert text.plain.endswith(f"cpu {NO_SAMPLE * HISTORY} {NO_SAMPLE * (HISTORY - 1)}▁")

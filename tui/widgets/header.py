@@ -127,6 +127,10 @@ class MachineHeader(Static):
 
     def show(self, machine: Machine) -> None:
         """Redraw from the machine's state and the last sample."""
+        self.update(self.render_text(machine), layout=False)  # one line: no layout pass
+
+    def render_text(self, machine: Machine) -> Text:
+        """The header line for ``machine`` and the last sample."""
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {machine.name} ", "bold reverse")
         text.append(f"  up {format_uptime(machine.uptime_ns)}")
@@ -149,4 +153,4 @@ class MachineHeader(Static):
                 line = sparkline(hist)
                 text.append(NO_SAMPLE * (HISTORY - len(line)), "dim")
                 text.append(line, "green")
-        self.update(text, layout=False)  # one line, fixed size: a repaint is enough
+        return text
