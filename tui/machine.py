@@ -92,7 +92,11 @@ class Machine:
 
     # ------------------------------------------------------------------ lifecycle
     def _boot(self) -> None:
-        self.kernel = boot.boot(self.info)
+        old = getattr(self, "kernel", None)
+        new = boot.boot(self.info)  # an image that fails to boot leaves the old one running
+        if old is not None:
+            old.shutdown()  # close the dropped machine's coroutines now, not in the GC
+        self.kernel = new
         self.host = HostClient(self.kernel)
         self.hold_output = False
         self.boots += 1
