@@ -134,3 +134,16 @@ def setup_module() -> None:
     from kernel.exec import register_program
 
     register_program("e2e_zombie_maker", _zombie_maker)
+
+
+def test_kill_job_run_by_a_shell_thread_asks_it_to_leave() -> None:
+    out = sh(
+        "while true; do :; done & sleep 0.01; jobs; kill %1; echo rc=$?; sleep 0.01; jobs; "
+        "{ while :; do :; done; } & p=$!; kill %%; wait $p; echo status=$?"
+    )
+    assert out == (
+        "[1]+  Running                 (while at line 1) &\n"
+        "rc=0\n"
+        "[1]+  Terminated              (while at line 1)\n"
+        "status=143\n"
+    )

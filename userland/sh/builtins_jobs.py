@@ -24,6 +24,7 @@ from kernel.abi import (
 )
 from userland.libk import sys
 from userland.libk.proc import exit_code
+from userland.sh.jobs import thread_status
 
 if TYPE_CHECKING:
     from userland.sh.interp import IO, Shell
@@ -189,7 +190,7 @@ async def b_wait(sh: Shell, argv: list[str], io: IO) -> int:
                 continue
             try:
                 result = await sys.thread_join(tid)
-                job.status = (result & 0xFF) << 8 if isinstance(result, int) else 0
+                job.status = thread_status(result)
             except Error:
                 pass
         job.joined = True
@@ -264,8 +265,15 @@ async def b_kill(sh: Shell, argv: list[str], io: IO) -> int:
                 continue
             targets = [-job.pgid] if job.group and job.pgid else list(job.pids)
             if not targets:
-                await sh.error(f"kill: {target}: a job run by the shell itself has no process", io)
-                status = 1
+                if sig in (0, SIGCONT) or not job.threads:
+                    continue  # the job runs in the shell: it exists and is not stopped
+                # Threads are never killed: ask the job's threads to leave; the shell
+                # running them checks between commands.
+                for tid in job.threads:
+                    try:
+                        await sys.thread_request_exit(tid)
+                    except Error:
+                        pass  # it has ended already
                 continue
         else:
             try:

@@ -14,6 +14,7 @@ from typing import Any
 
 from kernel.abi import (
     S_ISREG,
+    SIGTERM,
     X_OK,
     Error,
 )
@@ -62,6 +63,9 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.aliases: dict[str, str] = {}
         self.traps: dict[int, str] = {}  # 0 is EXIT; "" means ignored
         self.catching = False  # some signal has a trap: collect pending ones
+        # A background job run as a shell thread: it cannot be killed (threads never
+        # are), so `kill %job` asks it to leave and it checks between commands.
+        self.exit_checks = False
         self.job_counter = 0
         self.arith_cache: dict[str, tuple] = {}  # compiled $(( )) expressions by text
 
@@ -105,6 +109,7 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         sub.lineno = self.lineno
         sub.hash = dict(self.hash)
         sub.subshell = True
+        sub.exit_checks = self.exit_checks
         sub.tty_fd = self.tty_fd
         sub.aliases = dict(self.aliases)
         sub.arith_cache = self.arith_cache
@@ -163,6 +168,8 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.status = status
         if self.catching:
             await self.run_traps()
+        if self.exit_checks and await sys.thread_should_exit():
+            raise ShellExit(-SIGTERM)  # the thread ends as if killed by SIGTERM
         if (
             status
             and "e" in self.options

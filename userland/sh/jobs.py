@@ -161,7 +161,7 @@ class JobsMixin:
                     result = await sys.thread_join(ident)
                 except Error:
                     result = 0
-                st = (result & 0xFF) << 8 if isinstance(result, int) else 0
+                st = thread_status(result)
             else:
                 st = (ident & 0xFF) << 8
             statuses.append(st)
@@ -224,6 +224,7 @@ class JobsMixin:
     async def run_in_thread(self, node: ast.Node, io: IO, owned: list[int]) -> int:
         """Run ``node`` in a subshell thread; it closes ``owned`` fds when done."""
         sub = self.copy()
+        sub.exit_checks = True
 
         async def body(_arg: Any) -> int:
             try:
@@ -398,7 +399,7 @@ class JobsMixin:
                 if err.errno == EBUSY:
                     return
                 result = 0
-            job.ended[tid] = (result & 0xFF) << 8 if isinstance(result, int) else 0
+            job.ended[tid] = thread_status(result)
         if job.threads:
             job.status = job.ended[job.threads[-1]]
         job.joined = True
@@ -425,6 +426,16 @@ class JobsMixin:
         if len(ranked) > 1:
             marks[ranked[1].number] = "-"
         return marks
+
+
+def thread_status(result: Any) -> int:
+    """A wait status for what a shell thread returned: an exit status, or -SIG for a
+    thread that left because ``kill %job`` asked it to (shown as killed by SIG)."""
+    if not isinstance(result, int):
+        return 0
+    if result < 0:
+        return -result & 0x7F
+    return (result & 0xFF) << 8
 
 
 def describe_job(node: ast.Node) -> str:
