@@ -2,7 +2,7 @@
 
 Stage 1 (``kernel.image``) reads and validates the YAML machine description into a
 BootInfo: free memory regions, CPUs, clock, scheduler, users, files, mounts, init.
-Stage 2 (``kernel.kernel.start_kernel``) hands it to the kernel, which comes up in its
+Stage 2 (``kernel.main.start_kernel``) hands it to the kernel, which comes up in its
 init order and starts pid 1.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 
 from kernel.image import BootInfo, InitSpec, load_image
-from kernel.kernel import Kernel, start_kernel
+from kernel.kernel import Kernel
+from kernel.main import start_kernel
 
 
 def default_image() -> str:

@@ -1,7 +1,7 @@
-"""The kernel: its init order, the run loop, sleeping and waking, and panics.
+"""The kernel: the run loop, time and timers, sleeping and waking, halting and panics.
 
-``start_kernel`` is the table of contents of the machine (xv6's ``main.c``): every
-subsystem is brought up in order, each step logged. ``Kernel.run`` is the discrete-event
+A machine is brought up by ``kernel.main.start_kernel`` (the init order). ``Kernel.run``
+is the discrete-event
 loop: it always advances the CPU with the lowest virtual clock that has work, for at
 most one quantum (its *window*), so the CPUs stay within a quantum of each other;
 inside a window the CPU runs threads request by request, charging the cost model,
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kernel.abi import ENOSYS, SYSCALL_BY_NAME, Error
 from kernel.klog import KernelLog
 from kernel.proc import ProcessTable
-from kernel.sched import CPU, POLICIES
+from kernel.sched import CPU
 from kernel.thread import RUNNABLE, SLEEPING, STOPPED, Sleep, Thread, WaitQueue
 
 if TYPE_CHECKING:
@@ -558,56 +558,3 @@ class Kernel:
         self.halted = True
         if self.cur_cpu is None:  # from the front end, between runs (else run() does it)
             self.shutdown()
-
-
-def start_kernel(info: BootInfo) -> Kernel:
-    """Stage 2 of the loader: bring a machine up from its boot info.
-
-    Reads like a table of contents: each step is one subsystem's init function.
-    """
-    from kernel import exec as execmod
-    from kernel import exit as exitmod
-    from kernel import manpages, syscall, trace
-    from kernel import signal as signalmod
-    from kernel.fs import fsinit
-
-    k = Kernel(info)
-    k.log(f"libk version {RELEASE} ({info.name}) #1 SMP")
-    k.log(f"Command line: {' '.join(f'{a}={b}' for a, b in info.params)}".rstrip())
-    mm_init(k)  # physical page frames from the boot-info's free regions
-    sched_init(k)  # CPUs, run queues, the scheduling policy
-    k.signals = signalmod.Signals(k)  # signal delivery and job control
-    k.exits = exitmod.Exits(k)  # process and thread ends, zombies, orphans
-    k.tracing = trace.Tracing(k)  # system-call tracing (strace)
-    syscall.init(k)  # the system-call table
-    fsinit.vfs_init(k)  # root tmpfs, the initial mount namespace, image files
-    fsinit.dev_init(k)  # devfs and the console TTY
-    fsinit.mounts_init(k)  # the image's mounts (devfs, tmpfs, procfs)
-    execmod.exec_init(k)  # program registry; /bin from it
-    manpages.man_init(k)  # /usr/share/man: section 2 from the table, the rest packaged
-    execmod.userinit(k)  # pid 1
-    k.log("Run /sbin/init as init process")
-    return k
-
-
-def mm_init(k: Kernel) -> None:
-    """Physical memory: a frame allocator over the boot-info's free regions."""
-    from kernel.mm.frames import FrameAllocator
-
-    info = k.info
-    free = sum(r.length for r in info.memory_regions)
-    k.frames = FrameAllocator(info.page_size, info.memory, free)
-    k.log(
-        f"Memory: {free // 1024}K/{info.memory // 1024}K available "
-        f"({(info.memory - free) // 1024}K kernel reserved), page size {info.page_size}"
-    )
-
-
-def sched_init(k: Kernel) -> None:
-    """CPUs and their run queues, and the scheduling policy."""
-    info = k.info
-    k.cpus = [CPU(i) for i in range(info.cpus)]
-    policy = POLICIES[info.scheduler.policy]
-    k.sched = policy(k.cpus, info.scheduler.quantum)
-    k.log(f"smp: Brought up {info.cpus} CPU{'s' if info.cpus > 1 else ''}")
-    k.log(f"sched: policy {policy.name}, quantum {info.scheduler.quantum // 1000} us")

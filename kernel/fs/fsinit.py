@@ -1,6 +1,6 @@
 """Bringing the file systems up at boot: the root, the image's files, /dev, mounts.
 
-Called from ``kernel.kernel.start_kernel`` in order: ``vfs_init`` (root tmpfs, the
+Called from ``kernel.main.start_kernel`` in order: ``vfs_init`` (root tmpfs, the
 initial mount namespace, the image's tree, /etc/passwd and /etc/group), ``dev_init``
 (devfs and the console TTY), ``mounts_init`` (what the image mounts where).
 """
