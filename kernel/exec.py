@@ -22,6 +22,8 @@ from kernel.abi import (
     ENOEXEC,
     ENOTDIR,
     EPERM,
+    RLIMIT_NOFILE,
+    RLIMIT_STACK,
     S_ISUID,
     SIG_IGN,
     SPAWN_CHDIR,
@@ -33,8 +35,9 @@ from kernel.abi import (
 )
 from kernel.fs.file import FdTable
 from kernel.fs.vfs import FileInode, PathWalk, permitted
+from kernel.mm.mmap import setup_program
 from kernel.mm.vm import AddressSpace
-from kernel.proc import Cred, Process
+from kernel.proc import Cred, Process, default_rlimits
 from kernel.thread import Thread
 
 if TYPE_CHECKING:
@@ -119,16 +122,16 @@ def executable_image(name: str) -> bytes:
 class Loaded:
     """A program ready to start."""
 
-    __slots__ = ("main", "argv", "exe", "setuid", "size")
+    __slots__ = ("main", "argv", "exe", "setuid", "image")
 
     def __init__(
-        self, main: ProgramMain, argv: list[str], exe: str, setuid: int | None, size: int
+        self, main: ProgramMain, argv: list[str], exe: str, setuid: int | None, image: FileInode
     ) -> None:
         self.main = main
         self.argv = argv
         self.exe = exe
         self.setuid = setuid
-        self.size = size
+        self.image = image  # the executable file, mapped as the program's text
 
 
 def load(walk: PathWalk, path: str, argv: list[str], depth: int = 0) -> Loaded:
@@ -144,7 +147,7 @@ def load(walk: PathWalk, path: str, argv: list[str], depth: int = 0) -> Loaded:
         raise Error(EACCES)
     if not permitted(inode, walk.cred, 1):
         raise Error(EACCES)
-    head = bytes(inode.data[:256])
+    head = inode.cache.read(0, 256)
     first = head.split(b"\n", 1)[0]
     if head.startswith(MAGIC):
         name = first[len(MAGIC) :].decode(errors="replace").strip()
@@ -157,7 +160,7 @@ def load(walk: PathWalk, path: str, argv: list[str], depth: int = 0) -> Loaded:
                 + (f"cannot be loaded: {why})" if why else "is not registered)"),
             )
         setuid = inode.uid if inode.mode & S_ISUID else None
-        return Loaded(main, argv, path, setuid, len(inode.data) + 64 * 1024)
+        return Loaded(main, argv, path, setuid, inode)
     if head.startswith(b"#!"):
         if depth >= MAX_INTERPRETER_DEPTH:
             from kernel.abi import ELOOP
@@ -275,9 +278,15 @@ def _create(
     umask: int,
     attr: SpawnAttr,
 ) -> Process:
+    exe = _absolute(walk, loaded.exe)
+    env = dict(env) if env is not None else dict(parent.env if parent else {})
+    rlimits = [list(r) for r in parent.rlimits] if parent is not None else default_rlimits(k)
+    mm = AddressSpace(k.frames, k, stack_limit=min(rlimits[RLIMIT_STACK][0], 1 << 40))
+    strings = "".join(a + "\0" for a in loaded.argv) + "".join(f"{a}={b}\0" for a, b in env.items())
     try:
-        mm = AddressSpace.for_program(k.frames, loaded.size)
+        setup_program(mm, loaded.image, exe, strings.encode(errors="surrogateescape"))
     except Error:
+        mm.release()
         fds.close_all()
         raise
     coro = loaded.main(list(loaded.argv))
@@ -317,8 +326,8 @@ def _create(
         sid=sid,
         comm=comm,
         argv=list(loaded.argv),
-        env=dict(env) if env is not None else dict(parent.env if parent else {}),
-        exe=_absolute(walk, loaded.exe),
+        env=env,
+        exe=exe,
         cred=cred,
         fds=fds,
         cwd=walk.cwd,
@@ -329,7 +338,11 @@ def _create(
         parent=parent,
         counters=[0] * len(k.table),
         ctty=None if attr.setsid or parent is None else parent.ctty,
+        rlimits=rlimits,
+        oom_score_adj=parent.oom_score_adj if parent is not None else 0,
     )
+    mm.owner = proc
+    fds.limit = rlimits[RLIMIT_NOFILE][0]
     t = Thread(
         tid=pid,
         proc=proc,
@@ -380,8 +393,7 @@ def exec_init(k: Kernel) -> None:
             mode = 0o4755 if name in SETUID_PROGRAMS else 0o755
             bindir.make_child("file", name, mode, 0, 0)
             node = bindir.children[name]
-            node.data = bytearray(executable_image(name))  # type: ignore[attr-defined]
-            node.fs.charge(0, len(node.data))  # type: ignore[attr-defined]
+            node.set_contents(executable_image(name))  # type: ignore[attr-defined]
     for alias, name in PROGRAM_ALIASES.items():
         if name in names and alias not in bindir.children:
             bindir.make_child("symlink", alias, 0o777, 0, 0, target=name)

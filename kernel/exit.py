@@ -12,7 +12,18 @@ from __future__ import annotations
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from kernel.abi import SIG_IGN, SIGCHLD, SIGCONT, SIGHUP, SIGNAL_NAMES, SIGSEGV, W_EXITCODE
+from kernel.abi import (
+    RLIMIT_CORE,
+    SIG_IGN,
+    SIGCHLD,
+    SIGCONT,
+    SIGHUP,
+    SIGKILL,
+    SIGNAL_NAMES,
+    SIGSEGV,
+    W_EXITCODE,
+    MemoryFault,
+)
 from kernel.proc import ALIVE, REAPED, ZOMBIE, Process
 from kernel.thread import DEAD, Thread
 
@@ -45,6 +56,9 @@ class Exits:
 
     def thread_crashed(self, t: Thread, exc: BaseException) -> None:
         """A program raised: log it, and the process dies with SIGSEGV."""
+        if isinstance(exc, MemoryFault):
+            self.fatal_fault(t, exc)
+            return
         proc = t.proc
         tb = traceback.extract_tb(exc.__traceback__)
         frames = [f for f in tb if not f.filename.startswith(KERNEL_DIR)]
@@ -57,6 +71,15 @@ class Exits:
         for f in frames[-4:]:
             self.k.log(f"    {f.filename.rsplit('/', 2)[-1]}:{f.lineno} in {f.name}")
         self.exit_process(proc, SIGSEGV | 0x80)
+
+    def fatal_fault(self, t: Thread, fault: MemoryFault) -> None:
+        """A page fault the kernel could not resolve (already logged by the fault
+        handler): the process dies of its signal, with a core flag when RLIMIT_CORE
+        allows a core dump."""
+        proc = t.proc
+        sig = fault.signal
+        core = 0x80 if sig != SIGKILL and proc.rlimits[RLIMIT_CORE][0] != 0 else 0
+        self.exit_process(proc, sig | core)
 
     def end_thread(self, t: Thread, value: Any = None) -> None:
         """End one thread; the process ends with its last thread."""
@@ -157,6 +180,10 @@ class Exits:
             parent.waitable.pop(proc.pid, None)
             parent.cutime += proc.utime + proc.cutime
             parent.cstime += proc.stime + proc.cstime
+            kb = self.k.frames.page_size // 1024
+            parent.cmaxrss = max(parent.cmaxrss, proc.mm.hiwater_rss * kb, proc.cmaxrss)
+            parent.cminflt += proc.mm.minflt + proc.cminflt
+            parent.cmajflt += proc.mm.majflt + proc.cmajflt
         self.k.procs.procs.pop(proc.pid, None)
         self.k.procs.threads.pop(proc.pid, None)
         proc.parent = None

@@ -60,7 +60,7 @@ class HostClient:
             cred=Cred(),
             fds=FdTable(),
             cwd=root,
-            mm=AddressSpace(kernel.frames),
+            mm=AddressSpace(kernel.frames, kernel),
         )
         self.thread = Thread(
             tid=0, proc=self.proc, coro=None, name="host", is_main=True, observer=True

@@ -35,6 +35,7 @@ class CostModel:
     syscall: int = 200
     context_switch: int = 2000
     memory_access: int = 5
+    page_fault: int = 1000
     checkpoint: int = 50
     tty: int = 10000
     pipe: int = 500
@@ -169,6 +170,8 @@ class BootInfo:
     init: InitSpec = field(default_factory=InitSpec)
     memory_regions: tuple[MemoryRegion, ...] = ()
     params: tuple[tuple[str, str], ...] = ()
+    overcommit_memory: int = 0  # /proc/sys/vm/overcommit_memory at boot
+    limits: tuple[tuple[int, tuple[int, int]], ...] = ()  # (RLIMIT_*, (soft, hard)) defaults
 
     def __post_init__(self) -> None:
         if not self.hostname:

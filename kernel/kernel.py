@@ -64,6 +64,8 @@ class Kernel:
         self.cost_syscall = max(1, costs.syscall)
         self.cost_checkpoint = max(1, costs.checkpoint)
         self.cost_switch = max(0, costs.context_switch)
+        self.cost_memory = max(0, costs.memory_access)
+        self.cost_fault = max(0, costs.page_fault)
         self.io_costs = {"tty": costs.tty, "pipe": costs.pipe, "": 0}
         self.now_ns = 0
         self.cur_cpu: CPU | None = None
@@ -304,6 +306,7 @@ class Kernel:
         cost_sc = self.cost_syscall
         cost_ck = self.cost_checkpoint
         cost_sw = self.cost_switch
+        cost_mem = self.cost_memory
         quantum = self.sched.quantum
         runq = cpu.runq
         cpu_id = cpu.id
@@ -312,6 +315,7 @@ class Kernel:
         trace = self.trace_hook
         steps = 0
         wsc = wck = switches = 0  # this window's system calls, checkpoints, switches
+        wmem = 0  # this window's memory accesses and page faults, ns
         clock = cpu.clock
         last = cpu.last
         t = cpu.current
@@ -346,6 +350,7 @@ class Kernel:
                         return steps
                 coro = t.coro
                 send = coro.send  # type: ignore[union-attr]
+                view = t.proc.mm.view
                 # Every way off the CPU stores the resume value, so it is not cleared here.
                 val = t.resume
                 exc = t.resume_exc
@@ -363,6 +368,12 @@ class Kernel:
                             req = coro.throw(exc)  # type: ignore[union-attr]
                             exc = None
                     except StopIteration as stop:
+                        if view.n:
+                            ns = view.n * cost_mem + view.fault_ns
+                            view.n = view.fault_ns = 0
+                            clock += ns
+                            t.utime += ns
+                            wmem += ns
                         t.stime += (wsc - sc0) * cost_sc
                         t.utime += (wck - ck0) * cost_ck
                         cpu.clock = clock
@@ -370,6 +381,12 @@ class Kernel:
                         t = None
                         break
                     except BaseException as crash:  # noqa: BLE001 - userland faults stay there
+                        if view.n:
+                            ns = view.n * cost_mem + view.fault_ns
+                            view.n = view.fault_ns = 0
+                            clock += ns
+                            t.utime += ns
+                            wmem += ns
                         t.stime += (wsc - sc0) * cost_sc
                         t.utime += (wck - ck0) * cost_ck
                         cpu.clock = clock
@@ -377,6 +394,19 @@ class Kernel:
                         t = None
                         break
                     steps += 1
+                    if view.n:  # loads and stores since the last request, and faults
+                        ns = view.n * cost_mem + view.fault_ns
+                        view.n = view.fault_ns = 0
+                        clock += ns
+                        t.utime += ns
+                        wmem += ns
+                        if view.fatal is not None:  # the program caught its own fault
+                            t.stime += (wsc - sc0) * cost_sc
+                            t.utime += (wck - ck0) * cost_ck
+                            cpu.clock = clock
+                            self.exits.fatal_fault(t, view.fatal)
+                            t = None
+                            break
                     try:
                         nr = req.nr
                     except AttributeError:
@@ -484,7 +514,7 @@ class Kernel:
             cpu.slice_end = slice_end
             cpu.ctxt += switches
             cpu.system += wsc * cost_sc + switches * cost_sw
-            cpu.user += wck * cost_ck
+            cpu.user += wck * cost_ck + wmem
 
     def _resume_kernel_half(self, t: Thread) -> bool:
         """Continue a blocking system call after a wake-up; False if it sleeps again."""

@@ -47,16 +47,25 @@ def start_kernel(info: BootInfo) -> Kernel:
 
 
 def mm_init(k: Kernel) -> None:
-    """Physical memory: a frame allocator over the boot-info's free regions."""
+    """Physical memory: the buddy allocator over the boot-info's free regions, the
+    overcommit policy, the OOM killer, and the thread limit memory allows."""
+    from kernel.mm.commit import VmPolicy
     from kernel.mm.frames import FrameAllocator
+    from kernel.mm.oom import OomKiller
 
     info = k.info
-    free = sum(r.length for r in info.memory_regions)
-    k.frames = FrameAllocator(info.page_size, info.memory, free)
+    regions = [(r.start, r.length) for r in info.memory_regions]
+    free = sum(length for _, length in regions)
+    k.frames = FrameAllocator(info.page_size, info.memory, regions)
+    k.vm = VmPolicy(k.frames, info.overcommit_memory)
+    k.oom = OomKiller(k)
+    # Linux's rule: kernel stacks (16 KiB each) may take at most an eighth of memory.
+    k.threads_max = max(20, info.memory // (16 * 1024 * 8))
     k.log(
         f"Memory: {free // 1024}K/{info.memory // 1024}K available "
         f"({(info.memory - free) // 1024}K kernel reserved), page size {info.page_size}"
     )
+    k.log(f"buddy: {k.frames.buddy.free_pages} pages free, max order {10}")
 
 
 def sched_init(k: Kernel) -> None:

@@ -73,6 +73,8 @@ class Process:
         counters: system calls made, indexed by number (sized to the table at spawn).
         cutime, cstime: CPU time of reaped children.
         start_time: virtual time of creation.
+        rlimits: [soft, hard] per resource (RLIMIT_*), inherited by children.
+        oom_score_adj: -1000 (never chosen) .. 1000 (chosen first) by the OOM killer.
     """
 
     pid: int
@@ -105,11 +107,15 @@ class Process:
     start_time: int = 0
     ctty: Any = None
     parent: Process | None = None
-    minflt: int = 0
     exited_threads: dict[int, Any] = field(default_factory=dict)
     sigpend: int = 0
     tracer: Process | None = None
     trace_follow: bool = False
+    rlimits: list[list[int]] = field(default_factory=lambda: default_rlimits(None))
+    oom_score_adj: int = 0
+    cmaxrss: int = 0  # KiB, the largest of the reaped children's
+    cminflt: int = 0
+    cmajflt: int = 0
 
     @property
     def main_thread(self) -> Thread | None:
@@ -118,6 +124,34 @@ class Process:
             if t.tid == self.pid:
                 return t
         return None
+
+
+def default_rlimits(k: Any) -> list[list[int]]:
+    """The resource limits of the first process, as Linux gives init: no limit but
+    the stack (8 MiB), core dumps (none), open files (1024, hard 1048576), locked
+    memory (8 MiB) and processes (half the kernel's thread limit)."""
+    from kernel.abi import (
+        RLIM_INFINITY,
+        RLIM_NLIMITS,
+        RLIMIT_CORE,
+        RLIMIT_MEMLOCK,
+        RLIMIT_NOFILE,
+        RLIMIT_NPROC,
+        RLIMIT_STACK,
+    )
+
+    inf = RLIM_INFINITY
+    limits = [[inf, inf] for _ in range(RLIM_NLIMITS)]
+    limits[RLIMIT_STACK] = [8 * 1024 * 1024, inf]
+    limits[RLIMIT_CORE] = [0, inf]
+    limits[RLIMIT_NOFILE] = [1024, 1048576]
+    limits[RLIMIT_MEMLOCK] = [8 * 1024 * 1024, 8 * 1024 * 1024]
+    nproc = k.threads_max // 2 if k is not None else 4096
+    limits[RLIMIT_NPROC] = [nproc, nproc]
+    if k is not None:
+        for resource, (soft, hard) in k.info.limits:
+            limits[resource] = [soft, hard]
+    return limits
 
 
 class ProcessTable:

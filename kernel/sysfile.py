@@ -55,7 +55,7 @@ from kernel.abi import (
     Stat,
 )
 from kernel.fs.devfs import open_ctty
-from kernel.fs.file import FD_MAX, File
+from kernel.fs.file import File
 from kernel.fs.pipe import PipeInode
 from kernel.fs.vfs import DirInode, Inode, PathWalk, WouldBlock, may_delete, permitted, require
 
@@ -289,7 +289,7 @@ def sys_dup(k: Kernel, t: Thread, fd: int) -> int:
 def sys_dup2(k: Kernel, t: Thread, oldfd: int, newfd: int) -> int:
     fds = t.proc.fds
     f = fds.get(oldfd)
-    if newfd >= 1024:
+    if newfd >= fds.limit:
         raise Error(EBADF)
     if oldfd != newfd:
         fds.install(f, fd=newfd)
@@ -300,7 +300,7 @@ def sys_fcntl(k: Kernel, t: Thread, fd: int, cmd: int, arg: int) -> int:
     fds = t.proc.fds
     f = fds.get(fd)
     if cmd == F_DUPFD:
-        if not 0 <= arg < FD_MAX:
+        if not 0 <= arg < fds.limit:
             raise Error(EINVAL)
         return fds.install(f, fd=fds.lowest_free(arg))
     if cmd == F_GETFD:

@@ -6,13 +6,15 @@ numbers, names and argument specs (the one table, minus handlers, which the kern
 in ``kernel.syscall``) and the awaitable request a system call is (``syscalls``); errno
 values with their messages and the one error type (``errno``); signals (``signals``);
 wait statuses (``wait``); open, seek and mode flags and the stat layout (``files``);
-terminal flags and ioctls (``terminal``); spawn actions and attributes (``process``).
+terminal flags and ioctls (``terminal``); spawn actions and attributes (``process``);
+mmap flags, resource limits, futex operations and the MMU view (``memory``).
 """
 
 from __future__ import annotations
 
 from kernel.abi.errno import *  # noqa: F403
 from kernel.abi.files import *  # noqa: F403
+from kernel.abi.memory import *  # noqa: F403
 from kernel.abi.process import *  # noqa: F403
 from kernel.abi.signals import *  # noqa: F403
 from kernel.abi.syscalls import *  # noqa: F403

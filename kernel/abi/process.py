@@ -93,3 +93,21 @@ class Tms:
     stime: int
     cutime: int
     cstime: int
+
+
+RUSAGE_SELF = 0
+RUSAGE_CHILDREN = -1
+RUSAGE_THREAD = 1
+
+
+@dataclass(slots=True, frozen=True)
+class Rusage:
+    """What getrusage(2) returns: times in ns, maxrss in KiB, faults, context switches."""
+
+    utime: int
+    stime: int
+    maxrss: int
+    minflt: int
+    majflt: int
+    nvcsw: int
+    nivcsw: int

@@ -146,6 +146,48 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(86, "reboot", "cmd:uint status:int=0", "power off or restart the machine (root)"),
     _spec(87, "syslog", "", "read the kernel log"),
     _spec(88, "klog", "message:str", "append a line to the kernel log (root only)"),
+    _spec(
+        90,
+        "mmap",
+        "addr:uint length:uint prot:int flags:int fd:int=-1 offset:int=0",
+        "map files or anonymous memory into the address space; returns the address",
+    ),
+    _spec(91, "munmap", "addr:uint length:uint", "remove the mappings of an address range"),
+    _spec(92, "mprotect", "addr:uint length:uint prot:int", "set the protection of a range"),
+    _spec(
+        93,
+        "mremap",
+        "old_addr:uint old_len:uint new_len:uint flags:int=0 new_addr:uint=0",
+        "grow, shrink or move a mapping; returns its address",
+    ),
+    _spec(94, "madvise", "addr:uint length:uint advice:int", "advise how a range will be used"),
+    _spec(95, "brk", "addr:uint=0", "move the end of the heap; returns the end (0: just ask)"),
+    _spec(96, "mincore", "addr:uint length:uint", "which pages of a range are resident"),
+    _spec(97, "msync", "addr:uint length:uint flags:int", "flush a file mapping"),
+    _spec(98, "memfd_create", "name:str flags:int=0", "an anonymous file in memory; its fd"),
+    _spec(
+        99,
+        "prctl",
+        "option:int arg2:int=0 arg3:int=0 arg4:int=0 arg5:obj=None",
+        "process settings: PR_SET_VMA (name anonymous memory), PR_SET_NAME, PR_GET_NAME",
+    ),
+    _spec(100, "mmu", "", "the caller's MMU view: loads and stores at virtual addresses"),
+    _spec(
+        101,
+        "futex",
+        "addr:uint op:int val:int timeout:int=-1 addr2:uint=0 val3:int=0",
+        "wait on or wake a 32-bit word in memory (REQUEUE/WAKE_OP: timeout is val2)",
+        blocks=True,
+    ),
+    _spec(102, "getrlimit", "resource:int", "a resource limit: (soft, hard)"),
+    _spec(103, "setrlimit", "resource:int soft:uint hard:uint", "set a resource limit"),
+    _spec(
+        104,
+        "prlimit",
+        "pid:int resource:int new:obj=None",
+        "get and set another process's limit: new is (soft, hard) or None; returns the old",
+    ),
+    _spec(105, "getrusage", "who:int=0", "resource usage: self (0), children (-1), thread (1)"),
 )
 
 SYSCALL_BY_NAME: dict[str, SyscallSpec] = {s.name: s for s in SYSCALLS}

@@ -44,11 +44,12 @@ class File:
 class FdTable:
     """A process's file descriptors: fd -> (File, close-on-exec)."""
 
-    __slots__ = ("files", "cloexec")
+    __slots__ = ("files", "cloexec", "limit")
 
     def __init__(self) -> None:
         self.files: dict[int, File] = {}
         self.cloexec: set[int] = set()
+        self.limit = FD_MAX  # RLIMIT_NOFILE's soft limit
 
     def get(self, fd: int) -> File:
         """The description behind ``fd``.
@@ -71,7 +72,7 @@ class FdTable:
         files = self.files
         while fd in files:
             fd += 1
-        if fd >= FD_MAX:
+        if fd >= self.limit:
             raise Error(EMFILE)
         return fd
 
@@ -79,6 +80,8 @@ class FdTable:
         """Put ``f`` at the lowest free descriptor (or at ``fd``) and return it."""
         if fd is None:
             fd = self.lowest_free()
+        elif fd >= self.limit:
+            raise Error(EBADF)
         elif fd in self.files:
             self.close(fd)
         self.files[fd] = f.get()
@@ -110,6 +113,7 @@ class FdTable:
     def copy(self) -> FdTable:
         """A duplicate table, close-on-exec flags included (what fork would give)."""
         child = FdTable()
+        child.limit = self.limit
         for fd, f in self.files.items():
             child.files[fd] = f.get()
         child.cloexec = set(self.cloexec)

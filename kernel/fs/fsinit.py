@@ -85,8 +85,7 @@ def vfs_init(k: Kernel) -> None:
         else:
             f = parent.make_child("file", name, spec.mode, spec.uid, spec.gid)
             assert isinstance(f, FileInode)
-            f.data = bytearray(spec.content)
-            root_fs.charge(0, len(spec.content))
+            f.set_contents(spec.content)
     etc = root.children["etc"]
     assert isinstance(etc, DirInode)
     _write(
@@ -124,8 +123,7 @@ def _write(directory: DirInode, name: str, text: str | bytes) -> None:
         directory.remove(name)
     f = directory.make_child("file", name, 0o644, 0, 0)
     assert isinstance(f, FileInode)
-    f.data = bytearray(text.encode() if isinstance(text, str) else text)
-    f.fs.charge(0, len(f.data))
+    f.set_contents(text.encode() if isinstance(text, str) else text)
 
 
 def _dev(k: Kernel) -> int:

@@ -82,7 +82,7 @@ class ProcInfo:
         # Fields 1-52 of proc(5), in one f-string (ps and the TUI read thousands).
         return (
             f"{tid} ({comm}) {self.proc_state(proc, t)} {proc.ppid} {proc.pgid} {proc.sid} "
-            f"{tty_nr} {tpgid} 4194304 {proc.minflt} 0 0 0 {utime // TICK_NS} "
+            f"{tty_nr} {tpgid} 4194304 {proc.mm.minflt} 0 {proc.mm.majflt} 0 {utime // TICK_NS} "
             f"{stime // TICK_NS} {proc.cutime // TICK_NS} {proc.cstime // TICK_NS} 20 0 "
             f"{len(proc.threads) if proc.threads else 1} 0 {proc.start_time // TICK_NS} "
             f"{vsize} {rss} 18446744073709551615 4194304 4198400 140737488351232 0 0 0 0 "

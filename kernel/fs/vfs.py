@@ -60,6 +60,8 @@ class FileSystem:
         self.kernel = kernel  # anything with now() -> ns and wake_all(queue)
         self.clock = kernel.now
         self._next_ino = 1
+        self.frames: Any = None  # the frame allocator of a file system in memory
+        self.pages = 0  # frames its files' page caches hold
         self.root: DirInode
 
     def next_ino(self) -> int:
@@ -67,9 +69,6 @@ class FileSystem:
         ino = self._next_ino
         self._next_ino += 1
         return ino
-
-    def charge(self, old_size: int, new_size: int) -> None:
-        """Account for file data growing or shrinking (tmpfs charges memory)."""
 
 
 class Inode:
@@ -284,22 +283,37 @@ class DirInode(Inode):
 
 
 class FileInode(Inode):
-    """A regular file whose bytes live in memory."""
+    """A regular file whose bytes live in page frames (its page cache)."""
 
-    __slots__ = ("data", "opens")
+    __slots__ = ("cache", "opens")
 
     def __init__(
         self, fs: FileSystem, mode: int = 0o644, uid: int = 0, gid: int = 0, data: bytes = b""
     ) -> None:
+        from kernel.mm.pagecache import PageCache
+
         super().__init__(fs, S_IFREG | (mode & 0o7777), uid, gid)
-        self.data = bytearray(data)
+        frames = fs.frames if fs.frames is not None else fs.kernel.frames
+        self.cache = PageCache(frames, "shmem", fs)
         self.opens = 0
         if data:
-            fs.charge(0, len(data))
+            self.set_contents(data)
 
     @property
     def size(self) -> int:
-        return len(self.data)
+        return self.cache.size
+
+    def contents(self) -> bytes:
+        """The whole file."""
+        return self.cache.contents()
+
+    def set_contents(self, data: bytes) -> None:
+        """Replace the file's bytes (image files and programs at boot).
+
+        Raises:
+            Error: ENOSPC when the machine's memory cannot hold them.
+        """
+        self.cache.replace(data)
 
     def open(self, t: Thread | None, f: File) -> None:
         self.opens += 1
@@ -309,14 +323,14 @@ class FileInode(Inode):
         self.drop_if_unused()
 
     def drop_if_unused(self) -> None:
-        """Free the bytes of a file with no names and no open descriptions."""
-        if self.nlink == 0 and self.opens == 0 and self.data:
-            self.fs.charge(len(self.data), 0)
-            self.data = bytearray()
+        """Free the frames of a file with no names, no open descriptions, no mappings."""
+        cache = self.cache
+        if self.nlink == 0 and self.opens == 0 and not cache.mappings and cache.pages:
+            cache.release()
 
     def read(self, t: Thread | None, f: File, count: int) -> bytes:
         pos = f.pos
-        chunk = bytes(self.data[pos : pos + count])
+        chunk = self.cache.read(pos, count)
         f.pos = pos + len(chunk)
         if t is None or not t.observer:
             self.atime = self.fs.clock()
@@ -325,27 +339,16 @@ class FileInode(Inode):
     def write(self, t: Thread | None, f: File, data: bytes) -> int:
         from kernel.abi import O_APPEND
 
-        buf = self.data
-        pos = len(buf) if f.flags & O_APPEND else f.pos
-        old = len(buf)
-        end = pos + len(data)
-        if end > old:
-            self.fs.charge(old, end)
-        if pos > old:
-            buf.extend(bytes(pos - old))
-        buf[pos:end] = data
-        f.pos = end
+        cache = self.cache
+        pos = cache.size if f.flags & O_APPEND else f.pos
+        cache.write(pos, data)
+        f.pos = pos + len(data)
         self.touch()
         return len(data)
 
     def truncate(self, length: int) -> None:
-        old = len(self.data)
-        if length != old:
-            self.fs.charge(old, length)
-        if length < old:
-            del self.data[length:]
-        else:
-            self.data.extend(bytes(length - old))
+        if length != self.cache.size:
+            self.cache.truncate(length)
         self.touch()
 
 

@@ -1,0 +1,370 @@
+"""Memory in the ABI: mmap's flags, resource limits, futex operations, and the MMU view.
+
+A program reaches its memory through an :class:`MMU` (``await sys.mmu()`` returns the
+calling process's). A load or store to a page that is present with the right
+permission goes straight to the frame's bytes, as a CPU's would: the view looks the
+page up in the address space's translation dicts (``rd`` for readable pages, ``wr`` for
+writable ones, page number to the frame's ``bytearray``) without entering the kernel.
+A miss is a page fault: the view calls the kernel's fault handler synchronously, which
+maps a zero page, a file page or a fresh copy (copy-on-write) and returns, or raises
+:class:`MemoryFault` (SIGSEGV, SIGBUS, or SIGKILL from the OOM killer), which ends the
+process. Every access is counted in ``n`` (one per load or store, one per started
+64-byte line of a bulk copy) and the kernel charges ``n`` times the image's
+``memory_access`` cost to the running thread when it next enters the kernel.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "PROT_NONE",
+    "PROT_READ",
+    "PROT_WRITE",
+    "PROT_EXEC",
+    "MAP_SHARED",
+    "MAP_PRIVATE",
+    "MAP_SHARED_VALIDATE",
+    "MAP_FIXED",
+    "MAP_ANONYMOUS",
+    "MAP_GROWSDOWN",
+    "MAP_NORESERVE",
+    "MAP_POPULATE",
+    "MAP_FIXED_NOREPLACE",
+    "MAP_FAILED",
+    "MREMAP_MAYMOVE",
+    "MREMAP_FIXED",
+    "MREMAP_DONTUNMAP",
+    "MADV_NORMAL",
+    "MADV_RANDOM",
+    "MADV_SEQUENTIAL",
+    "MADV_WILLNEED",
+    "MADV_DONTNEED",
+    "MADV_FREE",
+    "MS_ASYNC",
+    "MS_INVALIDATE",
+    "MS_SYNC",
+    "MFD_CLOEXEC",
+    "MFD_ALLOW_SEALING",
+    "PR_SET_NAME",
+    "PR_GET_NAME",
+    "PR_SET_VMA",
+    "PR_SET_VMA_ANON_NAME",
+    "RLIMIT_CPU",
+    "RLIMIT_FSIZE",
+    "RLIMIT_DATA",
+    "RLIMIT_STACK",
+    "RLIMIT_CORE",
+    "RLIMIT_RSS",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",
+    "RLIMIT_AS",
+    "RLIM_NLIMITS",
+    "RLIM_INFINITY",
+    "RLIMIT_NAMES",
+    "FUTEX_WAIT",
+    "FUTEX_WAKE",
+    "FUTEX_REQUEUE",
+    "FUTEX_CMP_REQUEUE",
+    "FUTEX_WAKE_OP",
+    "FUTEX_WAIT_BITSET",
+    "FUTEX_WAKE_BITSET",
+    "FUTEX_PRIVATE_FLAG",
+    "FUTEX_CLOCK_REALTIME",
+    "FUTEX_BITSET_MATCH_ANY",
+    "SEGV_MAPERR",
+    "SEGV_ACCERR",
+    "BUS_ADRERR",
+    "MemoryFault",
+    "MMU",
+]
+
+PROT_NONE = 0x0
+PROT_READ = 0x1
+PROT_WRITE = 0x2
+PROT_EXEC = 0x4
+
+MAP_SHARED = 0x01
+MAP_PRIVATE = 0x02
+MAP_SHARED_VALIDATE = 0x03
+MAP_FIXED = 0x10
+MAP_ANONYMOUS = 0x20
+MAP_GROWSDOWN = 0x0100
+MAP_NORESERVE = 0x4000
+MAP_POPULATE = 0x8000
+MAP_FIXED_NOREPLACE = 0x100000
+MAP_FAILED = -1
+
+MREMAP_MAYMOVE = 1
+MREMAP_FIXED = 2
+MREMAP_DONTUNMAP = 4
+
+MADV_NORMAL = 0
+MADV_RANDOM = 1
+MADV_SEQUENTIAL = 2
+MADV_WILLNEED = 3
+MADV_DONTNEED = 4
+MADV_FREE = 8
+
+MS_ASYNC = 1
+MS_INVALIDATE = 2
+MS_SYNC = 4
+
+MFD_CLOEXEC = 1
+MFD_ALLOW_SEALING = 2
+
+PR_SET_NAME = 15
+PR_GET_NAME = 16
+PR_SET_VMA = 0x53564D41
+PR_SET_VMA_ANON_NAME = 0
+
+RLIMIT_CPU = 0
+RLIMIT_FSIZE = 1
+RLIMIT_DATA = 2
+RLIMIT_STACK = 3
+RLIMIT_CORE = 4
+RLIMIT_RSS = 5
+RLIMIT_NPROC = 6
+RLIMIT_NOFILE = 7
+RLIMIT_MEMLOCK = 8
+RLIMIT_AS = 9
+RLIM_NLIMITS = 10
+RLIM_INFINITY = (1 << 64) - 1
+#: The names /proc/<pid>/limits shows, by resource number.
+RLIMIT_NAMES = (
+    ("Max cpu time", "seconds"),
+    ("Max file size", "bytes"),
+    ("Max data size", "bytes"),
+    ("Max stack size", "bytes"),
+    ("Max core file size", "bytes"),
+    ("Max resident set", "bytes"),
+    ("Max processes", "processes"),
+    ("Max open files", "files"),
+    ("Max locked memory", "bytes"),
+    ("Max address space", "bytes"),
+)
+
+FUTEX_WAIT = 0
+FUTEX_WAKE = 1
+FUTEX_REQUEUE = 3
+FUTEX_CMP_REQUEUE = 4
+FUTEX_WAKE_OP = 5
+FUTEX_WAIT_BITSET = 9
+FUTEX_WAKE_BITSET = 10
+FUTEX_PRIVATE_FLAG = 128
+FUTEX_CLOCK_REALTIME = 256
+FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
+
+SEGV_MAPERR = 1  # address not mapped to an object
+SEGV_ACCERR = 2  # invalid permissions for a mapped object
+BUS_ADRERR = 2  # nonexistent physical address (past the end of a mapped file)
+
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+
+
+class MemoryFault(BaseException):  # noqa: N818 - a trap, not an error a program handles
+    """A page fault the kernel could not resolve: the process dies of ``signal``.
+
+    A ``BaseException``, so a program's ``except Exception`` does not swallow it.
+
+    Attributes:
+        signal: SIGSEGV, SIGBUS, or SIGKILL (the OOM killer chose this process).
+        addr: the faulting address.
+        code: SEGV_MAPERR, SEGV_ACCERR or BUS_ADRERR (0 for SIGKILL).
+    """
+
+    def __init__(self, signal: int, addr: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.signal = signal
+        self.addr = addr
+        self.code = code
+
+
+class MMU:
+    """A process's view of its memory: loads and stores at virtual addresses.
+
+    The kernel builds one per address space and shares its translation dicts with it;
+    ``fault(addr, write)`` is the kernel's fault handler. Integers are little-endian
+    and unsigned; stores keep the low bits of the value, as a C store would.
+    """
+
+    __slots__ = ("rd", "wr", "fault", "n", "fault_ns", "fatal", "page_size", "shift", "mask")
+
+    def __init__(
+        self,
+        rd: dict[int, bytearray],
+        wr: dict[int, bytearray],
+        fault: Callable[[int, bool], None],
+        page_size: int,
+    ) -> None:
+        self.rd = rd
+        self.wr = wr
+        self.fault = fault
+        self.n = 0  # accesses since the kernel last charged them
+        self.fault_ns = 0  # fault handling since then, in ns
+        self.fatal: MemoryFault | None = None
+        self.page_size = page_size
+        self.shift = page_size.bit_length() - 1
+        self.mask = page_size - 1
+
+    def __repr__(self) -> str:
+        return f"<MMU {len(self.rd)} pages present, page size {self.page_size}>"
+
+    # ------------------------------------------------------------------ scalars
+    def load8(self, addr: int) -> int:
+        """The byte at ``addr``."""
+        self.n += 1
+        try:
+            return self.rd[addr >> self.shift][addr & self.mask]
+        except KeyError:
+            return self._read_slow(addr, 1)[0]
+
+    def store8(self, addr: int, value: int) -> None:
+        """Store the low 8 bits of ``value`` at ``addr``."""
+        self.n += 1
+        try:
+            self.wr[addr >> self.shift][addr & self.mask] = value & 0xFF
+        except KeyError:
+            self._write_slow(addr, bytes((value & 0xFF,)))
+
+    def load16(self, addr: int) -> int:
+        """The 16-bit little-endian integer at ``addr``."""
+        return self._load(addr, _U16, 2)
+
+    def load32(self, addr: int) -> int:
+        """The 32-bit little-endian integer at ``addr``."""
+        return self._load(addr, _U32, 4)
+
+    def load64(self, addr: int) -> int:
+        """The 64-bit little-endian integer at ``addr``."""
+        return self._load(addr, _U64, 8)
+
+    def store16(self, addr: int, value: int) -> None:
+        """Store the low 16 bits of ``value`` at ``addr``."""
+        self._store(addr, _U16, 2, value & 0xFFFF)
+
+    def store32(self, addr: int, value: int) -> None:
+        """Store the low 32 bits of ``value`` at ``addr``."""
+        self._store(addr, _U32, 4, value & 0xFFFF_FFFF)
+
+    def store64(self, addr: int, value: int) -> None:
+        """Store the low 64 bits of ``value`` at ``addr``."""
+        self._store(addr, _U64, 8, value & 0xFFFF_FFFF_FFFF_FFFF)
+
+    def _load(self, addr: int, st: struct.Struct, size: int) -> int:
+        self.n += 1
+        off = addr & self.mask
+        if off + size <= self.page_size:
+            try:
+                return st.unpack_from(self.rd[addr >> self.shift], off)[0]
+            except KeyError:
+                pass
+        return st.unpack(self._read_slow(addr, size))[0]
+
+    def _store(self, addr: int, st: struct.Struct, size: int, value: int) -> None:
+        self.n += 1
+        off = addr & self.mask
+        if off + size <= self.page_size:
+            try:
+                st.pack_into(self.wr[addr >> self.shift], off, value)
+                return
+            except KeyError:
+                pass
+        self._write_slow(addr, st.pack(value))
+
+    # ------------------------------------------------------------------ structures
+    def unpack(self, addr: int, st: struct.Struct) -> tuple[Any, ...]:
+        """Read a structure laid out as ``st`` (one of the ABI's layouts) at ``addr``."""
+        return st.unpack(self.read(addr, st.size))
+
+    def pack(self, addr: int, st: struct.Struct, *values: Any) -> None:
+        """Write ``values`` laid out as ``st`` at ``addr``."""
+        self.write(addr, st.pack(*values))
+
+    # ------------------------------------------------------------------ ranges
+    def read(self, addr: int, length: int) -> bytes:
+        """``length`` bytes from ``addr``."""
+        if length <= 0:
+            if length < 0:
+                raise ValueError("negative length")
+            return b""
+        self.n += 1 + (length >> 6)
+        off = addr & self.mask
+        if off + length <= self.page_size:
+            page = self.rd.get(addr >> self.shift)
+            if page is not None:
+                return bytes(page[off : off + length])
+        return self._read_slow(addr, length)
+
+    def write(self, addr: int, data: bytes | bytearray | memoryview) -> None:
+        """Store ``data`` at ``addr``."""
+        length = len(data)
+        if not length:
+            return
+        self.n += 1 + (length >> 6)
+        off = addr & self.mask
+        if off + length <= self.page_size:
+            page = self.wr.get(addr >> self.shift)
+            if page is not None:
+                page[off : off + length] = data
+                return
+        self._write_slow(addr, data)
+
+    def fill(self, addr: int, byte: int, length: int) -> None:
+        """Set ``length`` bytes from ``addr`` to ``byte`` (memset)."""
+        if length < 0:
+            raise ValueError("negative length")
+        self.write(addr, bytes((byte & 0xFF,)) * length)
+
+    def copy(self, dst: int, src: int, length: int) -> None:
+        """Copy ``length`` bytes from ``src`` to ``dst``; the ranges may overlap (memmove)."""
+        if length < 0:
+            raise ValueError("negative length")
+        self.write(dst, self.read(src, length))
+
+    # ------------------------------------------------------------------ the slow paths
+    def _read_slow(self, addr: int, length: int) -> bytes:
+        """Read across pages, taking a fault for each page not present."""
+        rd = self.rd
+        shift = self.shift
+        mask = self.mask
+        ps = self.page_size
+        out = bytearray()
+        while length > 0:
+            vpn = addr >> shift
+            page = rd.get(vpn)
+            if page is None:
+                self.fault(addr, False)
+                page = rd[vpn]
+            off = addr & mask
+            take = min(length, ps - off)
+            out += page[off : off + take]
+            addr += take
+            length -= take
+        return bytes(out)
+
+    def _write_slow(self, addr: int, data: bytes | bytearray | memoryview) -> None:
+        """Write across pages, taking a fault for each page not writable."""
+        wr = self.wr
+        shift = self.shift
+        mask = self.mask
+        ps = self.page_size
+        view = memoryview(data).cast("B")
+        pos = 0
+        length = len(view)
+        while pos < length:
+            vpn = addr >> shift
+            page = wr.get(vpn)
+            if page is None:
+                self.fault(addr, True)
+                page = wr[vpn]
+            off = addr & mask
+            take = min(length - pos, ps - off)
+            page[off : off + take] = view[pos : pos + take]
+            addr += take
+            pos += take
