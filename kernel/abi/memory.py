@@ -348,6 +348,21 @@ class MMU:
             length -= take
         return bytes(out)
 
+    @staticmethod
+    def make(
+        rd: dict[int, bytearray],
+        wr: dict[int, bytearray],
+        fault: Callable[[int, bool], None],
+        page_size: int,
+    ) -> MMU:
+        """A view for ``page_size`` pages whose scalar loads and stores have the page
+        geometry built in (a few nanoseconds less per access than reading it from the
+        instance: this is the hottest code of the machine)."""
+        cls = _SPECIALISED.get(page_size)
+        if cls is None:
+            cls = _SPECIALISED[page_size] = _specialise(page_size)
+        return cls(rd, wr, fault, page_size)
+
     def _write_slow(self, addr: int, data: bytes | bytearray | memoryview) -> None:
         """Write across pages, taking a fault for each page not writable."""
         wr = self.wr
@@ -368,3 +383,54 @@ class MMU:
             page[off : off + take] = view[pos : pos + take]
             addr += take
             pos += take
+
+
+_SPECIALISED: dict[int, type[MMU]] = {}
+
+
+def _specialise(page_size: int) -> type[MMU]:
+    """An MMU subclass whose scalar accesses use ``page_size``'s shift and mask as
+    constants (closure cells) instead of instance attributes."""
+    shift = page_size.bit_length() - 1
+    mask = page_size - 1
+
+    class FixedMMU(MMU):
+        __slots__ = ()
+
+        def load8(self, addr: int) -> int:
+            self.n += 1
+            try:
+                return self.rd[addr >> shift][addr & mask]
+            except KeyError:
+                return self._read_slow(addr, 1)[0]
+
+        def store8(self, addr: int, value: int) -> None:
+            self.n += 1
+            try:
+                self.wr[addr >> shift][addr & mask] = value & 0xFF
+            except KeyError:
+                self._write_slow(addr, bytes((value & 0xFF,)))
+
+        def _load(self, addr: int, st: struct.Struct, size: int) -> int:
+            self.n += 1
+            off = addr & mask
+            if off + size <= page_size:
+                try:
+                    return st.unpack_from(self.rd[addr >> shift], off)[0]
+                except KeyError:
+                    pass
+            return st.unpack(self._read_slow(addr, size))[0]
+
+        def _store(self, addr: int, st: struct.Struct, size: int, value: int) -> None:
+            self.n += 1
+            off = addr & mask
+            if off + size <= page_size:
+                try:
+                    st.pack_into(self.wr[addr >> shift], off, value)
+                    return
+                except KeyError:
+                    pass
+            self._write_slow(addr, st.pack(value))
+
+    FixedMMU.__name__ = FixedMMU.__qualname__ = "MMU"
+    return FixedMMU

@@ -142,6 +142,7 @@ class DevFS(FileSystem):
         for n, name in enumerate(("stdin", "stdout", "stderr")):
             self.root.add(name, SymlinkInode(self, f"/proc/self/fd/{n}"))
         self.root.add("fd", SymlinkInode(self, "/proc/self/fd"))
+        self.root.add("shm", DirInode(self, 0o1777, 0, 0, self.root, "shm"))  # a tmpfs's
 
 
 def open_ctty(t: Any) -> Inode:

@@ -165,5 +165,9 @@ def mounts_init(k: Kernel) -> None:
             options = ("rw", *options)
         k.root_ns.mount(fs, at, m.source, m.target, options)
         k.log(f"mount: {m.fstype} on {m.target}")
+        if m.fstype == "devfs":  # POSIX shared memory (shm_open) lives in /dev/shm
+            shm = walk.resolve(m.target.rstrip("/") + "/shm")
+            k.root_ns.mount(make_fs(k, "tmpfs"), shm, "tmpfs", "/dev/shm", ("rw", "mode=1777"))
+            k.log(f"mount: tmpfs on {m.target.rstrip('/')}/shm")
     if not k.info.procfs:
         k.log("procfs: disabled by the machine file")

@@ -3,15 +3,18 @@
 Private writable mappings (and shared anonymous memory) are *committed*: the kernel
 promises frames for them. ``overcommit_memory`` says how far it may promise (Linux's
 three modes): 0, heuristic — refuse only a single request larger than all of memory;
-1, always — never refuse; 2, never overcommit — refuse once ``Committed_AS`` would pass
-``CommitLimit`` (``overcommit_ratio`` percent of memory, or ``overcommit_kbytes``).
+1, always — never refuse; 2, never overcommit — refuse once ``Committed_AS`` would reach
+``CommitLimit`` (``overcommit_ratio`` percent of memory, or ``overcommit_kbytes``;
+there is no swap to add). Linux also holds back ``admin_reserve_kbytes`` and
+``user_reserve_kbytes`` from non-root callers in mode 2; this machine does not. MAP_NORESERVE
+mappings are not charged in modes 0 and 1 (``kernel.mm.mmap`` decides what is charged).
 The values are /proc/sys/vm's files; ``Committed_AS`` and ``CommitLimit`` are in
 /proc/meminfo.
 """
 
 from __future__ import annotations
 
-from kernel.abi import ENOMEM, Error
+from kernel.abi import EINVAL, ENOMEM, Error
 from kernel.mm.frames import FrameAllocator
 
 
@@ -63,7 +66,8 @@ class VmPolicy:
             return
         mode = self.overcommit_memory
         if mode == 2:
-            if self.committed + pages > self.commit_limit():
+            # __vm_enough_memory: the charge, new pages included, stays below the limit.
+            if self.committed + pages >= self.commit_limit():
                 raise Error(ENOMEM)
         elif mode == 0 and pages > self.frames.buddy.total_pages:
             raise Error(ENOMEM)
@@ -74,22 +78,28 @@ class VmPolicy:
         self.committed = max(0, self.committed - pages)
 
     def set(self, name: str, value: int) -> None:
-        """Write a sysctl (/proc/sys/vm/NAME).
+        """Write a sysctl (/proc/sys/vm/NAME). As on Linux, setting
+        ``overcommit_kbytes`` clears ``overcommit_ratio`` and the other way round
+        (only one of them sets CommitLimit).
 
         Raises:
-            Error: EINVAL for a value out of range.
+            Error: EINVAL for an unknown name or a value out of range.
         """
-        from kernel.abi import EINVAL
-
-        limits = {
-            "overcommit_memory": (0, 2),
-            "overcommit_ratio": (0, 1 << 31),
-            "overcommit_kbytes": (0, 1 << 62),
-            "max_map_count": (0, 1 << 31),
-            "mmap_min_addr": (0, 1 << 47),
-            "min_free_kbytes": (0, 1 << 31),
-        }
-        lo, hi = limits[name]
-        if not lo <= value <= hi:
+        bounds = _RANGES.get(name)
+        if bounds is None or type(value) is not int or not bounds[0] <= value <= bounds[1]:
             raise Error(EINVAL)
         setattr(self, name, value)
+        if name == "overcommit_kbytes":
+            self.overcommit_ratio = 0
+        elif name == "overcommit_ratio":
+            self.overcommit_kbytes = 0
+
+
+_RANGES = {
+    "overcommit_memory": (0, 2),
+    "overcommit_ratio": (0, (1 << 31) - 1),
+    "overcommit_kbytes": (0, (1 << 62) - 1),
+    "max_map_count": (0, (1 << 31) - 1),
+    "mmap_min_addr": (0, 1 << 47),
+    "min_free_kbytes": (0, (1 << 31) - 1),
+}

@@ -136,16 +136,18 @@ def get_unmapped_area(mm: AddressSpace, length: int, hint: int = 0) -> int:
         ):
             return hint
     top = mm.mmap_base
-    i = mm.first_at_or_after(top) - 1
     areas = mm.areas
-    while True:
-        below = areas[i].end if i >= 0 else min_addr
-        below = max(below, min_addr)
+    i = mm.first_at_or_after(top)
+    if i < len(areas) and areas[i].start < top:
+        top = areas[i].start  # an area straddles mmap_base: start below it
+    i -= 1
+    while top >= min_addr:
+        below = max(areas[i].end if i >= 0 else min_addr, min_addr)
         if top - below >= length:
             return top - length
         if i < 0:
             break
-        top = min(top, areas[i].start)
+        top = areas[i].start
         i -= 1
     raise Error(ENOMEM)
 

@@ -9,6 +9,7 @@ that precedes it. ``/proc/<pid>/oom_score`` shows the badness the way Linux scal
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from kernel.abi import SIGKILL
@@ -32,7 +33,10 @@ class OomKiller:
         return max(1, self.k.frames.buddy.total_pages)
 
     def badness(self, proc: Process) -> int | None:
-        """Points as Linux counts them, or None for a process that may not be chosen."""
+        """Points as Linux's oom_badness counts them (resident pages plus page-table
+        pages, plus ``oom_score_adj`` thousandths of memory; negative points are
+        possible), or None for a process that may not be chosen (init, an exempt or
+        ended one)."""
         if proc.state != ALIVE or proc.pid <= 1 or not proc.threads:
             return None
         adj = proc.oom_score_adj
@@ -40,27 +44,30 @@ class OomKiller:
             return None
         mm = proc.mm
         points = mm.resident + mm.pagetable_bytes() // self.k.frames.page_size
-        points += adj * self._total() // 1000
-        return max(points, 1)
+        return points + adj * self._total() // 1000
 
     def score(self, proc: Process) -> int:
         """/proc/<pid>/oom_score, as Linux computes it: ``(1000 + badness * 1000 /
         total) * 2 / 3`` (666 for a process with almost nothing resident), 0 when
-        exempt."""
+        it may not be chosen."""
         points = self.badness(proc)
         if points is None:
             return 0
-        return (1000 + points * 1000 // self._total()) * 2 // 3
+        return _div((1000 + _div(points * 1000, self._total())) * 2, 3)
 
     def out_of_memory(self, faulting: Process | None) -> Process | None:
         """Choose a victim and kill it; the caller retries its allocation.
 
-        Returns the victim. When it is ``faulting``, the caller ends that process
-        itself (a running program cannot be closed from inside its own fault).
+        Logs what Linux logs: who invoked the killer, the task table, the kill. The
+        victim is the process with the most points (on a tie, the newer one); it
+        may be ``faulting`` itself, which the caller then ends (a running program
+        cannot be closed from inside its own fault). Returns None when no process
+        may be chosen (Linux would panic; here the caller fails its allocation).
         """
         k = self.k
-        procs = [p for p in k.procs.procs.values() if p.pid > 0]
-        scored = [(b, p.pid, p) for p in procs if (b := self.badness(p)) is not None]
+        procs = sorted(
+            (p for p in k.procs.procs.values() if p.state == ALIVE), key=attrgetter("pid")
+        )
         who = faulting.comm if faulting is not None else "kernel"
         adj = faulting.oom_score_adj if faulting is not None else 0
         k.log(
@@ -70,20 +77,27 @@ class OomKiller:
         k.log("Tasks state (memory values in pages):")
         k.log("[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name")
         ps = k.frames.page_size
-        for p in sorted(procs, key=lambda x: x.pid):
-            if p.state != ALIVE:
-                continue
+        for p in procs:
             mm = p.mm
             k.log(
                 f"[{p.pid:>7}] {p.cred.uid:>5} {p.pid:>5} {mm.size // ps:>8} {mm.resident:>8} "
-                f"{mm.pagetable_bytes():>14} {0:>8} {p.oom_score_adj:>13} {p.comm}"
+                f"{mm.pagetable_bytes():>8} {0:>8}         {p.oom_score_adj:>5} {p.comm}"
             )
-        if not scored:
+        victim: Process | None = None
+        best = 0
+        for p in procs:  # Linux's select_bad_process: the most points, the later on a tie
+            points = self.badness(p)
+            if points is not None and (victim is None or points >= best):
+                victim, best = p, points
+        if victim is None:
             k.log("Out of memory and no killable processes...")
             return None
-        _, _, victim = max(scored, key=lambda x: (x[0], x[1]))
         mm = victim.mm
         kb = ps // 1024
+        k.log(
+            "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+            f"global_oom,task_memcg=/,task={victim.comm},pid={victim.pid},uid={victim.cred.uid}"
+        )
         k.log(
             f"Out of memory: Killed process {victim.pid} ({victim.comm}) "
             f"total-vm:{mm.size // 1024}kB, anon-rss:{mm.rss['anon'] * kb}kB, "
@@ -95,3 +109,9 @@ class OomKiller:
         if victim is not faulting:
             k.signals.send(victim, SIGKILL)
         return victim
+
+
+def _div(a: int, b: int) -> int:
+    """C's integer division (rounds toward zero), as Linux's arithmetic on longs."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q

@@ -159,7 +159,9 @@ class AddressSpace:
         from kernel.mm.fault import handle_fault
 
         ps = self.frames.page_size
-        self.view = MMU(self.rd, self.wr, lambda addr, write: handle_fault(self, addr, write), ps)
+        self.view = MMU.make(
+            self.rd, self.wr, lambda addr, write: handle_fault(self, addr, write), ps
+        )
         self.mmap_base = STACK_TOP - max(MIN_GAP, self.stack_limit + 256 * ps)
 
     # ------------------------------------------------------------------ geometry
@@ -221,11 +223,14 @@ class AddressSpace:
         i = self.areas.index(area)
         del self.areas[i]
         del self._starts[i]
-        if area.cache is not None:
-            area.cache.mappings.discard(area)
+        cache = area.cache
+        if cache is not None:
+            cache.mappings.discard(area)
             inode = area.inode
-            if inode is not None and hasattr(inode, "drop_if_unused"):
+            if inode is not None:
                 inode.drop_if_unused()
+            elif not cache.mappings:
+                cache.release()  # shared anonymous memory: gone with its last mapping
 
     def reindex(self) -> None:
         """Rebuild the start index after areas moved or changed their starts."""

@@ -20,7 +20,18 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ORDER = ["syscall", "switch", "boot", "sleepers", "pipe", "shell", "cat", "tui_keys", "tui_panes"]
+ORDER = [
+    "syscall",
+    "switch",
+    "boot",
+    "sleepers",
+    "pipe",
+    "shell",
+    "cat",
+    "mem",
+    "tui_keys",
+    "tui_panes",
+]
 
 
 def discover() -> list[str]:
