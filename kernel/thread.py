@@ -72,7 +72,6 @@ class Thread:
     is_main: bool = False
     observer: bool = False  # the host client's thread: what it reads must not change
     trace_call: tuple[int, tuple[Any, ...], int] | None = None  # a traced call asleep
-    futex_bitset: int = 0xFFFFFFFF  # what FUTEX_WAKE_BITSET must match to wake it
 
 
 class WaitQueue:
@@ -99,19 +98,6 @@ class WaitQueue:
         """Empty the queue and return the threads still asleep on it."""
         waiters, self._waiters = self._waiters, []
         return [t for t, s in waiters if t.sleep_seq == s and t.state == SLEEPING]
-
-    def take_first(self, n: int) -> list[Thread]:
-        """Remove and return up to ``n`` threads still asleep here, oldest first."""
-        live = [(t, s) for t, s in self._waiters if t.sleep_seq == s and t.state == SLEEPING]
-        self._waiters = live[n:]
-        return [t for t, _ in live[:n]]
-
-    def move_to(self, other: WaitQueue, n: int) -> int:
-        """Move up to ``n`` sleepers (oldest first) to ``other``; returns how many."""
-        live = [(t, s) for t, s in self._waiters if t.sleep_seq == s and t.state == SLEEPING]
-        moved, self._waiters = live[:n], live[n:]
-        other._waiters.extend(moved)
-        return len(moved)
 
     def __bool__(self) -> bool:
         return bool(self._waiters)

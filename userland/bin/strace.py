@@ -31,6 +31,7 @@ from kernel.abi import (
 from userland.bin.which import resolve, wait_for
 from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk.memflags import flag_bits, mem_arg, mem_result
 from userland.libk.proc import exit_code
 
 USAGE = """Usage: strace [-cfqT] [-e trace=NAME,...] [-o FILE] [-s STRSIZE] PROG [ARGS]
@@ -107,16 +108,7 @@ def quote(data: bytes | str | None, limit: int | None) -> str:
     return '"' + "".join(out) + '"' + ("..." if cut else "")
 
 
-def bits(value: int, table: list[tuple[int, str]], base: str = "") -> str:
-    """``A|B|0x40``: flags by name, what is left in hex."""
-    names = [base] if base else []
-    for bit, name in table:
-        if value & bit:
-            names.append(name)
-            value &= ~bit
-    if value:
-        names.append(hex(value))
-    return "|".join(names) or "0"
+bits = flag_bits
 
 
 def open_flags(flags: int) -> str:
@@ -160,7 +152,7 @@ def struct(obj: object, limit: int) -> str:
         return "{" + ", ".join(fields) + "}"
     if callable(obj):
         return getattr(obj, "__name__", "func")
-    return value_text(obj, limit)
+    return f"<{name}>"  # an object with no fields to show (the MMU view)
 
 
 def value_text(value: object, limit: int) -> str:
@@ -204,6 +196,9 @@ class Formatter:
             return "NULL" if value is None else f"[/* {len(value)} actions */]"  # type: ignore[arg-type]
         if not isinstance(value, int) or isinstance(value, bool):
             return struct(value, self.limit)
+        named = mem_arg(call, name, value)
+        if named is not None:
+            return named
         if call == "open" and name == "flags":
             return open_flags(value)
         if name == "mode":
@@ -274,7 +269,9 @@ class Formatter:
             msg = ERRNO_MESSAGES.get(ev.errno, "Unknown error")
             tail = f"-1 {name} ({msg})"
         else:
-            tail = value_text(result, self.limit) if result is not None else "0"
+            tail = mem_result(ev.name, result) or (
+                value_text(result, self.limit) if result is not None else "0"
+            )
         text = f"{ev.name}({', '.join(parts)}) = {tail}"
         if self.timing:
             text += f" <{(ev.end_ns - ev.start_ns) / 1e9:.6f}>"
