@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING, Any
 from kernel.abi import (
     E2BIG,
     EACCES,
+    EAGAIN,
     EINVAL,
     ENOEXEC,
+    ENOMEM,
     ENOTDIR,
     EPERM,
+    RLIM_INFINITY,
     RLIMIT_NOFILE,
+    RLIMIT_NPROC,
     RLIMIT_STACK,
     S_ISUID,
     SIG_IGN,
@@ -37,7 +41,7 @@ from kernel.fs.file import FdTable
 from kernel.fs.vfs import FileInode, PathWalk, permitted
 from kernel.mm.mmap import setup_program
 from kernel.mm.vm import AddressSpace
-from kernel.proc import Cred, Process, default_rlimits
+from kernel.proc import ALIVE, Cred, Process, default_rlimits
 from kernel.thread import Thread
 
 if TYPE_CHECKING:
@@ -216,6 +220,12 @@ def spawn(
             child_cred.gid = child_cred.egid = attr.gid
         if attr.groups is not None:
             child_cred.groups = tuple(attr.groups)
+    if parent is not None:
+        # A process started as another user counts against that user's limit, and the
+        # caller's privilege no longer covers it (Linux: set_user and execve).
+        check_task_limits(k, None if child_cred.uid != pcred.uid else pcred, child_cred.uid, parent)
+    elif len(k.procs.threads) >= k.threads_max:
+        raise Error(EAGAIN)
     ns = k.root_ns
     walk = PathWalk(ns, child_cred, parent.cwd if parent is not None else ns.root, parent)
     if cwd is not None:
@@ -255,6 +265,37 @@ def spawn(
     return _create(k, parent, loaded, env, walk, fds, child_cred, umask, attr)
 
 
+def tasks_of(k: Kernel, uid: int) -> int:
+    """Processes and threads whose real user is ``uid``, zombies included until they
+    are reaped (Linux's per-user count that RLIMIT_NPROC limits)."""
+    return sum(1 for t in k.procs.threads.values() if t.proc.cred.uid == uid)
+
+
+def check_task_limits(k: Kernel, caller: Cred | None, uid: int, limits: Process) -> None:
+    """May one more task (process or thread) be made for real user ``uid``?
+
+    Linux's checks in copy_process: the machine-wide ``threads-max`` binds everyone,
+    root included; RLIMIT_NPROC (the soft limit of ``limits``) binds every user but
+    root, and a caller with root privilege (``caller``, None when the caller's privilege
+    does not count) is exempt as well.
+
+    Raises:
+        Error: EAGAIN when a limit is reached.
+    """
+    tasks = len(k.procs.threads)  # every task, zombies included (Linux's nr_threads)
+    if tasks >= k.threads_max:
+        raise Error(EAGAIN)
+    limit = limits.rlimits[RLIMIT_NPROC][0]
+    if (
+        uid != 0
+        and tasks >= limit  # (fewer tasks in all: no need to count the user's)
+        and limit != RLIM_INFINITY
+        and not (caller is not None and caller.is_root)
+        and tasks_of(k, uid) >= limit
+    ):
+        raise Error(EAGAIN)
+
+
 def _chdir(walk: PathWalk, path: str) -> Any:
     inode = walk.resolve(path)
     if not inode.is_dir:
@@ -285,6 +326,8 @@ def _create(
     strings = "".join(a + "\0" for a in loaded.argv) + "".join(f"{a}={b}\0" for a, b in env.items())
     try:
         setup_program(mm, loaded.image, exe, strings.encode(errors="surrogateescape"))
+        if parent is not None and parent.state != ALIVE:  # the OOM killer chose the parent
+            raise Error(ENOMEM)
     except Error:
         mm.release()
         fds.close_all()

@@ -100,6 +100,8 @@ class Exits:
         t.wchan = ""
         proc = t.proc
         proc.utime += t.utime
+        proc.nvcsw += t.nvcsw
+        proc.nivcsw += t.nivcsw
         proc.stime += t.stime
         for obj in (t.kgen, t.coro):
             if obj is not None:
@@ -184,6 +186,8 @@ class Exits:
             parent.cmaxrss = max(parent.cmaxrss, proc.mm.hiwater_rss * kb, proc.cmaxrss)
             parent.cminflt += proc.mm.minflt + proc.cminflt
             parent.cmajflt += proc.mm.majflt + proc.cmajflt
+            parent.cnvcsw += proc.nvcsw + proc.cnvcsw
+            parent.cnivcsw += proc.nivcsw + proc.cnivcsw
         self.k.procs.procs.pop(proc.pid, None)
         self.k.procs.threads.pop(proc.pid, None)
         proc.parent = None

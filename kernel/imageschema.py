@@ -1,9 +1,10 @@
 """Machine images: the schema, from a composed node tree to a :class:`BootInfo`.
 
 This module owns what a machine file may say: the top-level keys and each section (clock,
-scheduler, users, mounts, files, init, params), their limits and cross-checks (unique
-uids, known groups, homes and mount points that must be directories, no files hidden
-under /dev or /proc), and the defaults filled in for what is left out. Values are read
+scheduler, users, mounts, files, init, params, limits, vm), their limits and cross-checks
+(unique uids, known groups, homes and mount points that must be directories, no files
+hidden under /dev or /proc, files that fit in memory with what boot adds), and the
+defaults filled in for what is left out. Values are read
 through :class:`kernel.imageyaml.NodeReader`; the first mistake raises :class:`ImageError`.
 """
 
@@ -20,7 +21,10 @@ from kernel.imagetypes import (
     FILESYSTEM_TYPES,
     INIT_ON_EXIT,
     KERNEL_RESERVED,
+    LIMITS,
+    NR_OPEN,
     RESERVED_DIRS,
+    RLIM_INFINITY,
     ROOT,
     SCHEDULER_POLICIES,
     BootInfo,
@@ -34,8 +38,14 @@ from kernel.imagetypes import (
     MountSpec,
     SchedulerConfig,
     User,
+    boot_reserve_pages,
     default_mounts,
+    etc_bytes,
+    format_kib,
+    format_limit,
+    format_size,
     free_memory_regions,
+    pages_for,
 )
 from kernel.imageyaml import GOT, NodeReader, one_of, suggest
 
@@ -45,7 +55,7 @@ _PARAM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MAX_ID = 65535
 _TOP_KEYS = (
     "name", "hostname", "cpus", "memory", "page_size", "seed", "clock", "scheduler",
-    "users", "files", "mounts", "procfs", "init", "params",
+    "users", "files", "mounts", "procfs", "init", "params", "limits", "vm",
 )  # fmt: skip
 
 
@@ -83,7 +93,8 @@ class SchemaParser(NodeReader):
         users, homes = self.users(f["users"][1] if "users" in f else None)
         mounts, targets = self.mounts(f["mounts"][1] if "mounts" in f else None, procfs)
         files = self.files(f["files"][1] if "files" in f else None, users, homes, targets, root)
-        return BootInfo(
+        overcommit, ratio = self.vm(f["vm"][1]) if "vm" in f else (0, 50)
+        info = BootInfo(
             source=self.path,
             name=name,
             hostname=self.string(f["hostname"][1], "hostname", _NAME) if "hostname" in f else name,
@@ -100,7 +111,12 @@ class SchemaParser(NodeReader):
             init=self.init(f["init"][1], users) if "init" in f else InitSpec(),
             memory_regions=free_memory_regions(memory),
             params=self.params(f["params"][1]) if "params" in f else (),
+            overcommit_memory=overcommit,
+            overcommit_ratio=ratio,
+            limits=self.limits(f["limits"][1]) if "limits" in f else (),
         )
+        self.check_fit(info, f["memory"][1] if "memory" in f else None, root)
+        return info
 
     def clock(self, node: yaml.Node) -> ClockConfig:
         f = self.fields(node, "clock", ("mode", "speed", "costs"))
@@ -281,6 +297,7 @@ class SchemaParser(NodeReader):
                     self.fail(blame, f"'{path}' is inside '{parent}', which is a {kind}, not a dir")
                 parent = parent.rpartition("/")[0]
         ordered = sorted(specs, key=lambda p: [c for c in p.split("/") if c])
+        self.file_nodes = {path: blame for path, (_, blame) in specs.items()}
         return tuple(specs[p][0] for p in ordered)
 
     def file(self, path: str, node: yaml.Node, users: dict[str, User]) -> FileSpec:
@@ -403,3 +420,87 @@ class SchemaParser(NodeReader):
             lines[key] = key_node.start_mark.line + 1
             params.append((key, "" if kind == "null" else str(value.value)))
         return tuple(params)
+
+    def limits(self, node: yaml.Node) -> tuple[tuple[int, tuple[int, int]], ...]:
+        """Resource limits for init (inherited by every process): ``name: value`` sets
+        the soft and hard limit both, ``name: [soft, hard]`` each."""
+        f = self.fields(node, "limits", tuple(LIMITS))
+        out = []
+        for name, (_, value) in f.items():
+            resource, unit = LIMITS[name]
+            ctx = f"limits.{name}"
+            if self.kind(value, ctx) == "seq":
+                if len(value.value) != 2:
+                    self.fail(value, f"{ctx}: expected [soft, hard], got {len(value.value)} values")
+                soft_node, hard_node = value.value
+                soft = self.limit(soft_node, f"{ctx}[0]", unit)
+                hard = self.limit(hard_node, f"{ctx}[1]", unit)
+                if soft > hard:
+                    s, h = format_limit(soft, unit), format_limit(hard, unit)
+                    self.fail(soft_node, f"{ctx}: the soft limit ({s}) is above the hard one ({h})")
+            else:
+                hard_node = value
+                soft = hard = self.limit(value, ctx, unit)
+            if name == "nofile" and hard > NR_OPEN:
+                got = format_limit(hard, unit)
+                self.fail(hard_node, f"{ctx}: must be at most {NR_OPEN} (fs.nr_open), got {got}")
+            out.append((resource, (soft, hard)))
+        return tuple(sorted(out))
+
+    def limit(self, node: yaml.Node, ctx: str, unit: str) -> int:
+        """One limit: ``unlimited``, a size (for bytes) or an integer (files,
+        processes, seconds)."""
+        want = ("a size like '8MiB', an integer" if unit == "size" else "an integer") + " or "
+        kind = self.expect(node, ctx, "int", "str", want=want + "'unlimited'")
+        if kind == "str" and node.value.strip().lower() in ("unlimited", "infinity"):
+            return RLIM_INFINITY
+        if unit == "size":
+            value = self.quantity(node, ctx, "size")
+        else:
+            self.expect(node, ctx, "int", want=want + "'unlimited'")
+            value = self.construct(node, ctx, "int")
+        assert isinstance(value, int)
+        if not 0 <= value < RLIM_INFINITY:
+            top = RLIM_INFINITY - 1
+            self.fail(node, f"{ctx}: must be between 0 and {top} or 'unlimited', got {value}")
+        return value
+
+    def vm(self, node: yaml.Node) -> tuple[int, int]:
+        """The vm sysctls at boot: overcommit_memory (0, 1, 2) and overcommit_ratio."""
+        f = self.fields(node, "vm", ("overcommit_memory", "overcommit_ratio"))
+        mode, ratio = 0, 50
+        if "overcommit_memory" in f:
+            mode = self.integer(f["overcommit_memory"][1], "vm.overcommit_memory", 0, 2)
+        if "overcommit_ratio" in f:
+            ratio = self.integer(f["overcommit_ratio"][1], "vm.overcommit_ratio", 0, 2**31 - 1)
+        return mode, ratio
+
+    def check_fit(self, info: BootInfo, memory_node: yaml.Node | None, root: yaml.Node) -> None:
+        """The image's files, and what boot installs besides them (/bin, the manual,
+        /etc/passwd and /etc/group, init), must fit in the free memory."""
+        ps = info.page_size
+        free = sum(r.length for r in info.memory_regions) // ps
+        files = [f for f in info.files if f.kind == "file"]
+        need = sum(pages_for(len(f.content), ps) for f in files)
+        need += 2 * pages_for(etc_bytes(info.users), ps)  # /etc/passwd and /etc/group
+        reserve = boot_reserve_pages(ps)
+        if need + reserve <= free:
+            return
+        largest = max(files, key=lambda f: len(f.content), default=None)
+        size, kernel = format_size(info.memory), format_size(KERNEL_RESERVED)
+        free_kib = format_kib(free * ps)
+        if largest is not None and (need > free or memory_node is None):
+            biggest = f"'{largest.path}' ({format_kib(len(largest.content))})"
+            self.fail(
+                self.file_nodes[largest.path],
+                f"files: the image's files need {format_kib(need * ps)} but only {free_kib} of "
+                f"memory is free (memory: {size}, less the kernel's {kernel}); the largest is "
+                f"{biggest}",
+            )
+        self.fail(
+            memory_node or root,
+            f"memory: {size} is too small for this image: its files need "
+            f"{format_kib(need * ps)} and boot needs up to {format_kib(reserve * ps)} more "
+            f"(/bin, the manual, init), but only {free_kib} is free (the first {kernel} is "
+            "the kernel's)",
+        )

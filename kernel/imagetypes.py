@@ -27,6 +27,32 @@ KERNEL_RESERVED = 1 * MiB  # physical memory below this belongs to the kernel
 RESERVED_DIRS = ("/dev", "/proc")  # always mounted over, so no image files may live there
 MAX_DEPTH = 64  # deeper YAML than this is refused before composing (the C composer recurses)
 
+RLIM_INFINITY = (1 << 64) - 1  # kernel.abi's RLIM_INFINITY (a test keeps them equal)
+NR_OPEN = 1024 * 1024  # fs.nr_open: no RLIMIT_NOFILE above it (kernel.sysmem's NR_OPEN)
+#: ``limits:`` keys (prlimit(1)'s resource names): RLIMIT_* number and what the value is.
+LIMITS: dict[str, tuple[int, str]] = {
+    "cpu": (0, "seconds"),
+    "fsize": (1, "size"),
+    "data": (2, "size"),
+    "stack": (3, "size"),
+    "core": (4, "size"),
+    "rss": (5, "size"),
+    "nproc": (6, "count"),
+    "nofile": (7, "count"),
+    "memlock": (8, "size"),
+    "as": (9, "size"),
+}
+OVERCOMMIT_MODES = (0, 1, 2)  # heuristic, always, never (vm.overcommit_memory)
+
+#: What boot installs besides the image's files, bounded for the check that an image fits
+#: in its memory: at most BOOT_FILES files (/bin's executables, the manual's pages, /etc)
+#: of BOOT_BYTES bytes in all, plus BOOT_RUN_PAGES for init and its first command. Measured
+#: at 234 files and 182 KiB (75 programs, the manual, /etc) when written; a test boots a
+#: machine and fails when boot outgrows these bounds.
+BOOT_FILES = 320
+BOOT_BYTES = 256 * KiB
+BOOT_RUN_PAGES = 16
+
 
 @dataclass(slots=True, frozen=True)
 class CostModel:
@@ -171,6 +197,7 @@ class BootInfo:
     memory_regions: tuple[MemoryRegion, ...] = ()
     params: tuple[tuple[str, str], ...] = ()
     overcommit_memory: int = 0  # /proc/sys/vm/overcommit_memory at boot
+    overcommit_ratio: int = 50  # /proc/sys/vm/overcommit_ratio at boot
     limits: tuple[tuple[int, tuple[int, int]], ...] = ()  # (RLIMIT_*, (soft, hard)) defaults
 
     def __post_init__(self) -> None:
@@ -180,6 +207,27 @@ class BootInfo:
             object.__setattr__(self, "mounts", default_mounts(self.procfs))
         if not self.memory_regions:
             object.__setattr__(self, "memory_regions", free_memory_regions(self.memory))
+
+
+def pages_for(nbytes: int, page_size: int) -> int:
+    """Frames a file of ``nbytes`` takes in a page cache (none when empty)."""
+    return -(-nbytes // page_size)
+
+
+def boot_reserve_pages(page_size: int) -> int:
+    """An upper bound on the frames boot takes besides the image's files: BOOT_FILES
+    files of BOOT_BYTES in all take at most one partial page each plus the whole pages
+    of their bytes; then init and its first command's pages."""
+    return BOOT_FILES + BOOT_BYTES // page_size + BOOT_RUN_PAGES
+
+
+def etc_bytes(users: tuple[User, ...]) -> int:
+    """An upper bound on the size of /etc/passwd, and of /etc/group, that boot writes
+    for ``users``."""
+    return sum(
+        2 * len(u.name) + len(u.home) + len(u.shell) + 32 + sum(len(g) + 1 for g in u.groups)
+        for u in users
+    )
 
 
 class ImageError(Exception):
@@ -224,3 +272,15 @@ def format_duration(ns: int) -> str:
         if ns and ns % size == 0:
             return f"{ns // size}{unit}"
     return f"{ns}ns"
+
+
+def format_kib(nbytes: int) -> str:
+    """Format a byte count in KiB, rounded up: ``"1040 KiB"``."""
+    return f"{-(-nbytes // KiB)} KiB"
+
+
+def format_limit(value: int, unit: str) -> str:
+    """Format a resource limit (``unit`` as in LIMITS): ``"unlimited"``, a size, a count."""
+    if value == RLIM_INFINITY:
+        return "unlimited"
+    return format_size(value) if unit == "size" else str(value)

@@ -218,7 +218,10 @@ class Kernel:
                     if until is not None and deadline > until:
                         self._idle_until(until)
                         return UNTIL
-                    self.now_ns = max(self.now_ns, deadline)
+                    if deadline > self.now_ns:
+                        self.now_ns = deadline
+                        if deadline >= self._next_loadavg:
+                            self._update_loadavg()  # nothing ran while the clock jumped
                     self._fire_timers(deadline)
                     continue
                 clock = best.clock
@@ -555,11 +558,16 @@ class Kernel:
             len([x for x in c.runq if x.state is RUNNABLE]) + (c.current is not None)
             for c in self.cpus
         )
-        while self._next_loadavg <= self.now_ns:
-            for i, minutes in enumerate((1, 5, 15)):
-                e = math.exp(-5 / (60 * minutes))
-                self.loadavg[i] = self.loadavg[i] * e + n * (1 - e)
-            self._next_loadavg += 5_000_000_000
+        period = 5_000_000_000
+        if self._next_loadavg > self.now_ns:
+            return
+        # Every 5 s sample since the last one saw the same n: decay them at once (a long
+        # idle sleep skips millions of samples in fast mode).
+        steps = (self.now_ns - self._next_loadavg) // period + 1
+        for i, minutes in enumerate((1, 5, 15)):
+            e = math.exp(-5 * steps / (60 * minutes))
+            self.loadavg[i] = self.loadavg[i] * e + n * (1 - e)
+        self._next_loadavg += steps * period
 
     # ------------------------------------------------------------------ signals, sessions
     def signal_group(self, pgid: int, sig: int) -> None:

@@ -57,7 +57,7 @@ def mm_init(k: Kernel) -> None:
     regions = [(r.start, r.length) for r in info.memory_regions]
     free = sum(length for _, length in regions)
     k.frames = FrameAllocator(info.page_size, info.memory, regions)
-    k.vm = VmPolicy(k.frames, info.overcommit_memory)
+    k.vm = VmPolicy(k.frames, info.overcommit_memory, info.overcommit_ratio)
     k.oom = OomKiller(k)
     # Linux's rule: kernel stacks (16 KiB each) may take at most an eighth of memory.
     k.threads_max = max(20, info.memory // (16 * 1024 * 8))

@@ -116,6 +116,10 @@ class Process:
     cmaxrss: int = 0  # KiB, the largest of the reaped children's
     cminflt: int = 0
     cmajflt: int = 0
+    nvcsw: int = 0  # context switches of its ended threads
+    nivcsw: int = 0
+    cnvcsw: int = 0  # of its reaped children
+    cnivcsw: int = 0
 
     @property
     def main_thread(self) -> Thread | None:
@@ -127,9 +131,10 @@ class Process:
 
 
 def default_rlimits(k: Any) -> list[list[int]]:
-    """The resource limits of the first process, as Linux gives init: no limit but
-    the stack (8 MiB), core dumps (none), open files (1024, hard 1048576), locked
-    memory (8 MiB) and processes (half the kernel's thread limit)."""
+    """The resource limits of the first process, as Linux's INIT_RLIMITS give init: no
+    limit but the stack (8 MiB soft), core dumps (0 soft), open files (1024, hard 4096),
+    locked memory (8 MiB) and processes (half of ``threads-max``, as fork_init sets);
+    then the image's ``limits:`` (``BootInfo.limits``) replace any of them."""
     from kernel.abi import (
         RLIM_INFINITY,
         RLIM_NLIMITS,
@@ -144,7 +149,7 @@ def default_rlimits(k: Any) -> list[list[int]]:
     limits = [[inf, inf] for _ in range(RLIM_NLIMITS)]
     limits[RLIMIT_STACK] = [8 * 1024 * 1024, inf]
     limits[RLIMIT_CORE] = [0, inf]
-    limits[RLIMIT_NOFILE] = [1024, 1048576]
+    limits[RLIMIT_NOFILE] = [1024, 4096]
     limits[RLIMIT_MEMLOCK] = [8 * 1024 * 1024, 8 * 1024 * 1024]
     nproc = k.threads_max // 2 if k is not None else 4096
     limits[RLIMIT_NPROC] = [nproc, nproc]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from kernel.abi import (
     EACCES,
     EBADF,
+    EFAULT,
     EINVAL,
     ENODEV,
     EPERM,
@@ -41,7 +42,7 @@ from kernel.abi import (
 from kernel.fs.file import File
 from kernel.fs.vfs import FileInode
 from kernel.mm import mmap as vmops
-from kernel.proc import ALIVE
+from kernel.proc import ALIVE, ZOMBIE
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -168,6 +169,9 @@ def sys_mmu(k: Kernel, t: Thread) -> MMU:
 
 
 # ------------------------------------------------------------------ resource limits
+NR_OPEN = 1024 * 1024  # /proc/sys/fs/nr_open: no RLIMIT_NOFILE may be set above it
+
+
 def _check_resource(resource: int) -> None:
     if not 0 <= resource < RLIM_NLIMITS:
         raise Error(EINVAL)
@@ -176,22 +180,25 @@ def _check_resource(resource: int) -> None:
 def set_limit(
     k: Kernel, caller: Process, target: Process, resource: int, soft: int, hard: int
 ) -> None:
-    """Apply a new limit: soft <= hard, and only root raises a hard limit.
+    """Apply a new limit as Linux's do_prlimit does.
+
+    Checked in Linux's order: the resource, soft <= hard, RLIMIT_NOFILE's hard limit
+    against the system's maximum (``fs.nr_open``), then raising a hard limit, which
+    takes root (CAP_SYS_RESOURCE). A new RLIMIT_NOFILE takes effect on the next
+    descriptor allocated (open ones stay open), a new RLIMIT_STACK on the next stack
+    growth.
 
     Raises:
-        Error: EINVAL (soft above hard, NOFILE above the system's maximum), EPERM.
+        Error: EINVAL (unknown resource, soft above hard, a value that is not an
+            unsigned 64-bit number), EPERM (NOFILE above the maximum, raising a hard
+            limit without root).
     """
     _check_resource(resource)
-    if soft > hard or soft < 0:
+    if not 0 <= soft <= RLIM_INFINITY or not 0 <= hard <= RLIM_INFINITY or soft > hard:
         raise Error(EINVAL)
-    if hard > RLIM_INFINITY:
-        raise Error(EINVAL)
-    if resource == RLIMIT_NOFILE and hard != RLIM_INFINITY and hard > 1048576:
+    if resource == RLIMIT_NOFILE and hard > NR_OPEN:
         raise Error(EPERM)
-    if resource == RLIMIT_NOFILE and hard == RLIM_INFINITY:
-        raise Error(EPERM)
-    old = target.rlimits[resource]
-    if hard > old[1] and not caller.cred.is_root:
+    if hard > target.rlimits[resource][1] and not caller.cred.is_root:
         raise Error(EPERM)
     target.rlimits[resource] = [soft, hard]
     if resource == RLIMIT_NOFILE:
@@ -211,22 +218,42 @@ def sys_setrlimit(k: Kernel, t: Thread, resource: int, soft: int, hard: int) -> 
     return 0
 
 
-def sys_prlimit(k: Kernel, t: Thread, pid: int, resource: int, new: Any) -> tuple[int, int]:
-    _check_resource(resource)
-    caller = t.proc
-    target = caller if pid == 0 else k.procs.procs.get(pid)
-    if target is None or target.state != ALIVE or pid < 0:
+def _prlimit_target(k: Kernel, caller: Process, pid: int) -> Process:
+    """The process prlimit names (0: the caller; a thread id names its process), if
+    the caller may change its limits: the caller's real ids must match the target's
+    real and effective ids (Linux's check_prlimit_permission), or be root's.
+
+    Raises:
+        Error: ESRCH (no such process), EPERM.
+    """
+    if pid == 0:
+        return caller
+    thread = k.procs.threads.get(pid) if pid > 0 else None
+    target = thread.proc if thread is not None else None
+    if target is None or target.state not in (ALIVE, ZOMBIE):
         raise Error(ESRCH)
     if target is not caller:
         c, tc = caller.cred, target.cred
-        if not c.is_root and not (c.uid == tc.uid == tc.euid and c.gid == tc.gid):
+        same = c.uid == tc.uid == tc.euid and c.gid == tc.gid == tc.egid
+        if not same and not c.is_root:
             raise Error(EPERM)
-    old = tuple(target.rlimits[resource])
+    return target
+
+
+def sys_prlimit(k: Kernel, t: Thread, pid: int, resource: int, new: Any) -> tuple[int, int]:
+    # Linux's order: read the new limits (EFAULT), find the process (ESRCH), check
+    # permission (EPERM), then the resource and values (EINVAL).
+    if new is not None and (
+        not isinstance(new, tuple | list) or len(new) != 2 or not all(type(x) is int for x in new)
+    ):
+        raise Error(EFAULT)
+    caller = t.proc
+    target = _prlimit_target(k, caller, pid)
+    _check_resource(resource)
+    soft, hard = target.rlimits[resource]
     if new is not None:
-        if not isinstance(new, tuple) or len(new) != 2 or not all(type(x) is int for x in new):
-            raise Error(EINVAL)
         set_limit(k, caller, target, resource, new[0], new[1])
-    return old  # type: ignore[return-value]
+    return (soft, hard)
 
 
 def sys_getrusage(k: Kernel, t: Thread, who: int) -> Rusage:
@@ -240,11 +267,19 @@ def sys_getrusage(k: Kernel, t: Thread, who: int) -> Rusage:
             proc.mm.hiwater_rss * kb,
             proc.mm.minflt,
             proc.mm.majflt,
-            sum(x.nvcsw for x in threads),
-            sum(x.nivcsw for x in threads),
+            proc.nvcsw + sum(x.nvcsw for x in threads),
+            proc.nivcsw + sum(x.nivcsw for x in threads),
         )
     if who == RUSAGE_CHILDREN:
-        return Rusage(proc.cutime, proc.cstime, proc.cmaxrss, proc.cminflt, proc.cmajflt, 0, 0)
+        return Rusage(
+            proc.cutime,
+            proc.cstime,
+            proc.cmaxrss,
+            proc.cminflt,
+            proc.cmajflt,
+            proc.cnvcsw,
+            proc.cnivcsw,
+        )
     if who == RUSAGE_THREAD:
         return Rusage(t.utime, t.stime, proc.mm.hiwater_rss * kb, 0, 0, t.nvcsw, t.nivcsw)
     raise Error(EINVAL)

@@ -33,7 +33,7 @@ from kernel.abi import (
     SpawnAttr,
     Tms,
 )
-from kernel.exec import spawn
+from kernel.exec import check_task_limits, spawn
 from kernel.proc import ALIVE, ZOMBIE, Process
 from kernel.thread import Sleep, Thread, WaitQueue
 
@@ -321,6 +321,8 @@ def sys_times(k: Kernel, t: Thread) -> Tms:
 def sys_thread_spawn(k: Kernel, t: Thread, func: Any, arg: Any) -> int:
     if not callable(func):
         raise Error(EINVAL)
+    proc = t.proc
+    check_task_limits(k, proc.cred, proc.cred.uid, proc)  # EAGAIN: threads-max, NPROC
     try:
         coro = func(arg)
     except Exception as err:  # noqa: BLE001 - not an async function: the caller's mistake
@@ -329,7 +331,6 @@ def sys_thread_spawn(k: Kernel, t: Thread, func: Any, arg: Any) -> int:
         if hasattr(coro, "close"):
             coro.close()
         raise Error(EINVAL, "thread_spawn: the function must be async")
-    proc = t.proc
     tid = k.procs.alloc_id()
     name = getattr(func, "__name__", proc.comm)[:15]
     th = Thread(tid=tid, proc=proc, coro=coro, name=name, cpu=t.cpu, start_time=k.now())

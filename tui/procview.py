@@ -2,11 +2,13 @@
 
 Everything here goes through the host syscall client (``kernel.host.HostClient``):
 ``/proc/allstat`` (every process's ``/proc/<pid>/stat`` line, in one read) for what
-changes (state, CPU, times, memory), ``/proc/<pid>/status`` and
-``cmdline`` once per process (its owner and command never change: libk has no execve),
-``/proc/threads`` for threads (libk's; one line per thread), and ``/proc/generation``
-to tell cheaply whether anything changed at all. Where libk's own files are missing,
-the per-process files are read instead. No Textual here: the panes in
+changes (state, CPU, times, and memory: stat's vsize and rss, the VSZ and RSS that
+``ps`` shows), ``/proc/<pid>/status`` and ``cmdline`` once per process (its owner and
+command never change: libk has no execve), ``/proc/threads`` for threads (libk's; one
+line per thread), and ``/proc/generation`` to tell cheaply whether anything changed at
+all. Where libk's own files are missing, the per-process files are read instead. The
+details of one process add its memory (``status``, ``smaps_rollup``, ``stat``, and
+``smaps`` or ``maps``, parsed by ``tui.memview``). No Textual here: the panes in
 ``tui.widgets.panes`` render what this module reads, and tests use it directly.
 
 %CPU is the CPU time a process used between two reads over the virtual time that
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kernel.abi import Error
+from tui.memview import ProcessMemory, faults_from_stat, parse_kb_fields, parse_maps, parse_smaps
 
 if TYPE_CHECKING:
     from kernel.host import HostClient
@@ -47,7 +50,8 @@ class ProcessRow:
         state: the one-letter state (R, S, T, Z).
         cpu: the CPU it last ran on (stat field 39, ``processor``).
         pcpu: percent of one CPU used since the previous read.
-        mem_kb: resident memory, KiB.
+        vsz_kb: virtual memory size (stat's vsize), KiB.
+        rss_kb: resident memory (stat's rss, pages, times the page size), KiB.
         threads: number of threads.
         time_ticks: user + system CPU time, in USER_HZ ticks.
         command: the command line (``[comm]`` when it has none).
@@ -60,7 +64,8 @@ class ProcessRow:
     state: str
     cpu: int
     pcpu: float
-    mem_kb: int
+    vsz_kb: int
+    rss_kb: int
     threads: int
     time_ticks: int
     command: str
@@ -101,6 +106,7 @@ class ProcessDetails:
         fds: (descriptor, what it refers to) pairs from /proc/<pid>/fd.
         children: (pid, command) of its children.
         cwd, exe: its working directory and executable (empty if unreadable).
+        memory: its memory: totals and areas.
     """
 
     pid: int
@@ -109,6 +115,7 @@ class ProcessDetails:
     children: list[tuple[int, str]] = field(default_factory=list)
     cwd: str = ""
     exe: str = ""
+    memory: ProcessMemory = field(default_factory=ProcessMemory)
 
 
 @dataclass(slots=True)
@@ -149,12 +156,17 @@ def format_time(ticks: int) -> str:
 
 
 def format_kb(kb: int) -> str:
-    """A size in KiB, short: ``512K``, ``1.5M``, ``2.0G``."""
+    """A size in KiB in at most 5 characters, as top shows it: ``512K``, ``9999K``,
+    ``20.0M``, ``512M``, ``1.5G``, ``30.0G``."""
     if kb < 10_000:
         return f"{kb}K"
-    if kb < 10_000 * 1024:
-        return f"{kb / 1024:.1f}M"
-    return f"{kb / 1024 / 1024:.1f}G"
+    value = kb / 1024
+    for unit in "MGT":
+        for text in (f"{value:.1f}{unit}", f"{value:.0f}{unit}"):
+            if len(text) <= 5:
+                return text
+        value /= 1024
+    return f"{value:.0f}P"
 
 
 class ProcView:
@@ -270,6 +282,7 @@ class ProcView:
                 state,
                 int(f[36]),
                 (ticks - prev) * scale if prev is not None and ticks > prev else 0.0,
+                int(f[20]) // 1024,
                 int(f[21]) * page_kb,
                 int(f[17]),
                 ticks,
@@ -381,4 +394,39 @@ class ProcView:
                 pass
         rows = self.rows or {r.pid: r for r in self.processes()}
         d.children = [(r.pid, r.command) for r in rows.values() if r.ppid == pid and r.pid != pid]
+        d.memory = self.memory(pid, status)
         return d
+
+    def memory(self, pid: int, status: str | None = None) -> ProcessMemory:
+        """A process's memory: the Vm*/Rss* lines of its status, smaps_rollup, the fault
+        counts of stat, and its areas from smaps (maps where smaps cannot be read).
+        What cannot be read stays empty."""
+        read = self.host.read_file
+        base = f"/proc/{pid}"
+        mem = ProcessMemory()
+
+        def text(name: str) -> str | None:
+            try:
+                return read(f"{base}/{name}", 1 << 30).decode(errors="replace")
+            except Error:
+                return None
+
+        if status is None:
+            status = text("status") or ""
+        mem.status = {
+            k: v for k, v in parse_kb_fields(status).items() if k.startswith(("Vm", "Rss"))
+        }
+        rollup = text("smaps_rollup")
+        if rollup:
+            mem.rollup = parse_kb_fields(rollup)
+        stat = text("stat")
+        if stat:
+            mem.minflt, mem.majflt = faults_from_stat(split_stat(stat)[1])
+        smaps = text("smaps")
+        if smaps is not None:
+            mem.areas, mem.source = parse_smaps(smaps), "smaps"
+        else:
+            maps = text("maps")
+            if maps is not None:
+                mem.areas, mem.source = parse_maps(maps), "maps"
+        return mem

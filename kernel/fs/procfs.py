@@ -6,10 +6,17 @@ the ``cwd`` and ``exe`` links, ``fd/`` (magic links that reopen the very file),
 ``task/<tid>/{stat,status,comm}``, ``self``, ``meminfo``, ``stat``, ``uptime``,
 ``loadavg``, ``cpuinfo``, ``version``, ``mounts``, ``filesystems`` and ``kmsg`` (the
 kernel log; reading it does not consume it), and ``wchan`` (per process and per task:
-what the thread sleeps on, ``0`` when it does not). libk adds one line to every status
-file, ``ExitRequested:`` (whether someone asked the thread to leave), and files of its
-own: ``/proc/<pid>/syscalls`` and ``/proc/syscalls``, one ``name count`` line per system
-call the process (or the whole machine) has made, in table order; and
+what the thread sleeps on, ``0`` when it does not). The memory files
+(``kernel.fs.procmem``): ``/proc/<pid>/{statm,smaps,smaps_rollup,mem,oom_score,
+oom_score_adj,limits}`` (``mem`` reads and writes the address space at offsets that are
+addresses; ``maps``, ``smaps``, ``smaps_rollup`` and ``mem`` open only for the same
+user or root, as Linux's ptrace rule), ``/proc/vmstat``, ``/proc/buddyinfo``, and
+``/proc/sys/vm/{overcommit_memory,overcommit_ratio,overcommit_kbytes,max_map_count,
+mmap_min_addr,min_free_kbytes}`` and ``/proc/sys/kernel/threads-max`` (root may write
+them; ``oom_score_adj`` is writable by the process's owner). libk adds one line to
+every status file, ``ExitRequested:`` (whether someone asked the thread to leave), and
+files of its own: ``/proc/<pid>/syscalls`` and ``/proc/syscalls``, one ``name count``
+line per system call the process (or the whole machine) has made, in table order; and
 ``/proc/generation``, a line of counters that changes whenever anything the process and
 thread files show may have changed (front ends poll it to skip needless refreshes);
 ``/proc/allstat``, every process's ``/proc/<pid>/stat`` line in one file (a process
@@ -26,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from kernel.abi import EACCES, ENOENT, EPERM, S_IFREG, Error
 from kernel.fs.file import File
 from kernel.fs.procinfo import ProcInfo
+from kernel.fs.procmem import ProcMemFile, may_access
 from kernel.fs.vfs import DirInode, FileSystem, Inode, SymlinkInode
 from kernel.proc import ALIVE, ZOMBIE, Process
 
@@ -36,20 +44,37 @@ if TYPE_CHECKING:
 PID_INO_BASE = 1 << 32  # /proc/<pid>: + pid * 256; its files follow it
 TASK_INO_BASE = 1 << 44  # /proc/<pid>/task/<tid>: + tid * 256
 FD_INO_BASE = 1 << 56  # /proc/<pid>/fd/<n>: + pid * 4096 + n
+SYS_INO_BASE = 1 << 30  # /proc/sys and what is under it
 
 
 class ProcFile(Inode):
-    """A read-only file whose content is generated when it is opened."""
+    """A file whose content is generated when it is opened.
 
-    __slots__ = ("gen",)
+    ``put(t, f, data)``, when given, takes writes (a sysctl, oom_score_adj); without it
+    the file is read-only. ``gate(t)``, when given, checks the opener first (maps and
+    smaps: the ptrace rule).
+    """
+
+    __slots__ = ("gen", "put", "gate")
 
     def __init__(
-        self, fs: FileSystem, gen: Callable[[], str], mode: int = 0o444, uid: int = 0, gid: int = 0
+        self,
+        fs: FileSystem,
+        gen: Callable[[], str],
+        mode: int = 0o444,
+        uid: int = 0,
+        gid: int = 0,
+        put: Callable[[Any, File, bytes], int] | None = None,
+        gate: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__(fs, S_IFREG | mode, uid, gid)
         self.gen = gen
+        self.put = put
+        self.gate = gate
 
     def open(self, t: Any, f: File) -> None:
+        if self.gate is not None and t is not None:
+            self.gate(t)
         f.private = self.gen().encode()
 
     def read(self, t: Any, f: File, count: int) -> bytes:
@@ -59,10 +84,14 @@ class ProcFile(Inode):
         return chunk
 
     def write(self, t: Any, f: File, data: bytes) -> int:
-        raise Error(EACCES)
+        if self.put is None:
+            raise Error(EACCES)
+        return self.put(t, f, data)
 
     def truncate(self, length: int) -> None:
-        raise Error(EACCES)
+        if self.put is None:
+            raise Error(EACCES)
+        # O_TRUNC on a writable /proc file changes nothing, as on Linux.
 
 
 class ProcLink(SymlinkInode):
@@ -170,15 +199,28 @@ class ProcFS(FileSystem, ProcInfo):
             "generation": lambda: self._file(self.generation),
             "allstat": lambda: self._file(self.allstat),
             "threads": lambda: self._file(self.threads),
+            "vmstat": lambda: self._file(self.vmstat),
+            "buddyinfo": lambda: self._file(self.buddyinfo),
+            "sys": self._sys_dir,
         }
         self.root = ProcDir(self, None, "", self._root_names, self._root_lookup)
         self.root.cache = _NoCache()  # a pid's directory must not outlive its process
         self.root.dirents_fn = self._root_dirents
         # pid -> (process, its directory): built once per process, dropped with it.
         self._pid_dirs: dict[int, tuple[Process, ProcDir]] = {}
+        self._sys: ProcDir | None = None
+        self._layouts = {}
+        self._oom_floors = {}
 
-    def _file(self, gen: Callable[[], str], mode: int = 0o444, uid: int = 0) -> ProcFile:
-        return ProcFile(self, gen, mode, uid)
+    def _file(
+        self,
+        gen: Callable[[], str],
+        mode: int = 0o444,
+        uid: int = 0,
+        put: Callable[[Any, File, bytes], int] | None = None,
+        gate: Callable[[Any], None] | None = None,
+    ) -> ProcFile:
+        return ProcFile(self, gen, mode, uid, 0, put, gate)
 
     # ------------------------------------------------------------------ the root
     def _root_names(self) -> list[str]:
@@ -223,13 +265,18 @@ class ProcFS(FileSystem, ProcInfo):
     # ------------------------------------------------------------------ /proc/<pid>
     def _pid_dir(self, proc: Process) -> ProcDir:
         uid, gid = proc.cred.euid, proc.cred.egid
+
+        def gate(t: Any) -> None:
+            if not may_access(t.proc.cred, proc):
+                raise Error(EACCES)
+
         files: dict[str, Callable[[], Inode]] = {
             "stat": lambda: self._file(lambda: self.pid_stat(proc, proc.main_thread), uid=uid),
             "status": lambda: self._file(lambda: self.status(proc, proc.main_thread), uid=uid),
             "cmdline": lambda: self._file(lambda: self.cmdline(proc), uid=uid),
             "comm": lambda: self._file(lambda: proc.comm + "\n", uid=uid),
             "environ": lambda: self._file(lambda: self.environ(proc), 0o400, uid),
-            "maps": lambda: self._file(lambda: self.maps(proc), uid=uid),
+            "maps": lambda: self._file(lambda: self.maps(proc), uid=uid, gate=gate),
             "schedstat": lambda: self._file(lambda: self.schedstat(proc.threads), uid=uid),
             "syscalls": lambda: self._file(lambda: self.syscalls(proc.counters), uid=uid),
             "cwd": lambda: ProcLink(
@@ -242,8 +289,52 @@ class ProcFS(FileSystem, ProcInfo):
             "fd": lambda: self._fd_dir(proc),
             "task": lambda: self._task_dir(proc),
             "wchan": lambda: self._file(lambda: self.wchan(proc.main_thread), uid=uid),
+            "statm": lambda: self._file(lambda: self.statm(proc), uid=uid),
+            "smaps": lambda: self._file(lambda: self.smaps(proc), uid=uid, gate=gate),
+            "smaps_rollup": lambda: self._file(lambda: self.smaps_rollup(proc), uid=uid, gate=gate),
+            "mem": lambda: ProcMemFile(self, proc),
+            "oom_score": lambda: self._file(lambda: self.oom_score(proc), uid=uid),
+            "oom_score_adj": lambda: self._file(
+                lambda: f"{proc.oom_score_adj}\n",
+                0o644,
+                uid,
+                lambda t, f, data: self._oom_adj_write(t, f, data, proc),
+            ),
+            "limits": lambda: self._file(lambda: self.limits(proc), uid=uid),
         }
         return self._live_dir(proc, files, uid, gid, ino=PID_INO_BASE + proc.pid * 256)
+
+    def _oom_adj_write(self, t: Any, f: File, data: bytes, proc: Process) -> int:
+        self.set_oom_score_adj(t, proc, data)
+        f.pos += len(data)
+        return len(data)
+
+    # ------------------------------------------------------------------ /proc/sys
+    def _sys_dir(self) -> ProcDir:
+        """/proc/sys: ``kernel/threads-max`` and ``vm/``'s sysctls, made once, with
+        inode numbers fixed by their place in the table."""
+        if self._sys is not None:
+            return self._sys
+        ino = iter(range(SYS_INO_BASE, SYS_INO_BASE + 4096))
+        subdirs: dict[str, dict[str, Inode]] = {}
+        for path, get, set_, signed in self.sysctls():
+            sub, name = path.split("/")
+
+            def put(t: Any, f: File, data: bytes, set_: Any = set_, signed: bool = signed) -> int:
+                return self.sysctl_write(t, f, data, set_, signed)
+
+            node = self._file(lambda get=get: f"{get()}\n", 0o644, put=put)
+            node.ino = next(ino)
+            subdirs.setdefault(sub, {})[name] = node
+
+        def directory(entries: dict[str, Inode]) -> ProcDir:
+            d = ProcDir(self, None, "", lambda: list(entries), entries.get)
+            d.ino = next(ino)
+            return d
+
+        dirs = {sub: directory(entries) for sub, entries in sorted(subdirs.items())}
+        self._sys = directory(dirs)  # type: ignore[arg-type]
+        return self._sys
 
     def _live_dir(
         self,

@@ -3,15 +3,19 @@
 The text of each /proc file is made here, from kernel objects, when the file is opened;
 ``kernel.fs.procfs`` owns the tree of nodes that calls these. Formats follow Linux's
 wherever Linux has the same file (``stat`` with its 52 fields, ``status``, ``wchan``,
-``meminfo``, ``/proc/stat``, …); libk's additions are ``ExitRequested:`` in status files,
-the ``syscalls`` files, ``/proc/generation``, ``/proc/allstat`` and ``/proc/threads``.
+``/proc/stat``, …); libk's additions are ``ExitRequested:`` in status files, the
+``syscalls`` files, ``/proc/generation``, ``/proc/allstat`` and ``/proc/threads``. The
+memory files (maps, smaps, statm, mem, meminfo, vmstat, the vm sysctls) are made by
+``kernel.fs.procmem`` and ``kernel.fs.procvm``, whose classes this one extends.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.abi import ENOENT, Error
+from kernel.abi import ENOENT, RLIMIT_RSS, Error
+from kernel.fs.procmem import ProcMem, vm_counts
+from kernel.fs.procvm import ProcVm
 from kernel.proc import ALIVE, Process
 from kernel.thread import RUNNABLE, SLEEPING, STOPPED, Thread
 
@@ -38,8 +42,10 @@ def _ignored_mask(proc: Process) -> int:
     return mask
 
 
-class ProcInfo:
-    """The generators of /proc's contents, for one kernel (``self.k``)."""
+class ProcInfo(ProcMem, ProcVm):
+    """The generators of /proc's contents, for one kernel (``self.k``); the memory
+    files' are :class:`~kernel.fs.procmem.ProcMem`'s and
+    :class:`~kernel.fs.procvm.ProcVm`'s."""
 
     k: Kernel
 
@@ -73,21 +79,29 @@ class ProcInfo:
         tty = proc.ctty
         tty_nr = tty.node.rdev if tty is not None and tty.node is not None else 0
         tpgid = tty.pgrp if tty is not None and tty.pgrp is not None else -1
-        vsize = proc.mm.size if alive else 0
-        rss = proc.mm.resident if alive else 0
         ignored = _ignored_mask(proc)
         wchan = 0
         cpu = threads[0].cpu if threads else 0
         comm = (t.name if t is not None and t.tid != proc.pid else proc.comm) or proc.comm
+        mm = proc.mm
+        if alive:
+            vsize = mm.size
+            code, end_code, arg_start, arg_end, env_end = self.layout(proc)
+            mem = (
+                f"{vsize} {mm.resident} {proc.rlimits[RLIMIT_RSS][0]} {code} {end_code} {arg_start}"
+            )
+            tail = f"{end_code} {end_code} {mm.start_brk} {arg_start} {arg_end} {arg_end} {env_end}"
+        else:
+            mem = f"0 0 {proc.rlimits[RLIMIT_RSS][0]} 0 0 0"
+            tail = "0 0 0 0 0 0 0"
         # Fields 1-52 of proc(5), in one f-string (ps and the TUI read thousands).
         return (
             f"{tid} ({comm}) {self.proc_state(proc, t)} {proc.ppid} {proc.pgid} {proc.sid} "
-            f"{tty_nr} {tpgid} 4194304 {proc.mm.minflt} 0 {proc.mm.majflt} 0 {utime // TICK_NS} "
-            f"{stime // TICK_NS} {proc.cutime // TICK_NS} {proc.cstime // TICK_NS} 20 0 "
-            f"{len(proc.threads) if proc.threads else 1} 0 {proc.start_time // TICK_NS} "
-            f"{vsize} {rss} 18446744073709551615 4194304 4198400 140737488351232 0 0 0 0 "
-            f"{ignored} 0 {wchan} 0 0 17 {cpu} 0 0 0 0 0 0 0 0 0 0 0 0 "
-            f"{proc.exit_status if proc.state != ALIVE else 0}\n"
+            f"{tty_nr} {tpgid} 4194304 {mm.minflt} {proc.cminflt} {mm.majflt} {proc.cmajflt} "
+            f"{utime // TICK_NS} {stime // TICK_NS} {proc.cutime // TICK_NS} "
+            f"{proc.cstime // TICK_NS} 20 0 {len(proc.threads) if proc.threads else 1} 0 "
+            f"{proc.start_time // TICK_NS} {mem} 0 0 0 0 {ignored} 0 {wchan} 0 0 17 {cpu} "
+            f"0 0 0 0 0 {tail} {proc.exit_status if proc.state != ALIVE else 0}\n"
         )
 
     def status(self, proc: Process, t: Thread | None) -> str:
@@ -117,29 +131,7 @@ class ProcInfo:
             f"NSsid:\t{proc.sid}",
         ]
         if alive:
-            ps = self.k.frames.page_size // 1024
-            size = proc.mm.size // 1024
-            rss = proc.mm.resident * ps
-            stack = sum(a.length for a in proc.mm.areas if a.name == "[stack]") // 1024
-            text = sum(a.length for a in proc.mm.areas if a.name == "[text]") // 1024
-            for label, value in (
-                ("VmPeak", size),
-                ("VmSize", size),
-                ("VmLck", 0),
-                ("VmPin", 0),
-                ("VmHWM", rss),
-                ("VmRSS", rss),
-                ("RssAnon", rss),
-                ("RssFile", 0),
-                ("RssShmem", 0),
-                ("VmData", size - stack - text),
-                ("VmStk", stack),
-                ("VmExe", text),
-                ("VmLib", 0),
-                ("VmPTE", 0),
-                ("VmSwap", 0),
-            ):
-                lines.append(f"{label + ':':<8}{value:>8} kB")
+            lines.append(self.status_mem(proc))
         lines += [
             f"Threads:\t{max(1, len(proc.threads))}",
             "SigQ:\t0/31675",
@@ -161,6 +153,36 @@ class ProcInfo:
             lines.append(f"ExitRequested:\t{int(main.exit_requested) if main else 0}")
         return "\n".join(lines) + "\n"
 
+    def status_mem(self, proc: Process) -> str:
+        """The Vm* and Rss* lines of a live process's status (Linux's task_mem)."""
+        mm = proc.mm
+        ps = mm.page_size
+        total, data, stack, exe = vm_counts(mm)
+        code, end_code, *_ = self.layout(proc)
+        text = min(end_code - code, exe)
+        rss = mm.rss
+        anon, file, shmem = rss["anon"] * ps, rss["file"] * ps, rss["shmem"] * ps
+        resident = anon + file + shmem
+        rows = (
+            ("VmPeak", max(total, mm.hiwater_vm * ps)),
+            ("VmSize", total),
+            ("VmLck", 0),
+            ("VmPin", 0),
+            ("VmHWM", max(resident, mm.hiwater_rss * ps)),
+            ("VmRSS", resident),
+            ("RssAnon", anon),
+            ("RssFile", file),
+            ("RssShmem", shmem),
+            ("VmData", data),
+            ("VmStk", stack),
+            ("VmExe", text),
+            ("VmLib", exe - text),
+            ("VmPTE", mm.pagetable_bytes()),
+            ("VmSwap", 0),
+            ("HugetlbPages", 0),
+        )
+        return "\n".join(f"{label}:\t{value >> 10:>8} kB" for label, value in rows)
+
     def wchan(self, t: Thread | None) -> str:
         """/proc/<pid>/wchan: where the thread sleeps (``pipe_read``, ``wait4``, …),
         ``0`` when it is not sleeping; like Linux, without a trailing newline."""
@@ -177,13 +199,6 @@ class ProcInfo:
     def environ(self, proc: Process) -> str:
         """NUL-separated KEY=value pairs."""
         return "".join(f"{a}={b}\0" for a, b in proc.env.items()) if proc.state == ALIVE else ""
-
-    def maps(self, proc: Process) -> str:
-        """The address-space areas, in Linux's maps format."""
-        return "".join(
-            f"{a.start:08x}-{a.start + a.length:08x} {a.perms} 00000000 00:00 0{'':<10}{a.name}\n"
-            for a in proc.mm.areas
-        )
 
     def schedstat(self, threads: list[Thread]) -> str:
         """Time on CPU (ns), time waiting to run (ns, not tracked: 0), and slices run."""
@@ -208,50 +223,6 @@ class ProcInfo:
         return PathWalk(self.k.root_ns, proc.cred, proc.cwd).path_of(proc.cwd)
 
     # ------------------------------------------------------------------ machine-wide files
-    def meminfo(self) -> str:
-        """/proc/meminfo in Linux's layout."""
-        fr = self.k.frames
-        kb = fr.page_size // 1024
-        total = (fr.total - fr.reserved) * kb
-        free = fr.free * kb
-        shmem = fr.by_kind.get("shmem", 0) * kb
-        anon = fr.by_kind.get("anon", 0) * kb
-        rows = [
-            ("MemTotal", total),
-            ("MemFree", free),
-            ("MemAvailable", free),
-            ("Buffers", 0),
-            ("Cached", shmem),
-            ("SwapCached", 0),
-            ("Active", anon + shmem),
-            ("Inactive", 0),
-            ("Active(anon)", anon),
-            ("Inactive(anon)", 0),
-            ("Active(file)", shmem),
-            ("Inactive(file)", 0),
-            ("Unevictable", 0),
-            ("Mlocked", 0),
-            ("SwapTotal", 0),
-            ("SwapFree", 0),
-            ("Dirty", 0),
-            ("Writeback", 0),
-            ("AnonPages", anon),
-            ("Mapped", 0),
-            ("Shmem", shmem),
-            ("KReclaimable", 0),
-            ("Slab", 0),
-            ("SReclaimable", 0),
-            ("SUnreclaim", 0),
-            ("KernelStack", len(self.k.procs.threads) * 16),
-            ("PageTables", 0),
-            ("CommitLimit", total),
-            ("Committed_AS", anon + shmem),
-            ("VmallocTotal", 0),
-            ("VmallocUsed", 0),
-            ("VmallocChunk", 0),
-        ]
-        return "".join(f"{name + ':':<16}{value:>8} kB\n" for name, value in rows)
-
     def stat(self) -> str:
         """/proc/stat: CPU times in USER_HZ ticks, context switches, processes."""
         k = self.k

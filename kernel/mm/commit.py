@@ -40,11 +40,13 @@ class VmPolicy:
         "min_free_kbytes",
     )
 
-    def __init__(self, frames: FrameAllocator, overcommit_memory: int = 0) -> None:
+    def __init__(
+        self, frames: FrameAllocator, overcommit_memory: int = 0, overcommit_ratio: int = 50
+    ) -> None:
         self.frames = frames
         self.committed = 0
         self.overcommit_memory = overcommit_memory
-        self.overcommit_ratio = 50
+        self.overcommit_ratio = overcommit_ratio
         self.overcommit_kbytes = 0
         self.max_map_count = 65530
         self.mmap_min_addr = 65536

@@ -22,6 +22,7 @@ from kernel.abi import (
     BUS_ADRERR,
     EFAULT,
     PROT_WRITE,
+    RLIMIT_AS,
     SEGV_ACCERR,
     SEGV_MAPERR,
     SIGBUS,
@@ -76,6 +77,9 @@ def _grow_stack(mm: AddressSpace, addr: int) -> Area | None:
         return None
     below = mm.areas[i - 1].end if i > 0 else 0
     if new_start - below < STACK_GUARD_GAP * ps:
+        return None
+    owner = mm.owner
+    if owner is not None and mm.size + area.start - new_start > owner.rlimits[RLIMIT_AS][0]:
         return None
     if mm.k is not None and area.acct:
         try:

@@ -50,7 +50,7 @@ from kernel.abi import (
     Error,
 )
 from kernel.mm.fault import fault_in
-from kernel.mm.vm import STACK_INITIAL, STACK_TOP, TASK_SIZE, TEXT_BASE, AddressSpace, Area
+from kernel.mm.vm import STACK_INITIAL, TASK_SIZE, TEXT_BASE, AddressSpace, Area
 
 if TYPE_CHECKING:
     from kernel.mm.pagecache import PageCache
@@ -371,9 +371,14 @@ def do_mprotect(mm: AddressSpace, addr: int, length: int, prot: int) -> None:
     end = addr + _page_up(mm, length)
     if end > TASK_SIZE:
         raise Error(ENOMEM)
+    newly_data = 0
     for a in _covered(mm, addr, end):
         if prot & PROT_WRITE and not a.maywrite:
             raise Error(EACCES)
+        if prot & PROT_WRITE and not _is_data(a) and not a.shared and not a.growsdown:
+            newly_data += min(a.end, end) - max(a.start, addr)
+    if newly_data and data_bytes(mm) + newly_data > _limit(mm, RLIMIT_DATA):
+        raise Error(ENOMEM)
     ps = mm.page_size
     for a in _isolate(mm, addr, end):
         want_acct = _accountable(prot, a.flags, a.cache, a.shared and a.flags & MAP_ANONYMOUS, mm)
@@ -410,10 +415,27 @@ def do_mremap(
     area = mm.find(old)
     if area is None:
         raise Error(EFAULT)
-    if old_len == 0:
-        if not area.shared:
+    if old_len == 0:  # a second mapping of the same shared pages; the first stays
+        if not area.shared or not flags & MREMAP_MAYMOVE:
             raise Error(EINVAL)
-        old_len = area.end - old
+        if mm.size + new_len > _limit(mm, RLIMIT_AS):
+            raise Error(ENOMEM)
+        if flags & MREMAP_FIXED:
+            if not _aligned(mm, new_addr) or new_addr + new_len > TASK_SIZE:
+                raise Error(EINVAL)
+            unmap_range(mm, new_addr, new_addr + new_len)
+            dest = new_addr
+        else:
+            dest = get_unmapped_area(mm, new_len)
+        twin = replace(
+            area, start=dest, end=dest + new_len, pgoff=area.pgoff + (old - area.start) // ps
+        )
+        if twin.acct:
+            _commit(mm, new_len // ps)
+        if twin.cache is not None and twin.flags & MAP_ANONYMOUS:
+            twin.cache.size = max(twin.cache.size, twin.pgoff * ps + new_len)
+        mm.insert(twin)
+        return dest
     if old + old_len > area.end:
         raise Error(EFAULT)
     if flags & MREMAP_FIXED:
@@ -422,6 +444,8 @@ def do_mremap(
         if new_addr < old + old_len and old < new_addr + new_len:
             raise Error(EINVAL)
         return _move(mm, area, old, old_len, new_len, new_addr, flags)
+    if flags & MREMAP_DONTUNMAP:  # always moves, leaving the old range mapped and empty
+        return _move(mm, area, old, old_len, new_len, 0, flags)
     if new_len <= old_len:
         if new_len < old_len:
             unmap_range(mm, old + new_len, old + old_len)
@@ -450,8 +474,11 @@ def _move(
     frames move with their page-table entries (nothing is copied)."""
     ps = mm.page_size
     shift = mm.view.shift
-    if area.acct and new_len > old_len:
-        _commit(mm, (new_len - old_len) // ps)
+    if area.acct:  # the charge moves with the pages; DONTUNMAP's copy is a new charge
+        if flags & MREMAP_DONTUNMAP:
+            _commit(mm, new_len // ps)
+        elif new_len > old_len:
+            _commit(mm, (new_len - old_len) // ps)
     if flags & MREMAP_FIXED:
         unmap_range(mm, new_addr, new_addr + new_len)
         dest = new_addr
@@ -472,8 +499,8 @@ def _move(
             wr.pop(v, None)
         if old_len > keep:
             mm.zap(old + keep, old + old_len)
-        if part.acct:
-            _uncommit(mm, part.length // ps)
+        if part.acct and old_len > new_len:
+            _uncommit(mm, (old_len - new_len) // ps)
         mm.remove(part)
         mm.insert(moved)
         for v, pte in entries:
@@ -648,17 +675,17 @@ def setup_program(mm: AddressSpace, exe: Any, exe_path: str, args: bytes) -> Non
         ino=exe.ino,
     )
     mm.start_brk = mm.brk = TEXT_BASE + text_len
-    stack_len = max(STACK_INITIAL, _page_up(mm, len(args) + 64))
+    stack_len = _page_up(mm, max(STACK_INITIAL, len(args) + 64))
     do_mmap(
         mm,
-        STACK_TOP - stack_len,
+        mm.stack_top - stack_len,
         stack_len,
         PROT_READ | PROT_WRITE,
         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN,
         name="[stack]",
     )
     fault_in(mm, TEXT_BASE, False)  # the first instructions
-    top = STACK_TOP - 16 - len(args)
+    top = mm.stack_top - 16 - len(args)
     from kernel.mm.fault import copy_to
 
     copy_to(mm, top & ~15, args)

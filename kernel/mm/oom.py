@@ -5,6 +5,9 @@ by ``oom_score_adj`` (-1000 to 1000, in thousandths of the machine's memory); -1
 exempts it, and init is never chosen. The victim is killed with SIGKILL and the choice
 is logged in Linux's words (``Out of memory: Killed process …``), with the task table
 that precedes it. ``/proc/<pid>/oom_score`` shows the badness the way Linux scales it.
+Where Linux panics (no process may be chosen), the allocation fails instead: a page
+fault ends its own process with SIGKILL, a kernel access gets ENOMEM. The kernel never
+panics for want of user memory.
 """
 
 from __future__ import annotations

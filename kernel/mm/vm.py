@@ -162,9 +162,14 @@ class AddressSpace:
         self.view = MMU.make(
             self.rd, self.wr, lambda addr, write: handle_fault(self, addr, write), ps
         )
-        self.mmap_base = STACK_TOP - max(MIN_GAP, self.stack_limit + 256 * ps)
+        self.mmap_base = (self.stack_top - max(MIN_GAP, self.stack_limit + 256 * ps)) & ~(ps - 1)
 
     # ------------------------------------------------------------------ geometry
+    @property
+    def stack_top(self) -> int:
+        """The top of the stack: the top of user space, rounded down to a page."""
+        return STACK_TOP & ~(self.frames.page_size - 1)
+
     @property
     def page_size(self) -> int:
         """Bytes per page."""

@@ -48,7 +48,8 @@ async def spawner(argv: list[str]) -> int:
 
 def ready_machine(nprocs: int, cpus: int) -> c.Kernel:
     """A machine with ``nprocs`` yielders all started and in the run queue."""
-    k = c.boot_program(["/bin/bench_yield_spawner", str(nprocs)], cpus=cpus)
+    # 1,000 processes need more than the default 64 MiB allows (threads-max is memory / 128 KiB).
+    k = c.boot_program(["/bin/bench_yield_spawner", str(nprocs)], cpus=cpus, memory=256 << 20)
     while len(k.procs.procs) < nprocs + 2:
         if k.run(budget=10_000) != c.BUDGET:
             raise RuntimeError("the machine stopped while starting the yielders")

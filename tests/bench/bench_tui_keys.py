@@ -119,7 +119,7 @@ async def measure(busy: int, keys: int, profile: bool = False) -> dict[str, Any]
     from tui.app import LibkApp
     from tui.widgets.console import ConsolePane
 
-    app = LibkApp(c.fast_info(cpus=4), autorun=True)
+    app = LibkApp(c.fast_info(cpus=4, memory=256 << 20), autorun=True)  # room for 1,000 processes
     async with app.run_test(size=(140, 40)) as pilot:
         console = app.query_one(ConsolePane)
         for _ in range(500):

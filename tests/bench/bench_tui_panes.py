@@ -62,7 +62,7 @@ def machine(n: int) -> c.Kernel:
     """A 4-CPU fast machine with ``n`` spinners running (checkpoints cost 100 us)."""
     import dataclasses
 
-    info = c.fast_info(4)
+    info = c.fast_info(4, memory=256 << 20)  # 1,000 processes: threads-max is memory / 128 KiB
     costs = dataclasses.replace(info.clock.costs, checkpoint=100_000)
     info = dataclasses.replace(info, clock=dataclasses.replace(info.clock, costs=costs))
     k = c.boot_program(["/bin/bench_pane_parent", str(n)], info=info)

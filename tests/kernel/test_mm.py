@@ -22,6 +22,7 @@ from kernel.abi import (
     MAP_POPULATE,
     MAP_PRIVATE,
     MAP_SHARED,
+    MREMAP_DONTUNMAP,
     MREMAP_FIXED,
     MREMAP_MAYMOVE,
     MS_ASYNC,
@@ -35,6 +36,7 @@ from kernel.abi import (
     PROT_NONE,
     PROT_READ,
     PROT_WRITE,
+    RLIMIT_DATA,
     SIGBUS,
     SIGSEGV,
     W_EXITCODE,
@@ -567,3 +569,65 @@ def test_waitstatus_of_a_fault_has_no_core_flag_by_default() -> None:
     ok(run_main(main))
     assert WTERMSIG(seen["status"]) == SIGSEGV
     assert not seen["status"] & 0x80
+
+
+def test_mremap_duplicates_shared_memory_and_dontunmap_always_moves() -> None:
+    seen: dict[str, Any] = {}
+
+    async def main(argv: list[str]) -> int:
+        mem = await sys.mmu()
+        s = await sys.mmap(0, 2 * PS, RW, MAP_SHARED | MAP_ANONYMOUS)
+        mem.write(s, b"twin")
+        t = await sys.mremap(s, 0, 2 * PS, MREMAP_MAYMOVE)
+        mem.write(t + 4, b"s!")
+        seen["dup"] = (t != s, mem.read(s, 6), mem.read(t, 6))
+        seen["private_dup"] = await errno_of(
+            sys.mremap(await sys.mmap(0, PS, RW, ANON), 0, PS, MREMAP_MAYMOVE)
+        )
+        p = await sys.mmap(0, PS, RW, ANON)
+        mem.store8(p, 42)
+        q = await sys.mremap(p, PS, PS, MREMAP_MAYMOVE | MREMAP_DONTUNMAP)
+        seen["dontunmap"] = (q != p, mem.load8(q), mem.load8(p))
+        return 0
+
+    ok(run_main(main))
+    assert seen["dup"] == (True, b"twins!", b"twins!")
+    assert seen["private_dup"] == EINVAL
+    assert seen["dontunmap"] == (True, 42, 0)  # the old range stays mapped, empty
+
+
+def test_mprotect_making_memory_writable_counts_against_rlimit_data() -> None:
+    seen: dict[str, int] = {}
+
+    async def main(argv: list[str]) -> int:
+        a = await sys.mmap(0, 64 * PS, PROT_READ, ANON)
+        used = 0x20000  # a little more than the heap and stack the program has
+        await sys.setrlimit(RLIMIT_DATA, used, used)
+        seen["big"] = await errno_of(sys.mprotect(a, 64 * PS, RW))
+        seen["small"] = await errno_of(sys.mprotect(a, PS, RW))
+        return 0
+
+    ok(run_main(main))
+    assert seen == {"big": ENOMEM, "small": 0}
+
+
+def test_a_machine_with_64k_pages_runs_programs() -> None:
+    import dataclasses
+
+    from ksim import BASE
+
+    seen: dict[str, Any] = {}
+
+    async def main(argv: list[str]) -> int:
+        mem = await sys.mmu()
+        a = await sys.mmap(0, 3 * 65536, RW, ANON)
+        mem.store64(a + 65536 - 4, 7)
+        seen["v"] = mem.load64(a + 65536 - 4)
+        seen["maps"] = await _text("/proc/self/maps")
+        return 0
+
+    info = dataclasses.replace(BASE, page_size=65536, memory=128 << 20, memory_regions=())
+    ok(run_main(main, info=info))
+    assert seen["v"] == 7
+    assert "00400000-00410000 r-xp" in seen["maps"]
+    assert "[stack]" in seen["maps"]

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 import pytest
 import tuihelp
+from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 from tuihelp import ProgramSet
 
 from kernel.abi import SIGKILL, SIGTERM
+from kernel.abi.memory import (
+    MAP_ANONYMOUS,
+    MAP_PRIVATE,
+    PR_SET_VMA,
+    PR_SET_VMA_ANON_NAME,
+    PROT_READ,
+    PROT_WRITE,
+)
 from kernel.host import HostClient
 from kernel.kernel import Kernel
 from tui.widgets.panes import ConfirmScreen, MessageScreen
@@ -64,15 +74,30 @@ async def threaded(argv: list[str]) -> int:
     return 0
 
 
+HOG_KB, HOG_TOUCHED_KB = 256, 96
+
+
+async def hog(argv: list[str]) -> int:
+    """Map 256 KiB named ``[anon:pp-hog]``, write to the first 96 KiB of it, sleep."""
+    size = HOG_KB * 1024
+    addr = await sys.mmap(0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
+    await sys.prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, size, "pp-hog")
+    (await sys.mmu()).fill(addr, 0x5A, HOG_TOUCHED_KB * 1024)
+    while True:
+        await sys.nanosleep(1000 * SECOND)
+
+
 BUSY = program(tuihelp.busy)
 IDLE = program(tuihelp.idle)
 THREADED = program(threaded)
+HOG = program(hog)
 
 
 async def parent(argv: list[str]) -> int:
     await sys.spawn(BUSY, ["busy"])
     await sys.spawn(IDLE, ["idle"])
     await sys.spawn(THREADED, ["threaded"])
+    await sys.spawn(HOG, ["hog"])
     while True:
         await sys.nanosleep(1000 * SECOND)
 
@@ -124,12 +149,62 @@ async def test_processes_rows_and_columns(k: Kernel) -> None:
         pane = app.query_one(ProcessesPane)
         await pilot.pause()
         assert [str(c.label) for c in pane.table.columns.values()] == [
-            "PID▲", "PPID", "USER", "STATE", "CPU", "%CPU", "MEM", "THR", "TIME", "COMMAND"
+            "PID▲", "PPID", "USER", "STATE", "CPU", "%CPU", "VSZ", "RSS", "THR", "TIME",
+            "COMMAND",
         ]  # fmt: skip
         assert order(pane) == sorted(pane.rows)
         busy_pid = pid_of(pane, "busy")
         assert pane.table.get_row(str(busy_pid))[3].plain == "R"
-        assert pane.table.get_row(str(pid_of(pane, "threaded")))[7].plain == "3"
+        assert pane.table.get_row(str(pid_of(pane, "threaded")))[8].plain == "3"
+
+
+@run_async
+async def test_vsz_and_rss_are_the_processes_own(k: Kernel) -> None:
+    app = PaneApp(ProcessesPane, k)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(ProcessesPane)
+        await pilot.pause()
+        hog_pid, idle_pid = pid_of(pane, "hog"), pid_of(pane, "idle")
+        hog_row, idle_row = pane.rows[hog_pid], pane.rows[idle_pid]
+        # What ps reads: stat's vsize (bytes) and rss (pages), in KiB.
+        stat = app.host.read_file(f"/proc/{hog_pid}/stat").decode().rsplit(")", 1)[1].split()
+        assert hog_row.vsz_kb == int(stat[20]) // 1024
+        page_kb = hog_row.rss_kb // int(stat[21])
+        assert page_kb * int(stat[21]) == hog_row.rss_kb and page_kb in (4, 16, 64)
+        assert hog_row.vsz_kb - idle_row.vsz_kb == HOG_KB
+        assert hog_row.rss_kb - idle_row.rss_kb >= HOG_TOUCHED_KB
+        assert hog_row.rss_kb < idle_row.rss_kb + HOG_KB  # untouched pages cost nothing
+        cells = pane.table.get_row(str(hog_pid))
+        assert (cells[6].plain, cells[7].plain) == (f"{hog_row.vsz_kb}K", f"{hog_row.rss_kb}K")
+
+
+@run_async
+async def test_sort_by_rss_and_vsz(k: Kernel) -> None:
+    app = PaneApp(ProcessesPane, k)
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(ProcessesPane)
+        pane.table.focus()
+        await pilot.pause()
+        for _ in range(7):  # PID -> ... -> VSZ -> RSS
+            await pilot.press("s")
+        assert COLUMNS[pane.keyed.sort_column].key == "rss" and pane.keyed.sort_reverse
+        assert str(pane.table.columns["rss"].label) == "RSS▼"  # type: ignore[index]
+        rss = [pane.rows[p].rss_kb for p in order(pane)]
+        assert rss == sorted(rss, reverse=True) and order(pane)[0] == pid_of(pane, "hog")
+        await pilot.press("r")
+        rss = [pane.rows[p].rss_kb for p in order(pane)]
+        assert rss == sorted(rss)
+        # Click the VSZ header: largest first, the hog on top.
+        x = sum((c.width or 0) + 2 for c in COLUMNS[:6]) + 2
+        await pilot.click("#proc-table", offset=(x, 0))
+        await pilot.pause()
+        assert COLUMNS[pane.keyed.sort_column].key == "vsz" and pane.keyed.sort_reverse
+        vsz = [pane.rows[p].vsz_kb for p in order(pane)]
+        assert vsz == sorted(vsz, reverse=True) and order(pane)[0] == pid_of(pane, "hog")
+        # A process that ended holds no memory: its row goes to the bottom.
+        app.host.kill(pid_of(pane, "hog"), SIGKILL)
+        app.advance(10 * MS)
+        assert order(pane)[-1] == pid_of(pane, "[" + HOG.rsplit("/", 1)[1][:15] + "] <defunct>")
 
 
 @run_async
@@ -166,12 +241,12 @@ async def test_keyed_updates_keep_the_cursor_on_its_process(k: Kernel) -> None:
         pane.table.focus()
         busy_pid = pid_of(pane, "busy")
         pane.select_pid(busy_pid)
-        before = pane.table.get_row(str(busy_pid))[8].plain
+        before = pane.table.get_row(str(busy_pid))[9].plain
         app.host.kill(pid_of(pane, "idle"), SIGKILL)  # a row above it goes away
         app.advance(SECOND)
         await pilot.pause()
         assert pane.selected_pid == busy_pid
-        assert pane.table.get_row(str(busy_pid))[8].plain != before  # TIME updated in place
+        assert pane.table.get_row(str(busy_pid))[9].plain != before  # TIME updated in place
         assert pane.table.get_row(str(busy_pid))[5].plain != "0.0"
 
 
@@ -185,14 +260,63 @@ async def test_details_show_status_files_and_children(k: Kernel) -> None:
         await pilot.press("d")
         await pilot.pause()
         assert pane.query_one("#proc-details").display
-        text = str(pane.details_view.render())
+        text = details_text(pane)
         assert "Open files" in text and "0 -> /dev/console" in text
-        for name in ("busy", "idle", "threaded"):
+        for name in ("busy", "idle", "threaded", "hog"):
             assert f"{pid_of(pane, name)}  {name}" in text
         assert "/proc/2/status" in text and "ExitRequested:" in text
         await pilot.press("enter")  # Enter toggles too
         await pilot.pause()
         assert not pane.query_one("#proc-details").display
+
+
+def details_text(pane: ProcessesPane) -> str:
+    """The details view as plain text, at the view's own width."""
+    console = Console(width=pane.details_view.size.width or 100, file=io.StringIO())
+    console.begin_capture()
+    console.print(pane.details_view.content)
+    return console.end_capture()
+
+
+@run_async
+async def test_details_show_memory_and_maps(k: Kernel) -> None:
+    app = PaneApp(ProcessesPane, k)
+    async with app.run_test(size=(120, 50)) as pilot:
+        pane = app.query_one(ProcessesPane)
+        pane.table.focus()
+        hog_pid = pid_of(pane, "hog")
+        pane.select_pid(hog_pid)
+        await pilot.press("d")
+        await pilot.pause()
+        lines = details_text(pane).splitlines()
+        row = pane.rows[hog_pid]
+        at = lines.index("Memory")
+        resident = lines[at + 1].split()
+        assert resident[:3] == ["Resident", f"{row.rss_kb}K", "anon"]
+        virtual = next(line.split() for line in lines[at:] if line.startswith("  Virtual"))
+        assert virtual[1] == f"{row.vsz_kb}K"
+        faults = next(line.split() for line in lines[at:] if line.startswith("  Faults"))
+        stat = app.host.read_file(f"/proc/{hog_pid}/stat").decode().rsplit(")", 1)[1].split()
+        page_kb = row.rss_kb // int(stat[21])
+        assert int(faults[3]) >= HOG_TOUCHED_KB // page_kb  # a fault per page written
+        # The areas, as pmap -x shows them: the hog's 256 KiB with 96 KiB of it resident
+        # and dirty, one row per line of /proc/<pid>/maps, in its order.
+        maps = app.host.read_file(f"/proc/{hog_pid}/maps").decode().splitlines()
+        title = lines.index(f"/proc/{hog_pid}/smaps  {len(maps)} areas")
+        assert lines[title + 1].split() == ["Address", "Kbytes", "RSS", "Dirty", "Mode", "Mapping"]
+        rows = [line.split() for line in lines[title + 2 : title + 2 + len(maps)]]
+        assert [int(r[0], 16) for r in rows] == [int(m.split("-")[0], 16) for m in maps]
+        assert [r[4] for r in rows] == [m.split()[1] for m in maps]
+        named = {r[5]: r for r in rows if len(r) == 6}
+        touched = str(HOG_TOUCHED_KB)
+        assert named["[anon:pp-hog]"][1:5] == [str(HOG_KB), touched, touched, "rw-p"]
+        assert named[HOG][4] == "r-xp" and named["[stack]"][4] == "rw-p"
+        total = lines[title + 2 + len(maps)].split()
+        assert total[:3] == ["total", "kB", str(row.vsz_kb)]
+        # Another process: the view follows the cursor.
+        pane.select_pid(pid_of(pane, "idle"))
+        await pilot.pause()
+        assert "[anon:pp-hog]" not in details_text(pane)
 
 
 @run_async

@@ -16,7 +16,17 @@ import pytest
 from tuihelp import fast_info
 
 from kernel.abi import checkpoint
+from kernel.abi.memory import (
+    MAP_ANONYMOUS,
+    MAP_PRIVATE,
+    MAP_SHARED,
+    PR_SET_VMA,
+    PR_SET_VMA_ANON_NAME,
+    PROT_READ,
+    PROT_WRITE,
+)
 from tui.app import LibkApp
+from tui.widgets.panes.processes import COLUMNS
 from userland.libk import sys as libk_sys
 
 SECOND = 1_000_000_000
@@ -46,7 +56,20 @@ async def _workers(argv: list[str]) -> int:
     return 0
 
 
-MINE = {"snapspin": _spin, "snapworkers": _workers}
+async def _hog(argv: list[str]) -> int:
+    """``snaphog [-s] MIB``: map MIB MiB (shared with -s), name it, write to all of it."""
+    shared = argv[1:2] == ["-s"]
+    size = int(argv[-1]) << 20
+    flags = MAP_ANONYMOUS | (MAP_SHARED if shared else MAP_PRIVATE)
+    addr = await libk_sys.mmap(0, size, PROT_READ | PROT_WRITE, flags)
+    if not shared:  # a shared anonymous area is /dev/zero's, as on Linux: no name of its own
+        await libk_sys.prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, size, "snaphog")
+    (await libk_sys.mmu()).fill(addr, 0x5A, size)
+    await libk_sys.nanosleep(1000 * SECOND)
+    return 0
+
+
+MINE = {"snapspin": _spin, "snapworkers": _workers, "snaphog": _hog}
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +123,21 @@ def test_process_details(snap_compare: Any) -> None:
         pane = await start(pilot, "processes", "sleep 100 | cat &")
         pane.table.focus()
         pane.select_pid(2)  # the login shell
+        await pilot.press("d")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_memory_meter_and_a_processs_memory(snap_compare: Any) -> None:
+    """Memory in use: the header's meter with used and shared segments, the processes
+    sorted by RSS, and the details of the private hog (its areas as pmap -x shows)."""
+
+    async def run_before(pilot: Any) -> None:
+        pane = await start(pilot, "processes", "snaphog 12 &", "snaphog -s 6 &")
+        pane.table.focus()
+        pane.keyed.set_sort(next(i for i, c in enumerate(COLUMNS) if c.key == "rss"), True)
+        pane.select_pid(max(pane.rows, key=lambda pid: pane.rows[pid].rss_kb))
         await pilot.press("d")
         await pilot.pause()
 

@@ -12,6 +12,7 @@ from tuihelp import ProgramSet, machine
 from kernel.abi import checkpoint
 from kernel.host import HostClient
 from kernel.kernel import Kernel
+from tui.memview import parse_maps
 from tui.procview import (
     ProcView,
     format_kb,
@@ -95,7 +96,8 @@ def test_process_rows(k: Kernel) -> None:
     assert rows["busy"].time_ticks > 0
     assert rows["idle"].time_ticks == 0
     assert 0 <= rows["busy"].cpu < 4
-    assert rows["busy"].mem_kb > 0
+    assert rows["busy"].rss_kb > 0
+    assert rows["busy"].vsz_kb >= rows["busy"].rss_kb
     assert view.rows[par.pid] is par
 
 
@@ -217,6 +219,27 @@ def test_details(k: Kernel) -> None:
     assert view.details(9999) is None
 
 
+def test_memory_of_a_process(k: Kernel) -> None:
+    host = HostClient(k)
+    view = ProcView(host)
+    row = by_command(view)["idle"]
+    mem = view.memory(row.pid)
+    assert mem.source == "smaps"
+    assert mem.status["VmRSS"] == row.rss_kb and mem.status["VmSize"] == row.vsz_kb
+    assert mem.rollup["Rss"] == row.rss_kb
+    assert mem.minflt >= 1 and mem.majflt >= 0
+    maps = host.read_file(f"/proc/{row.pid}/maps").decode()
+    assert [(a.start, a.end, a.perms, a.name) for a in mem.areas] == [
+        (a.start, a.end, a.perms, a.name) for a in parse_maps(maps)
+    ]
+    assert sum(a.kb["Rss"] for a in mem.areas) == row.rss_kb
+    assert sum(a.size_kb for a in mem.areas) == row.vsz_kb
+    assert mem.areas[0].name == IDLE and mem.areas[-1].name == "[stack]"
+    assert view.details(row.pid).memory == mem  # type: ignore[union-attr]
+    gone = view.memory(9999)
+    assert (gone.source, gone.status, gone.rollup, gone.minflt) == ("", {}, {}, -1)
+
+
 def test_changed_is_cheap_and_honest(k: Kernel) -> None:
     host = HostClient(k)
     view = ProcView(host)
@@ -252,6 +275,10 @@ def test_helpers() -> None:
     assert format_kb(512) == "512K"
     assert format_kb(20480) == "20.0M"
     assert format_kb(30 * 1024 * 1024) == "30.0G"
+    assert format_kb(9999) == "9999K" and format_kb(10_000) == "9.8M"
+    assert format_kb(102_350) == "100M"  # 99.95 MiB: one decimal would take 6 characters
+    assert format_kb(1000 * 1024) == "1000M" and format_kb(10_000 * 1024) == "9.8G"
+    assert all(len(format_kb(4**n)) <= 5 for n in range(25))
 
 
 def test_threads_file_and_per_task_files_agree(k: Kernel) -> None:

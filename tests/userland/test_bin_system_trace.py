@@ -145,7 +145,8 @@ def test_man_sections_search_and_errors() -> None:
 def test_strace_names_memory_calls_arguments() -> None:
     out = sh("strace -e trace=mmap,munmap,mmu memhog -q --shared --hold 0 8K")
     assert re.search(
-        r"mmap\(NULL, 8192, PROT_READ\|PROT_WRITE, MAP_SHARED\|MAP_ANONYMOUS, -1, 0\) = 0x7f[0-9a-f]+",
+        r"mmap\(NULL, 8192, PROT_READ\|PROT_WRITE, MAP_SHARED\|MAP_ANONYMOUS, -1, 0\) "
+        r"= 0x7f[0-9a-f]+",
         out,
     )
     assert re.search(r"munmap\(0x7f[0-9a-f]+, 8192\) = 0", out)

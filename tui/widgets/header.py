@@ -1,8 +1,11 @@
 """The header line: machine name, virtual uptime, clock, run state, CPU and memory use.
 
 CPU use comes from ``/proc/stat`` (the busy share of each CPU between two samples, in
-virtual time), memory from ``/proc/meminfo`` (``MemTotal - MemAvailable``); both are
-read through the host syscall client, like everything else the app shows.
+virtual time), memory from ``/proc/meminfo``, drawn like htop's memory meter: a bar of
+used (green), buffers (blue), shared (magenta) and cache (yellow) memory, the rest free,
+with the figures beside it in the same colours (``tui.memview.memory_use`` has the
+arithmetic). Both are read through the host syscall client, like everything else the
+app shows.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from kernel.abi import Error
+from tui.memview import MemoryUse, bar_cells, memory_use
 
 if TYPE_CHECKING:
     from tui.machine import Machine
@@ -23,7 +27,11 @@ if TYPE_CHECKING:
 BLOCKS = "▁▂▃▄▅▆▇█"
 HISTORY = 8  # samples in each CPU's sparkline
 NO_SAMPLE = "▁"  # drawn dim where a sparkline has no sample yet (just after boot)
-MEM_BAR = 10
+MEM_BAR = 12  # cells of the memory bar
+MEM_BAR_SHORT = 8  # ... on a header too narrow for everything
+#: The memory meter's segments: the label beside the bar and the colour of both.
+MEM_STYLE = {"used": "green", "buffers": "blue", "shared": "magenta", "cache": "yellow"}
+MEM_LABEL = {"used": "used", "buffers": "buf", "shared": "shr", "cache": "cache"}
 STATE_STYLE = {
     "running": "bold green",
     "paused": "bold yellow",
@@ -53,19 +61,6 @@ def read_cpu_times(text: str) -> list[tuple[int, int]]:
             idle = nums[3] + (nums[4] if len(nums) > 4 else 0)
             out.append((total - idle, total))
     return out
-
-
-def read_memory(text: str) -> tuple[int, int]:
-    """(used, total) kB from /proc/meminfo."""
-    fields = {}
-    for line in text.splitlines():
-        name, _, rest = line.partition(":")
-        parts = rest.split()
-        if parts and parts[0].isdigit():
-            fields[name] = int(parts[0])
-    total = fields.get("MemTotal", 0)
-    avail = fields.get("MemAvailable", fields.get("MemFree", total))
-    return total - avail, total
 
 
 def sparkline(values: deque[float] | list[float]) -> str:
@@ -98,7 +93,7 @@ class MachineHeader(Static):
         super().__init__(id=id)
         self.cpu_history: list[deque[float]] = []
         self._last_cpu: list[tuple[int, int]] = []
-        self.mem: tuple[int, int] = (0, 0)
+        self.mem = MemoryUse()
         self._host: object = None
 
     def sample(self, machine: Machine) -> None:
@@ -121,9 +116,12 @@ class MachineHeader(Static):
                     self.cpu_history[i].append((busy - b0) / (total - t0))
             self._last_cpu = cpus
         try:
-            self.mem = read_memory(host.read_file("/proc/meminfo").decode())
+            mem = memory_use(host.read_file("/proc/meminfo").decode())
         except Error:
-            pass
+            return
+        if mem != self.mem:
+            self.mem = mem
+            self.tooltip = self.memory_tooltip()
 
     def show(self, machine: Machine) -> None:
         """Redraw from the machine's state and the last sample."""
@@ -138,13 +136,22 @@ class MachineHeader(Static):
         text.append(f"  {mode}  ")
         state = machine.state
         text.append(f"● {state}", STATE_STYLE.get(state, ""))
-        used, total = self.mem
-        if total:
-            filled = round(MEM_BAR * used / total)
-            text.append("  mem ")
-            text.append("█" * filled, "magenta")
-            text.append("░" * (MEM_BAR - filled), "dim")
-            text.append(f" {_kib(used)}/{_kib(total)}")
+        cpu = self.cpu_text()
+        if self.mem.total:
+            # The first that leaves room for the CPUs: the legend, then in use/total,
+            # then that with a shorter bar. Before layout (width 0) the legend.
+            width = self.size.width
+            for legend, cells in ((True, MEM_BAR), (False, MEM_BAR), (False, MEM_BAR_SHORT)):
+                mem = self.memory_text(legend=legend, cells=cells)
+                if not width or text.cell_len + mem.cell_len + cpu.cell_len <= width:
+                    break
+            text.append_text(mem)
+        text.append_text(cpu)
+        return text
+
+    def cpu_text(self) -> Text:
+        """Each CPU's sparkline (empty before the first sample)."""
+        text = Text()
         if self.cpu_history:
             text.append("  cpu ")
             for i, hist in enumerate(self.cpu_history):
@@ -153,4 +160,52 @@ class MachineHeader(Static):
                 line = sparkline(hist)
                 text.append(NO_SAMPLE * (HISTORY - len(line)), "dim")
                 text.append(line, "green")
+        return text
+
+    def memory_tooltip(self) -> Text:
+        """The meter explained (the header's tooltip, at most 40 columns): each segment
+        with its figure and what it counts, then free, available and total memory."""
+        mem = self.mem
+        text = Text("Memory (/proc/meminfo)\n", "bold")
+        what = {
+            "used": "programs, kernel",
+            "buffers": "Buffers",
+            "shared": "Shmem: tmpfs, shm",
+            "cache": "Cached - Shmem",
+        }
+        rows = [(name, kb, what[name], MEM_STYLE[name]) for name, kb in mem.segments()]
+        rows += [
+            ("free", mem.free, "MemFree", "dim"),
+            ("avail", mem.available, "MemAvailable", ""),
+            ("total", mem.total, "MemTotal", ""),
+        ]
+        for name, kb, meaning, style in rows:
+            text.append("█ " if name in MEM_STYLE else "░ " if name == "free" else "  ", style)
+            text.append(f"{name:<7}{_kib(kb):>7}  ")
+            text.append(meaning, "dim")
+            if name != "total":
+                text.append("\n")
+        return text
+
+    def memory_text(self, *, legend: bool = True, cells: int = MEM_BAR) -> Text:
+        """The memory meter: ``mem`` and a bar of ``cells``, then with ``legend`` each
+        segment's figure and label in its colour and ``of`` the total, else
+        ``in use/total``."""
+        mem = self.mem
+        segments = mem.segments()
+        text = Text("  mem ")
+        filled = bar_cells([kb for _, kb in segments], mem.total, cells)
+        for (name, _), n in zip(segments, filled, strict=True):
+            text.append("█" * n, MEM_STYLE[name])
+        text.append("░" * (cells - sum(filled)), "dim")
+        if not legend:
+            text.append(f" {_kib(mem.total - mem.free)}/{_kib(mem.total)}")
+            return text
+        for name, kb in segments:
+            # Buffers (block-device buffers) stays 0 on a machine without block
+            # devices: shown only when it is not.
+            if kb or name != "buffers":
+                text.append(f" {_kib(kb)}")
+                text.append(f" {MEM_LABEL[name]}", MEM_STYLE[name])
+        text.append(f" of {_kib(mem.total)}")
         return text

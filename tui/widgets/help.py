@@ -35,11 +35,15 @@ When a program puts the terminal in raw mode, every key goes to it unchanged.
 
 ## The panes
 
-- **Processes**: every process, sortable; select one for its details and to send it a
-  signal.
+- **Processes**: every process with its virtual (VSZ) and resident (RSS) memory,
+  sortable; select one for its details (its memory, its areas as `pmap -x` shows them,
+  open files, children) and to send it a signal.
 - **Threads**: every thread, what it waits on, and its exit-request flag. Threads are
   never killed: ask one to exit and it leaves on its own.
 - **/proc**: a tree of `/proc` and `/sys`; the open file refreshes live.
+
+The header's memory bar is htop's: used (green), buffers (blue), shared (magenta) and
+cache (yellow) memory from `/proc/meminfo`; hover over it for the figures.
 
 ## Machine and app keys
 

@@ -424,12 +424,14 @@ BUILTINS: dict[str, Builtin] = {
 def _register() -> None:
     from userland.sh.builtins_io import IO_BUILTINS
     from userland.sh.builtins_jobs import JOB_BUILTINS
+    from userland.sh.builtins_limits import LIMIT_BUILTINS
     from userland.sh.builtins_misc import MISC_BUILTINS
     from userland.sh.traps import b_trap
 
     BUILTINS.update(IO_BUILTINS)
     BUILTINS.update(JOB_BUILTINS)
     BUILTINS.update(MISC_BUILTINS)
+    BUILTINS.update(LIMIT_BUILTINS)
     SPECIAL_BUILTINS["trap"] = b_trap
     SPECIAL_BUILTINS["source"] = b_dot
 

@@ -214,6 +214,7 @@ HELP = {
     "trap": "trap [action] condition ... - run commands on a signal or at EXIT",
     "true": "true - succeed",
     "type": "type name ... - say how each name would be run",
+    "ulimit": "ulimit [-H|-S] [-a | -tfdscmlpnv] [value] - show or set resource limits",
     "umask": "umask [mask] - show or set the file-creation mask",
     "unalias": "unalias [-a] name ... - remove aliases",
     "unset": "unset [-f|-v] name ... - remove variables or functions",

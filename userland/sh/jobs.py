@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
     EACCES,
+    EAGAIN,
     EBUSY,
     EINTR,
     ENOENT,
     ENOEXEC,
+    ENOMEM,
     O_CLOEXEC,
     O_RDONLY,
     SIGINT,
@@ -240,7 +242,13 @@ class JobsMixin:
                 await sub.close_all(owned)
             return status
 
-        return await sys.thread_spawn(body, None)
+        try:
+            return await sys.thread_spawn(body, None)
+        except Error as err:
+            await self.close_all(owned)  # the thread that would have closed them never ran
+            if err.errno in (EAGAIN, ENOMEM):
+                raise CommandError("Cannot fork") from None  # dash's words
+            raise
 
     async def pipeline(self, node: ast.Pipeline, io: IO) -> int:
         """Connect the stages with pipes, start them all, wait for the job."""
@@ -266,7 +274,11 @@ class JobsMixin:
                     stage[1] = w
                     owned.append(w)
                 if not self.is_external(cmd):
-                    members.append(("tid", await self.run_in_thread(cmd, stage, owned)))
+                    try:
+                        members.append(("tid", await self.run_in_thread(cmd, stage, owned)))
+                    except CommandError as err:
+                        await self.error(err.message, io)
+                        members.append(("status", err.status))
                     continue
                 try:
                     pid = await self.start_simple(cmd, stage, pgid=pgid)  # type: ignore[arg-type]

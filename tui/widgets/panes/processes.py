@@ -1,11 +1,12 @@
 """The processes pane: every process of the machine, live, like ``top``.
 
-Columns PID, PPID, USER, STATE, CPU, %CPU, MEM, THR, TIME, COMMAND, read through
-``tui.procview`` from /proc. Rows are keyed by pid and updated in place (only cells
-whose text changed); the cursor stays on its process while rows come, go and re-sort.
-Sort with ``s``/``r`` or by clicking a header. ``d`` (or Enter) shows the selected
-process's details: its /proc/<pid>/status, open descriptors and children. ``k`` sends
-it a signal (SIGKILL asks first).
+Columns PID, PPID, USER, STATE, CPU, %CPU, VSZ, RSS, THR, TIME, COMMAND, read through
+``tui.procview`` from /proc (VSZ and RSS are stat's vsize and rss, as ``ps`` shows
+them). Rows are keyed by pid and updated in place (only cells whose text changed); the
+cursor stays on its process while rows come, go and re-sort. Sort with ``s``/``r`` or
+by clicking a header. ``d`` (or Enter) shows the selected process's details
+(``tui.widgets.panes.details``): its memory and areas, open descriptors, children and
+/proc/<pid>/status. ``k`` sends it a signal (SIGKILL asks first).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kernel.abi import SIGKILL, SIGNAL_MESSAGES, SIGNAL_NAMES, SIGTERM, Error
-from tui.procview import ProcessDetails, ProcessRow, format_kb, format_time
+from tui.procview import ProcessRow, format_kb, format_time
 from tui.widgets.panes import Column, ConfirmScreen, PaneAction
+from tui.widgets.panes.details import render_details
 from tui.widgets.panes.table import TablePane
 
 if TYPE_CHECKING:
@@ -35,7 +37,8 @@ COLUMNS = [
     Column("state", "STATE", 5),
     Column("cpu", "CPU", 3, right=True),
     Column("pcpu", "%CPU", 5, right=True),
-    Column("mem", "MEM", 5, right=True),
+    Column("vsz", "VSZ", 5, right=True),
+    Column("rss", "RSS", 5, right=True),
     Column("thr", "THR", 3, right=True),
     Column("time", "TIME", 8, right=True),
     Column("command", "COMMAND", None),
@@ -49,13 +52,14 @@ SORT_VALUES: list[Any] = [
     lambda r: r.state,
     lambda r: r.cpu,
     lambda r: r.pcpu,
-    lambda r: r.mem_kb,
+    lambda r: r.vsz_kb,
+    lambda r: r.rss_kb,
     lambda r: r.threads,
     lambda r: r.time_ticks,
     lambda r: r.command,
 ]
 #: Columns that sort largest first when first chosen (as top does).
-DESCENDING = {"pcpu", "mem", "thr", "time"}
+DESCENDING = {"pcpu", "vsz", "rss", "thr", "time"}
 
 
 def display(r: ProcessRow) -> tuple[str, ...]:
@@ -67,33 +71,12 @@ def display(r: ProcessRow) -> tuple[str, ...]:
         r.state,
         str(r.cpu),
         f"{r.pcpu:.1f}",
-        format_kb(r.mem_kb),
+        format_kb(r.vsz_kb),
+        format_kb(r.rss_kb),
         str(r.threads),
         format_time(r.time_ticks),
         r.command,
     )
-
-
-def render_details(d: ProcessDetails, command: str) -> Text:
-    """The details view's text for one process."""
-    out = Text()
-    out.append(f"Process {d.pid}", style="bold")
-    out.append(f"  {command}\n")
-    if d.exe or d.cwd:
-        out.append(f"exe -> {d.exe or '?'}    cwd -> {d.cwd or '?'}\n")
-    out.append("\nOpen files\n", style="bold")
-    if not d.fds:
-        out.append("  (none)\n")
-    for fd, target in d.fds:
-        out.append(f"  {fd:>3} -> {target}\n")
-    out.append("\nChildren\n", style="bold")
-    if not d.children:
-        out.append("  (none)\n")
-    for pid, cmd in d.children:
-        out.append(f"  {pid:>6}  {cmd}\n")
-    out.append(f"\n/proc/{d.pid}/status\n", style="bold")
-    out.append(d.status.expandtabs(16))
-    return out
 
 
 class SignalScreen(ModalScreen[int | None]):
@@ -160,7 +143,7 @@ class ProcessesPane(TablePane[ProcessRow]):
             "d",
             "toggle_details",
             "Details",
-            tooltip="Show or hide the selected process's status, open files and children",
+            tooltip="Show or hide the selected process's memory, maps, open files and status",
         ),
         Binding(
             "k",
@@ -174,7 +157,7 @@ class ProcessesPane(TablePane[ProcessRow]):
         PaneAction("Processes: reverse sort", "Reverse the sort order", "reverse_sort"),
         PaneAction(
             "Processes: details",
-            "Show or hide the selected process's status, files and children",
+            "Show or hide the selected process's memory, maps, files and status",
             "toggle_details",
         ),
         PaneAction(
