@@ -41,6 +41,7 @@ from kernel.abi import (
 )
 from kernel.fs.file import File
 from kernel.fs.vfs import FileInode
+from kernel.mm import madvise, mremap
 from kernel.mm import mmap as vmops
 from kernel.proc import ALIVE, ZOMBIE
 
@@ -93,11 +94,11 @@ def sys_mprotect(k: Kernel, t: Thread, addr: int, length: int, prot: int) -> int
 def sys_mremap(
     k: Kernel, t: Thread, old_addr: int, old_len: int, new_len: int, flags: int, new_addr: int
 ) -> int:
-    return vmops.do_mremap(t.proc.mm, old_addr, old_len, new_len, flags, new_addr)
+    return mremap.do_mremap(t.proc.mm, old_addr, old_len, new_len, flags, new_addr)
 
 
 def sys_madvise(k: Kernel, t: Thread, addr: int, length: int, advice: int) -> int:
-    vmops.do_madvise(t.proc.mm, addr, length, advice)
+    madvise.do_madvise(t.proc.mm, addr, length, advice)
     return 0
 
 
@@ -106,11 +107,11 @@ def sys_brk(k: Kernel, t: Thread, addr: int) -> int:
 
 
 def sys_mincore(k: Kernel, t: Thread, addr: int, length: int) -> bytes:
-    return vmops.do_mincore(t.proc.mm, addr, length)
+    return madvise.do_mincore(t.proc.mm, addr, length)
 
 
 def sys_msync(k: Kernel, t: Thread, addr: int, length: int, flags: int) -> int:
-    vmops.do_msync(t.proc.mm, addr, length, flags)
+    madvise.do_msync(t.proc.mm, addr, length, flags)
     return 0
 
 
@@ -149,7 +150,7 @@ def sys_prctl(k: Kernel, t: Thread, option: int, arg2: int, arg3: int, arg4: int
             raise Error(EINVAL)
         if arg5 is not None and type(arg5) is not str:
             raise Error(EINVAL)
-        vmops.set_anon_name(t.proc.mm, arg3, arg4, arg5)
+        madvise.set_anon_name(t.proc.mm, arg3, arg4, arg5)
         return 0
     if option == PR_SET_NAME:
         if type(arg5) is not str:

@@ -1,4 +1,6 @@
-"""Changing an address space: mmap, munmap, mprotect, mremap, madvise, brk and friends.
+"""Changing an address space: placement, splitting and merging areas, mmap, munmap,
+mprotect, brk, and the first layout of a new program (mremap is in ``kernel.mm.mremap``,
+madvise, mincore, msync and area names in ``kernel.mm.madvise``).
 
 Each function checks its arguments as Linux does (same errno for the same mistake),
 then splits, merges, moves or drops areas and zaps the page-table entries they no
@@ -16,16 +18,9 @@ from kernel.abi import (
     EACCES,
     EBADF,
     EEXIST,
-    EFAULT,
     EINVAL,
     ENOMEM,
     ENOTSUP,
-    MADV_DONTNEED,
-    MADV_FREE,
-    MADV_NORMAL,
-    MADV_RANDOM,
-    MADV_SEQUENTIAL,
-    MADV_WILLNEED,
     MAP_ANONYMOUS,
     MAP_FIXED,
     MAP_FIXED_NOREPLACE,
@@ -35,12 +30,6 @@ from kernel.abi import (
     MAP_PRIVATE,
     MAP_SHARED,
     MAP_SHARED_VALIDATE,
-    MREMAP_DONTUNMAP,
-    MREMAP_FIXED,
-    MREMAP_MAYMOVE,
-    MS_ASYNC,
-    MS_INVALIDATE,
-    MS_SYNC,
     PROT_EXEC,
     PROT_READ,
     PROT_WRITE,
@@ -66,21 +55,18 @@ MAP_KNOWN = (
     | MAP_POPULATE
     | MAP_FIXED_NOREPLACE
 )
-ADVICE = (MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_FREE)
-NAME_MAX_LEN = 80
-NAME_BAD_CHARS = set("\\`$[]")
 
 
-def _page_up(mm: AddressSpace, n: int) -> int:
+def page_up(mm: AddressSpace, n: int) -> int:
     ps = mm.page_size
     return (n + ps - 1) & ~(ps - 1)
 
 
-def _aligned(mm: AddressSpace, addr: int) -> bool:
+def aligned(mm: AddressSpace, addr: int) -> bool:
     return addr & (mm.page_size - 1) == 0
 
 
-def _limit(mm: AddressSpace, resource: int) -> int:
+def limit(mm: AddressSpace, resource: int) -> int:
     owner = mm.owner
     if owner is None:
         return RLIM_INFINITY
@@ -97,22 +83,22 @@ def _accountable(prot: int, flags: int, cache: Any, anon_shared: bool, mm: Addre
     return bool(prot & PROT_WRITE) and not flags & MAP_SHARED
 
 
-def _is_data(area: Area) -> bool:
+def is_data(area: Area) -> bool:
     """Counts toward VmData and RLIMIT_DATA: private writable, not the stack."""
     return bool(area.prot & PROT_WRITE) and not area.shared and not area.growsdown
 
 
 def data_bytes(mm: AddressSpace) -> int:
     """VmData: private writable memory other than the stack."""
-    return sum(a.length for a in mm.areas if _is_data(a))
+    return sum(a.length for a in mm.areas if is_data(a))
 
 
-def _commit(mm: AddressSpace, pages: int) -> None:
+def commit(mm: AddressSpace, pages: int) -> None:
     if mm.k is not None:
         mm.k.vm.commit(pages)
 
 
-def _uncommit(mm: AddressSpace, pages: int) -> None:
+def uncommit(mm: AddressSpace, pages: int) -> None:
     if mm.k is not None:
         mm.k.vm.uncommit(pages)
 
@@ -126,9 +112,9 @@ def get_unmapped_area(mm: AddressSpace, length: int, hint: int = 0) -> int:
         Error: ENOMEM when no gap is wide enough.
     """
     min_addr = mm.k.vm.mmap_min_addr if mm.k is not None else 0x10000
-    min_addr = max(_page_up(mm, min_addr), mm.page_size)
+    min_addr = max(page_up(mm, min_addr), mm.page_size)
     if hint:
-        hint = _page_up(mm, hint)
+        hint = page_up(mm, hint)
         if (
             min_addr <= hint
             and hint + length <= TASK_SIZE
@@ -161,7 +147,7 @@ def split(mm: AddressSpace, area: Area, at: int) -> Area:
     return upper
 
 
-def _isolate(mm: AddressSpace, start: int, end: int) -> list[Area]:
+def isolate(mm: AddressSpace, start: int, end: int) -> list[Area]:
     """Split areas so that [start, end) is covered by whole areas; return those."""
     out = []
     for area in mm.overlapping(start, end):
@@ -205,10 +191,10 @@ def merge_around(mm: AddressSpace, area: Area) -> Area:
 def unmap_range(mm: AddressSpace, start: int, end: int) -> None:
     """Drop every mapping of [start, end) (no checks: the caller made them)."""
     ps = mm.page_size
-    for area in _isolate(mm, start, end):
+    for area in isolate(mm, start, end):
         mm.zap(area.start, area.end)
         if area.acct:
-            _uncommit(mm, area.length // ps)
+            uncommit(mm, area.length // ps)
         mm.remove(area)
 
 
@@ -257,11 +243,11 @@ def do_mmap(
         flags = (flags & ~MAP_SHARED_VALIDATE) | MAP_SHARED
     if length == 0 or prot & ~PROT_ALL or pgoff_bytes & (ps - 1) or pgoff_bytes < 0:
         raise Error(EINVAL)
-    length = _page_up(mm, length)
+    length = page_up(mm, length)
     if length > TASK_SIZE:
         raise Error(ENOMEM)
     fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)
-    if fixed and not _aligned(mm, addr):
+    if fixed and not aligned(mm, addr):
         raise Error(EINVAL)
     if fixed and addr + length > TASK_SIZE:
         raise Error(ENOMEM)
@@ -273,7 +259,7 @@ def do_mmap(
         raise Error(EACCES)
     if mm.k is not None and len(mm.areas) >= mm.k.vm.max_map_count:
         raise Error(ENOMEM)
-    if mm.size + length > _limit(mm, RLIMIT_AS):
+    if mm.size + length > limit(mm, RLIMIT_AS):
         raise Error(ENOMEM)
     if fixed:
         if flags & MAP_FIXED_NOREPLACE and mm.overlapping(addr, addr + length):
@@ -286,11 +272,11 @@ def do_mmap(
     if prot & PROT_WRITE and not shared:
         new_data = length + data_bytes(mm)
         if fixed:
-            new_data -= sum(a.length for a in mm.overlapping(start, start + length) if _is_data(a))
-        if new_data > _limit(mm, RLIMIT_DATA):
+            new_data -= sum(a.length for a in mm.overlapping(start, start + length) if is_data(a))
+        if new_data > limit(mm, RLIMIT_DATA):
             raise Error(ENOMEM)
     if acct:
-        _commit(mm, length // ps)
+        commit(mm, length // ps)
     if fixed:
         unmap_range(mm, start, start + length)
     if anon_shared:
@@ -332,15 +318,15 @@ def do_munmap(mm: AddressSpace, addr: int, length: int) -> None:
     Raises:
         Error: EINVAL for an unaligned address, a zero length or a range past user space.
     """
-    if not _aligned(mm, addr) or length == 0:
+    if not aligned(mm, addr) or length == 0:
         raise Error(EINVAL)
-    length = _page_up(mm, length)
+    length = page_up(mm, length)
     if addr + length > TASK_SIZE:
         raise Error(EINVAL)
     unmap_range(mm, addr, addr + length)
 
 
-def _covered(mm: AddressSpace, start: int, end: int) -> list[Area]:
+def covered(mm: AddressSpace, start: int, end: int) -> list[Area]:
     """The areas over [start, end) if they cover all of it.
 
     Raises:
@@ -364,26 +350,26 @@ def do_mprotect(mm: AddressSpace, addr: int, length: int, prot: int) -> None:
         Error: EINVAL (unaligned, unknown bits), ENOMEM (not all mapped), EACCES
             (writable shared mapping of a file opened read-only).
     """
-    if not _aligned(mm, addr) or prot & ~PROT_ALL:
+    if not aligned(mm, addr) or prot & ~PROT_ALL:
         raise Error(EINVAL)
     if length == 0:
         return
-    end = addr + _page_up(mm, length)
+    end = addr + page_up(mm, length)
     if end > TASK_SIZE:
         raise Error(ENOMEM)
     newly_data = 0
-    for a in _covered(mm, addr, end):
+    for a in covered(mm, addr, end):
         if prot & PROT_WRITE and not a.maywrite:
             raise Error(EACCES)
-        if prot & PROT_WRITE and not _is_data(a) and not a.shared and not a.growsdown:
+        if prot & PROT_WRITE and not is_data(a) and not a.shared and not a.growsdown:
             newly_data += min(a.end, end) - max(a.start, addr)
-    if newly_data and data_bytes(mm) + newly_data > _limit(mm, RLIMIT_DATA):
+    if newly_data and data_bytes(mm) + newly_data > limit(mm, RLIMIT_DATA):
         raise Error(ENOMEM)
     ps = mm.page_size
-    for a in _isolate(mm, addr, end):
+    for a in isolate(mm, addr, end):
         want_acct = _accountable(prot, a.flags, a.cache, a.shared and a.flags & MAP_ANONYMOUS, mm)
         if want_acct and not a.acct:
-            _commit(mm, a.length // ps)
+            commit(mm, a.length // ps)
             a.acct = True
         a.prot = prot
         mm.resync(a.start, a.end, a)
@@ -392,163 +378,14 @@ def do_mprotect(mm: AddressSpace, addr: int, length: int, prot: int) -> None:
             merge_around(mm, a)
 
 
-def do_mremap(
-    mm: AddressSpace, old: int, old_len: int, new_len: int, flags: int, new_addr: int
-) -> int:
-    """mremap: grow, shrink or move a mapping; returns its (new) address.
-
-    Raises:
-        Error: EINVAL (bad alignment, flags, lengths), EFAULT (the old range is not
-            one mapping), ENOMEM (no room to grow in place without MREMAP_MAYMOVE).
-    """
-    ps = mm.page_size
-    if flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) or not _aligned(mm, old):
-        raise Error(EINVAL)
-    if flags & MREMAP_FIXED and not flags & MREMAP_MAYMOVE:
-        raise Error(EINVAL)
-    if flags & MREMAP_DONTUNMAP and (not flags & MREMAP_MAYMOVE or old_len != new_len):
-        raise Error(EINVAL)
-    if new_len == 0:
-        raise Error(EINVAL)
-    old_len = _page_up(mm, old_len)
-    new_len = _page_up(mm, new_len)
-    area = mm.find(old)
-    if area is None:
-        raise Error(EFAULT)
-    if old_len == 0:  # a second mapping of the same shared pages; the first stays
-        if not area.shared or not flags & MREMAP_MAYMOVE:
-            raise Error(EINVAL)
-        if mm.size + new_len > _limit(mm, RLIMIT_AS):
-            raise Error(ENOMEM)
-        if flags & MREMAP_FIXED:
-            if not _aligned(mm, new_addr) or new_addr + new_len > TASK_SIZE:
-                raise Error(EINVAL)
-            unmap_range(mm, new_addr, new_addr + new_len)
-            dest = new_addr
-        else:
-            dest = get_unmapped_area(mm, new_len)
-        twin = replace(
-            area, start=dest, end=dest + new_len, pgoff=area.pgoff + (old - area.start) // ps
-        )
-        if twin.acct:
-            _commit(mm, new_len // ps)
-        if twin.cache is not None and twin.flags & MAP_ANONYMOUS:
-            twin.cache.size = max(twin.cache.size, twin.pgoff * ps + new_len)
-        mm.insert(twin)
-        return dest
-    if old + old_len > area.end:
-        raise Error(EFAULT)
-    if flags & MREMAP_FIXED:
-        if not _aligned(mm, new_addr) or new_addr + new_len > TASK_SIZE:
-            raise Error(EINVAL)
-        if new_addr < old + old_len and old < new_addr + new_len:
-            raise Error(EINVAL)
-        return _move(mm, area, old, old_len, new_len, new_addr, flags)
-    if flags & MREMAP_DONTUNMAP:  # always moves, leaving the old range mapped and empty
-        return _move(mm, area, old, old_len, new_len, 0, flags)
-    if new_len <= old_len:
-        if new_len < old_len:
-            unmap_range(mm, old + new_len, old + old_len)
-        return old
-    grow = new_len - old_len
-    if mm.size + grow > _limit(mm, RLIMIT_AS):
-        raise Error(ENOMEM)
-    if old + old_len == area.end:
-        nxt = mm.overlapping(area.end, area.end + grow)
-        if not nxt and area.end + grow <= TASK_SIZE:
-            if area.acct:
-                _commit(mm, grow // ps)
-            area.end += grow
-            if area.cache is not None and area.flags & MAP_ANONYMOUS:
-                area.cache.size = max(area.cache.size, (area.pgoff * ps) + area.length)
-            return old
-    if not flags & MREMAP_MAYMOVE:
-        raise Error(ENOMEM)
-    return _move(mm, area, old, old_len, new_len, 0, flags)
-
-
-def _move(
-    mm: AddressSpace, area: Area, old: int, old_len: int, new_len: int, new_addr: int, flags: int
-) -> int:
-    """Move [old, old+old_len) of ``area`` to a new place of ``new_len`` bytes; the
-    frames move with their page-table entries (nothing is copied)."""
-    ps = mm.page_size
-    shift = mm.view.shift
-    if area.acct:  # the charge moves with the pages; DONTUNMAP's copy is a new charge
-        if flags & MREMAP_DONTUNMAP:
-            _commit(mm, new_len // ps)
-        elif new_len > old_len:
-            _commit(mm, (new_len - old_len) // ps)
-    if flags & MREMAP_FIXED:
-        unmap_range(mm, new_addr, new_addr + new_len)
-        dest = new_addr
-    else:
-        dest = get_unmapped_area(mm, new_len)
-    part = _isolate(mm, old, old + old_len)[0] if old_len else area
-    moved = replace(part, start=dest, end=dest + new_len)
-    if moved.cache is not None and moved.flags & MAP_ANONYMOUS:
-        moved.cache.size = max(moved.cache.size, moved.pgoff * ps + new_len)
-    delta = (dest - old) >> shift
-    keep = min(old_len, new_len)
-    pt, rd, wr = mm.pt, mm.rd, mm.wr
-    if not flags & MREMAP_DONTUNMAP:
-        vpns = [v for v in range(old >> shift, (old + keep) >> shift) if v in pt]
-        entries = [(v, pt.pop(v)) for v in vpns]
-        for v, _ in entries:
-            rd.pop(v, None)
-            wr.pop(v, None)
-        if old_len > keep:
-            mm.zap(old + keep, old + old_len)
-        if part.acct and old_len > new_len:
-            _uncommit(mm, (old_len - new_len) // ps)
-        mm.remove(part)
-        mm.insert(moved)
-        for v, pte in entries:
-            pt[v + delta] = pte
-            mm.sync(v + delta, pte, moved)
-    else:
-        mm.insert(moved)
-        for v in range(old >> shift, (old + keep) >> shift):
-            pte = pt.pop(v, None)
-            if pte is not None:
-                rd.pop(v, None)
-                wr.pop(v, None)
-                pt[v + delta] = pte
-                mm.sync(v + delta, pte, moved)
-    return dest
-
-
-def do_madvise(mm: AddressSpace, addr: int, length: int, advice: int) -> None:
-    """madvise: MADV_DONTNEED and MADV_FREE drop the pages (private anonymous memory
-    reads as zeros again, shared memory is re-read from its object); MADV_WILLNEED
-    faults them in; the rest are accepted hints.
-
-    Raises:
-        Error: EINVAL (unaligned, unknown advice), ENOMEM (part of it not mapped).
-    """
-    if not _aligned(mm, addr) or advice not in ADVICE:
-        raise Error(EINVAL)
-    if length == 0:
-        return
-    end = addr + _page_up(mm, length)
-    areas = mm.overlapping(addr, end)
-    for a in areas:
-        lo, hi = max(a.start, addr), min(a.end, end)
-        if advice in (MADV_DONTNEED, MADV_FREE):
-            mm.zap(lo, hi)
-        elif advice == MADV_WILLNEED:
-            populate(mm, lo, hi, False)
-    _covered(mm, addr, end)
-
-
 def do_brk(mm: AddressSpace, new_brk: int) -> int:
     """brk: move the end of the heap; returns the (possibly unchanged) end, as Linux's
     system call does (a refused request returns the old end)."""
     ps = mm.page_size
     if new_brk < mm.start_brk:
         return mm.brk
-    old_top = _page_up(mm, mm.brk)
-    new_top = _page_up(mm, new_brk)
+    old_top = page_up(mm, mm.brk)
+    new_top = page_up(mm, new_brk)
     if new_top == old_top:
         mm.brk = new_brk
         return mm.brk
@@ -559,12 +396,12 @@ def do_brk(mm: AddressSpace, new_brk: int) -> int:
     grow = new_top - old_top
     if (
         mm.overlapping(old_top, new_top + ps)  # keep a page free before the next area
-        or data_bytes(mm) + grow > _limit(mm, RLIMIT_DATA)
-        or mm.size + grow > _limit(mm, RLIMIT_AS)
+        or data_bytes(mm) + grow > limit(mm, RLIMIT_DATA)
+        or mm.size + grow > limit(mm, RLIMIT_AS)
     ):
         return mm.brk
     try:
-        _commit(mm, grow // ps)
+        commit(mm, grow // ps)
     except Error:
         return mm.brk
     heap = mm.find(old_top - 1) if old_top > mm.start_brk else None
@@ -586,71 +423,6 @@ def do_brk(mm: AddressSpace, new_brk: int) -> int:
     return mm.brk
 
 
-def do_mincore(mm: AddressSpace, addr: int, length: int) -> bytes:
-    """mincore: one byte per page, 1 if the page is resident (present in the page
-    table, or in the page cache for a file mapping).
-
-    Raises:
-        Error: EINVAL (unaligned), ENOMEM (part of it not mapped).
-    """
-    if not _aligned(mm, addr):
-        raise Error(EINVAL)
-    end = addr + _page_up(mm, length)
-    areas = _covered(mm, addr, end)
-    shift = mm.view.shift
-    out = bytearray()
-    for a in areas:
-        for v in range(max(a.start, addr) >> shift, min(a.end, end) >> shift):
-            resident = v in mm.pt
-            if not resident and a.cache is not None:
-                resident = a.pgoff + v - (a.start >> shift) in a.cache.pages
-            out.append(1 if resident else 0)
-    return bytes(out)
-
-
-def do_msync(mm: AddressSpace, addr: int, length: int, flags: int) -> None:
-    """msync: check the request (memory file systems have nothing to write back).
-
-    Raises:
-        Error: EINVAL (unaligned, bad flags), ENOMEM (part of it not mapped).
-    """
-    if not _aligned(mm, addr) or flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC):
-        raise Error(EINVAL)
-    if flags & MS_ASYNC and flags & MS_SYNC:
-        raise Error(EINVAL)
-    if length:
-        _covered(mm, addr, addr + _page_up(mm, length))
-
-
-def set_anon_name(mm: AddressSpace, addr: int, length: int, name: str | None) -> None:
-    """prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME): name anonymous areas ``[anon:NAME]``.
-
-    Raises:
-        Error: EINVAL (unaligned, a name too long or with ``\\`$[]`` or unprintable
-            characters), ENOMEM (part of it not mapped), EBADF (a file mapping).
-    """
-    if not _aligned(mm, addr):
-        raise Error(EINVAL)
-    if name is not None and (
-        len(name) >= NAME_MAX_LEN or any(c in NAME_BAD_CHARS or not c.isprintable() for c in name)
-    ):
-        raise Error(EINVAL)
-    if length == 0:
-        return
-    end = addr + _page_up(mm, length)
-    areas = _covered(mm, addr, end)
-    if any(a.cache is not None for a in areas):
-        raise Error(EBADF)
-    label = f"[anon:{name}]" if name else ""
-    for a in _isolate(mm, addr, end):
-        if a.name in ("[heap]", "[stack]"):
-            continue
-        a.name = label
-    for a in list(mm.overlapping(addr, end)):
-        if a in mm.areas:
-            merge_around(mm, a)
-
-
 # ---------------------------------------------------------------------- a new program
 def setup_program(mm: AddressSpace, exe: Any, exe_path: str, args: bytes) -> None:
     """Lay out a freshly loaded program: its executable mapped at TEXT_BASE (read and
@@ -661,7 +433,7 @@ def setup_program(mm: AddressSpace, exe: Any, exe_path: str, args: bytes) -> Non
         Error: ENOMEM when memory runs out.
     """
     ps = mm.page_size
-    text_len = max(ps, _page_up(mm, exe.size))
+    text_len = max(ps, page_up(mm, exe.size))
     do_mmap(
         mm,
         TEXT_BASE,
@@ -675,7 +447,7 @@ def setup_program(mm: AddressSpace, exe: Any, exe_path: str, args: bytes) -> Non
         ino=exe.ino,
     )
     mm.start_brk = mm.brk = TEXT_BASE + text_len
-    stack_len = _page_up(mm, max(STACK_INITIAL, len(args) + 64))
+    stack_len = page_up(mm, max(STACK_INITIAL, len(args) + 64))
     do_mmap(
         mm,
         mm.stack_top - stack_len,

@@ -27,6 +27,7 @@ from kernel.abi import (
     Error,
     MemoryFault,
 )
+from kernel.mm import madvise, mremap
 from kernel.mm import mmap as vmops
 from kernel.mm.buddy import MAX_ORDER, BuddyAllocator
 from kernel.mm.frames import FrameAllocator
@@ -147,7 +148,7 @@ def _apply(mm: AddressSpace, op: tuple[Any, ...], shadow: dict[int, int]) -> Non
             vmops.do_mprotect(mm, at, op[2] * PS, op[3])
         elif kind == "mremap":
             old = mm.find(at)
-            new = vmops.do_mremap(mm, at, op[2] * PS, op[3] * PS, MREMAP_MAYMOVE, 0)
+            new = mremap.do_mremap(mm, at, op[2] * PS, op[3] * PS, MREMAP_MAYMOVE, 0)
             if old is not None:
                 keep = min(op[2], op[3])
                 moved = {v: shadow.pop(v) for v in range(at // PS, at // PS + op[2]) if v in shadow}
@@ -156,7 +157,7 @@ def _apply(mm: AddressSpace, op: tuple[Any, ...], shadow: dict[int, int]) -> Non
                         shadow[v - at // PS + new // PS] = val
         elif kind == "madvise":
             area = mm.find(at)
-            vmops.do_madvise(mm, at, op[2] * PS, MADV_DONTNEED)
+            madvise.do_madvise(mm, at, op[2] * PS, MADV_DONTNEED)
             if area is not None and not area.shared:
                 for v in range(at // PS, at // PS + op[2]):
                     shadow.pop(v, None)
