@@ -52,9 +52,9 @@ ENTRY_POINT_GROUP = "libk.programs"
 MAX_INTERPRETER_DEPTH = 4
 ARG_MAX = 128 * 1024
 #: Installed set-user-ID root, as on any Unix (su checks who may become whom).
-SETUID_PROGRAMS = frozenset({"su"})
+SETUID_PROGRAMS = frozenset({"su", "passwd"})
 #: Extra names in /bin: ``[`` cannot be an entry-point name, so it links to test.
-PROGRAM_ALIASES = {"[": "test"}
+PROGRAM_ALIASES = {"[": "test", "egrep": "grep", "fgrep": "grep"}
 
 ProgramMain = Callable[[list[str]], Any]
 
@@ -260,9 +260,21 @@ def spawn(
     except BaseException:
         fds.close_all()
         raise
-    if loaded.setuid is not None:
+    if loaded.setuid is not None and not _traced_by_unprivileged(parent, attr):
         child_cred.euid = loaded.setuid
     return _create(k, parent, loaded, env, walk, fds, child_cred, umask, attr)
+
+
+def _traced_by_unprivileged(parent: Process | None, attr: SpawnAttr | None) -> bool:
+    """Will the child be traced by a process that is not root? Then a set-user-ID
+    program runs with the caller's ids, as Linux ignores the bit under ptrace (else
+    ``strace su`` would show /etc/shadow to anyone)."""
+    if parent is None:
+        return False
+    tracer = parent if attr is not None and attr.trace else None
+    if tracer is None and parent.tracer is not None and parent.trace_follow:
+        tracer = parent.tracer
+    return tracer is not None and tracer.cred.euid != 0
 
 
 def tasks_of(k: Kernel, uid: int) -> int:
@@ -445,6 +457,14 @@ def exec_init(k: Kernel) -> None:
         sbin = root.make_child("dir", "sbin", 0o755, 0, 0)
     if "init" not in sbin.children and "init" in names:
         sbin.make_child("symlink", "init", 0o777, 0, 0, target="/bin/init")
+    usr = root.children.get("usr")
+    if not isinstance(usr, DirInode):
+        usr = root.make_child("dir", "usr", 0o755, 0, 0)
+    usrbin = usr.children.get("bin")
+    if not isinstance(usrbin, DirInode):
+        usrbin = usr.make_child("dir", "bin", 0o755, 0, 0)
+    if "env" not in usrbin.children and "env" in names:
+        usrbin.make_child("symlink", "env", 0o777, 0, 0, target="/bin/env")
     k.log(f"exec: {len(names)} programs registered in /bin")
 
 

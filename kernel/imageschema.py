@@ -15,6 +15,7 @@ import shlex
 
 import yaml
 
+from kernel.crypt import image_password
 from kernel.imagetypes import (
     CLOCK_MODES,
     FILE_KINDS,
@@ -147,6 +148,13 @@ class SchemaParser(NodeReader):
             quantum = self.duration(f["quantum"][1], "scheduler.quantum", 1000, 10**9)
         return SchedulerConfig(policy, quantum)
 
+    def password(self, node: yaml.Node, ctx: str) -> tuple[str, bool]:
+        """(shadow field, is plain text) of a user's ``password`` key."""
+        try:
+            return image_password(self.string(node, f"{ctx}.password"))
+        except ValueError as err:
+            self.fail(node, f"{ctx}.password: {err}")
+
     def users(self, node: yaml.Node | None) -> tuple[dict[str, User], dict[str, yaml.Node | None]]:
         """Users by name (root first unless the image places it) and where each home is set."""
         users: dict[str, User] = {}
@@ -155,7 +163,9 @@ class SchemaParser(NodeReader):
         wanted: list[tuple[str, str, yaml.Node]] = []  # (ctx, group, node), checked at the end
         for i, item in enumerate(self.items(node, "users")):
             ctx = f"users[{i}]"
-            f = self.fields(item, ctx, ("name", "uid", "gid", "home", "shell", "groups"))
+            f = self.fields(
+                item, ctx, ("name", "uid", "gid", "home", "shell", "groups", "password")
+            )
             if "name" not in f:
                 self.fail(item, f"missing required key 'name' in {ctx}")
             name_node = f["name"][1]
@@ -191,7 +201,10 @@ class SchemaParser(NodeReader):
             groups = self.words(f["groups"][1], f"{ctx}.groups") if "groups" in f else []
             wanted += [(f"{ctx}.groups", group, group_node) for group, group_node in groups]
             unique = tuple(dict.fromkeys(group for group, _ in groups))
-            users[name] = User(name, uid, gid, home, shell, unique)
+            password, plain = (
+                self.password(f["password"][1], ctx) if "password" in f else ("", False)
+            )
+            users[name] = User(name, uid, gid, home, shell, unique, password, plain)
             name_nodes[name] = name_node
         if "root" not in users:
             users = {"root": ROOT, **users}

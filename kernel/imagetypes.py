@@ -95,6 +95,10 @@ class User:
     home: str
     shell: str = "/bin/sh"
     groups: tuple[str, ...] = ()
+    #: shadow(5)'s field: a hash, '!'/'*'... (locked), '' (none), or if ``plain`` a plain
+    #: text that boot hashes (kernel.crypt); kept out of repr.
+    password: str = field(default="", repr=False)
+    plain: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -222,10 +226,15 @@ def boot_reserve_pages(page_size: int) -> int:
 
 
 def etc_bytes(users: tuple[User, ...]) -> int:
-    """An upper bound on the size of /etc/passwd, and of /etc/group, that boot writes
+    """An upper bound on the size of /etc/passwd, /etc/group and /etc/shadow that boot writes
     for ``users``."""
     return sum(
-        2 * len(u.name) + len(u.home) + len(u.shell) + 32 + sum(len(g) + 1 for g in u.groups)
+        2 * len(u.name)
+        + len(u.home)
+        + len(u.shell)
+        + 32
+        + sum(len(g) + 1 for g in u.groups)
+        + max(len(u.password), 140)  # /etc/shadow's line
         for u in users
     )
 

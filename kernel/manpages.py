@@ -28,13 +28,13 @@ KIND_TEXT = {
     "int": "int",
     "uint": "unsigned int",
     "fd": "file descriptor",
-    "str": "str or None",
+    "str": "str",
     "path": "path name (str)",
     "bytes": "bytes",
     "strs": "list of str",
-    "env": "dict of str to str, or None",
-    "actions": "list of spawn file actions, or None",
-    "attr": "SpawnAttr or None",
+    "env": "dict of str to str",
+    "actions": "list of spawn file actions",
+    "attr": "SpawnAttr",
     "obj": "Python object",
 }
 
@@ -81,7 +81,8 @@ def syscall_page(spec: SyscallSpec) -> str:
         lines += ["", "ARGUMENTS"]
         for a in spec.args:
             default = "" if a.default is ... else f" (default {_default(a)})"
-            lines.append(f"{INDENT}{a.name:<10} {KIND_TEXT.get(a.kind, a.kind)}{default}")
+            kind = KIND_TEXT.get(a.kind, a.kind) + (", or None" if a.optional else "")
+            lines.append(f"{INDENT}{a.name:<10} {kind}{default}")
     lines += [
         "",
         "RETURN VALUE",

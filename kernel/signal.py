@@ -39,6 +39,8 @@ class Signals:
         """Deliver ``sig`` to ``proc`` (permission was checked by the caller)."""
         if proc.state != ALIVE or sig == 0:
             return
+        if proc.pid == 1 and proc.sigdisp.get(sig, 0) != SIG_CATCH:
+            return  # Linux's SIGNAL_UNKILLABLE: init gets only the signals it catches
         if sig == SIGCONT:
             self.cont(proc)
         disp = proc.sigdisp.get(sig, 0)

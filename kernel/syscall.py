@@ -17,6 +17,7 @@ from kernel.abi import (
     EBADF,
     EFAULT,
     EINVAL,
+    ENAMETOOLONG,
     NSIG,
     SIGKILL,
     SIGSTOP,
@@ -32,43 +33,66 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 
+INT_MIN = -(1 << 63)
+INT_MAX = (1 << 63) - 1
+UINT_MAX = (1 << 64) - 1
+FD_MAX = (1 << 31) - 1
+PATH_MAX = 4096
+NAME_MAX = 255
+
+
 def _is_int(v: Any) -> bool:
     return type(v) is int or (isinstance(v, int) and not isinstance(v, bool))
 
 
-def _check_int(v: Any) -> Any:
-    if not _is_int(v):
+def _check_int(v: Any) -> int:
+    if type(v) is not int:
+        if not _is_int(v):
+            raise Error(EINVAL)
+        v = int(v)
+    if not INT_MIN <= v <= INT_MAX:
         raise Error(EINVAL)
     return v
 
 
-def _check_uint(v: Any) -> Any:
-    if not _is_int(v) or v < 0:
+def _check_uint(v: Any) -> int:
+    if type(v) is not int:
+        if not _is_int(v):
+            raise Error(EINVAL)
+        v = int(v)
+    if not 0 <= v <= UINT_MAX:
         raise Error(EINVAL)
     return v
 
 
-def _check_fd(v: Any) -> Any:
-    if not _is_int(v) or v < 0:
+def _check_fd(v: Any) -> int:
+    if type(v) is not int:
+        if not _is_int(v):
+            raise Error(EBADF)
+        v = int(v)
+    if not 0 <= v <= FD_MAX:
         raise Error(EBADF)
     return v
 
 
-def _check_str(v: Any) -> Any:
+def _check_str(v: Any) -> str:
     if type(v) is not str:
-        if v is None:
-            return v
-        raise Error(EFAULT)
+        if not isinstance(v, str):
+            raise Error(EFAULT)
+        v = str(v)
     if "\0" in v:
         raise Error(EINVAL)
     return v
 
 
-def _check_path(v: Any) -> Any:
-    if type(v) is not str:
-        raise Error(EFAULT)
-    if "\0" in v:
-        raise Error(EINVAL)
+def _check_path(v: Any) -> str:
+    """A path name: EFAULT if not a str, ENAMETOOLONG past PATH_MAX (with its NUL) or
+    for a component past NAME_MAX, as Linux's getname and path walk say."""
+    v = _check_str(v)
+    if len(v) >= PATH_MAX:
+        raise Error(ENAMETOOLONG)
+    if len(v) > NAME_MAX and any(len(part) > NAME_MAX for part in v.split("/")):
+        raise Error(ENAMETOOLONG)
     return v
 
 
@@ -80,9 +104,11 @@ def _check_bytes(v: Any) -> Any:
     raise Error(EFAULT)
 
 
-def _check_strs(v: Any) -> Any:
+def _check_strs(v: Any) -> list[str]:
     if not isinstance(v, list | tuple) or not all(type(x) is str for x in v):
         raise Error(EFAULT)
+    if any("\0" in x for x in v):
+        raise Error(EINVAL)
     return list(v)
 
 
@@ -154,6 +180,15 @@ def _check_obj(v: Any) -> Any:
     return v
 
 
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The check of an optional argument: None passes, anything else is checked."""
+
+    def optional(v: Any) -> Any:
+        return None if v is None else check(v)
+
+    return optional
+
+
 CHECKS: dict[str, Callable[[Any], Any]] = {
     "int": _check_int,
     "uint": _check_uint,
@@ -176,7 +211,7 @@ def make_entry(k: Kernel, spec: SyscallSpec, handler: Callable[..., Any]) -> Cal
     nmax = len(args)
     nreq = sum(1 for a in args if a.default is ...)
     defaults = tuple(a.default for a in args[nreq:])
-    checks = tuple(CHECKS[a.kind] for a in args)
+    checks = tuple(_optional(CHECKS[a.kind]) if a.optional else CHECKS[a.kind] for a in args)
     name = spec.name
 
     def bad_count(n: int) -> Error:

@@ -373,6 +373,7 @@ def sys_chmod(k: Kernel, t: Thread, path: str, mode: int) -> int:
     cred = t.proc.cred
     if cred.euid not in (0, inode.uid):
         raise Error(EPERM)
+    inode.check_chmod()
     inode.mode = (inode.mode & ~0o7777) | (mode & 0o7777)
     inode.ctime = k.now()
     return 0
@@ -507,6 +508,8 @@ def sys_rename(k: Kernel, t: Thread, old: str, new: str) -> int:
     require(nparent, cred, 3)
     if src.fs is not nparent.fs:
         raise Error(EXDEV)
+    oparent.check_rename()
+    nparent.check_rename()
     if src.is_dir:
         anc: Inode = nparent
         while True:

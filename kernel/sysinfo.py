@@ -13,6 +13,7 @@ from kernel.abi import (
     Error,
     Utsname,
 )
+from kernel.crypt import sys_crypt as sys_crypt  # crypt(2): password hashing
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel

@@ -372,8 +372,10 @@ def sys_thread_request_exit(k: Kernel, t: Thread, tid: int) -> int:
     target = k.procs.threads.get(tid)
     if target is None or target.proc.state != ALIVE:
         raise Error(ESRCH)
-    if target.proc is not t.proc and not _may_signal(t.proc, target.proc, 0):
-        raise Error(EPERM)
+    if target.proc is not t.proc and (
+        target.proc.pid == 1 or not _may_signal(t.proc, target.proc, 0)
+    ):
+        raise Error(EPERM)  # init is unkillable, and cannot be asked to leave either
     target.exit_requested = True
     k.interrupt(target)
     return 0

@@ -6,6 +6,8 @@ reading a line, prompt-toolkit edits it with history (the foreground user's
 ``~/.libk_history`` on the machine) and completion (commands from PATH, paths), both
 read through system calls; Enter sends the line. ``^C`` goes to the machine's
 foreground job; ``^D`` at an empty prompt powers the machine off and ends the session.
+The console TTY's window size follows the host terminal (looked at every 0.1 s; a
+change is a TIOCSWINSZ, so the machine's foreground job gets SIGWINCH).
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from prompt_toolkit.history import History as PtHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.patch_stdout import patch_stdout
 
-from kernel.abi import Error
+from kernel.abi import O_NOCTTY, O_RDWR, TIOCSWINSZ, Error, Winsize
 from kernel.image import BootInfo
 from tui import completion
 from tui.machine import Machine
 
 TICK = 0.005
+SIZE_EVERY = 20  # ticks between looks at the host terminal's size (0.1 s)
 
 
 class MachineCompleter(Completer):
@@ -109,6 +112,8 @@ class PlainRepl:
             erase_when_done=True,
         )
         self.write = write or self._stdout
+        self._fd: tuple[Any, int] | None = None  # (host, fd of /dev/console)
+        self._sent_size: tuple[int, int] | None = None
 
     @staticmethod
     def _stdout(text: str) -> None:
@@ -174,9 +179,42 @@ class PlainRepl:
         return k.console.waiting_for_input and not k.console.pending_output
 
     async def _run_machine(self) -> None:
+        ticks = 0
         while not self.machine.halted:
+            if ticks % SIZE_EVERY == 0:
+                self.sync_winsize()
+            ticks += 1
             self.machine.run_slice()
             await asyncio.sleep(TICK)
+
+    def host_size(self) -> tuple[int, int]:
+        """The host terminal's (rows, columns), as prompt-toolkit's output sees it."""
+        try:
+            size = self.session.output.get_size()
+        except OSError:
+            return (24, 80)
+        return (size.rows or 24, size.columns or 80)
+
+    def sync_winsize(self) -> None:
+        """Tell the console TTY the host terminal's size when it changed (TIOCSWINSZ:
+        the TTY sends SIGWINCH to its foreground group)."""
+        if self.machine.halted:
+            return
+        host = self.machine.host
+        if self._fd is None or self._fd[0] is not host:  # first look, or a new machine
+            try:
+                self._fd = (host, host.open("/dev/console", O_RDWR | O_NOCTTY))
+            except Error:
+                return
+            self._sent_size = None
+        rows, cols = self.host_size()
+        if self._sent_size == (rows, cols):
+            return
+        try:
+            host.ioctl(self._fd[1], TIOCSWINSZ, Winsize(rows, cols))
+        except Error:
+            return
+        self._sent_size = (rows, cols)
 
     async def _pass_keys(self) -> None:
         """While no line is being read (a job runs), keys go straight to the TTY."""

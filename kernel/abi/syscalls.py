@@ -8,16 +8,22 @@ from typing import Any
 
 @dataclass(slots=True, frozen=True)
 class Arg:
-    """One argument of a system call: its name, kind, and default (``REQUIRED`` if none).
+    """One argument of a system call: its name, kind, default (``...`` if none) and
+    whether ``None`` is accepted for it (``optional``; written ``kind?`` in the table).
 
-    Kinds: ``int``, ``uint``, ``fd``, ``str``, ``path``, ``bytes``, ``strs`` (a list of
-    str), ``env`` (dict of str to str), ``actions`` (spawn file actions), ``attr``
-    (SpawnAttr or None), ``obj`` (any Python object: a coroutine function, a Termios).
+    Kinds: ``int`` (a signed 64-bit int), ``uint`` (0 to 2**64-1), ``fd`` (0 to
+    2**31-1), ``str``, ``path`` (a str under PATH_MAX whose components fit NAME_MAX),
+    ``bytes``, ``strs`` (a list of str), ``env`` (dict of str to str), ``actions`` (spawn
+    file actions), ``attr`` (SpawnAttr), ``obj`` (any Python object: a coroutine
+    function, a Termios, a tuple the handler checks). The system-call layer checks each
+    kind before the handler runs, so a handler may assume exactly that type, or ``None``
+    when the argument is optional.
     """
 
     name: str
     kind: str
     default: Any = ...
+    optional: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -32,15 +38,19 @@ class SyscallSpec:
 
 
 def _spec(nr: int, name: str, args: str, summary: str, *, blocks: bool = False) -> SyscallSpec:
-    """Build a spec from a compact argument string: ``"fd:fd n:uint=4096"``."""
+    """Build a spec from a compact argument string: ``"fd:fd n:uint=4096 d:str?=None"``."""
     parsed = []
     for item in args.split():
         name_kind, _, default = item.partition("=")
         aname, _, kind = name_kind.partition(":")
+        optional = kind.endswith("?")
+        kind = kind.rstrip("?")
         value: Any = ...
         if default:
             value = None if default == "None" else int(default, 0)
-        parsed.append(Arg(aname, kind, value))
+        if value is None and not optional:
+            raise ValueError(f"{name}: {aname} defaults to None but is not optional")
+        parsed.append(Arg(aname, kind, value, optional))
     return SyscallSpec(nr, name, tuple(parsed), blocks, summary)
 
 
@@ -58,7 +68,7 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(11, "dup2", "oldfd:fd newfd:fd", "duplicate a descriptor onto a chosen number"),
     _spec(12, "pipe", "flags:int=0", "create a pipe: (read end, write end)"),
     _spec(13, "fcntl", "fd:fd cmd:uint arg:int=0", "descriptor flags and status flags"),
-    _spec(14, "ioctl", "fd:fd request:uint arg:obj=None", "device control (terminals)"),
+    _spec(14, "ioctl", "fd:fd request:uint arg:obj?=None", "device control (terminals)"),
     _spec(15, "mkdir", "path:path mode:uint=0o777", "create a directory"),
     _spec(16, "rmdir", "path:path", "remove an empty directory"),
     _spec(17, "unlink", "path:path", "remove a name (and the file with its last name)"),
@@ -85,7 +95,7 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(
         33,
         "mount",
-        "source:str target:path fstype:str flags:int=0 data:str=None",
+        "source:str target:path fstype:str flags:int=0 data:str?=None",
         "mount a file system of type tmpfs, proc or devfs on a directory (root only)",
     ),
     _spec(34, "umount", "target:path", "unmount the file system mounted on a directory"),
@@ -93,7 +103,7 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(
         40,
         "spawn",
-        "path:path argv:strs env:env=None cwd:str=None actions:actions=None attr:attr=None",
+        "path:path argv:strs env:env?=None cwd:path?=None actions:actions?=None attr:attr?=None",
         "create a process running a program (there is no fork)",
     ),
     _spec(41, "exit", "status:int", "end the calling process"),
@@ -125,7 +135,7 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         "wait for and read the system calls of traced children (spawn with trace)",
         blocks=True,
     ),
-    _spec(70, "thread_spawn", "func:obj arg:obj=None", "start a thread running func(arg)"),
+    _spec(70, "thread_spawn", "func:obj arg:obj?=None", "start a thread running func(arg)"),
     _spec(
         71,
         "thread_join",
@@ -133,7 +143,7 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         "wait for a thread to end; its return value (WNOHANG: EBUSY if still running)",
         blocks=True,
     ),
-    _spec(72, "thread_exit", "value:obj=None", "end the calling thread"),
+    _spec(72, "thread_exit", "value:obj?=None", "end the calling thread"),
     _spec(73, "gettid", "", "the caller's thread id"),
     _spec(74, "thread_request_exit", "tid:int", "ask a thread to leave (sets its flag)"),
     _spec(75, "thread_should_exit", "", "has someone asked the calling thread to leave?"),
@@ -168,7 +178,7 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(
         99,
         "prctl",
-        "option:int arg2:int=0 arg3:int=0 arg4:int=0 arg5:obj=None",
+        "option:int arg2:int=0 arg3:int=0 arg4:int=0 arg5:obj?=None",
         "process settings: PR_SET_VMA (name anonymous memory), PR_SET_NAME, PR_GET_NAME",
     ),
     _spec(100, "mmu", "", "the caller's MMU view: loads and stores at virtual addresses"),
@@ -184,10 +194,11 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(
         104,
         "prlimit",
-        "pid:int resource:int new:obj=None",
+        "pid:int resource:int new:obj?=None",
         "get and set another process's limit: new is (soft, hard) or None; returns the old",
     ),
     _spec(105, "getrusage", "who:int=0", "resource usage: self (0), children (-1), thread (1)"),
+    _spec(106, "crypt", "key:str setting:str", "hash a password as a stored hash or salt says"),
 )
 
 SYSCALL_BY_NAME: dict[str, SyscallSpec] = {s.name: s for s in SYSCALLS}

@@ -33,6 +33,7 @@ from kernel.abi import (
     SIGTSTP,
     SIGTTIN,
     SIGTTOU,
+    SIGWINCH,
     TCGETS,
     TCSETS,
     TCSETSF,
@@ -284,7 +285,10 @@ class Tty:
         if request == TIOCSWINSZ:
             if not isinstance(arg, Winsize):
                 raise Error(EINVAL)
+            changed = arg != self.winsize
             self.winsize = arg
+            if changed and self.pgrp is not None:
+                self.kernel.signal_group(self.pgrp, SIGWINCH)
             return 0
         if request == TIOCGPGRP:
             if t is not None and t.proc.ctty is not self:

@@ -1,15 +1,17 @@
 """Bringing the file systems up at boot: the root, the image's files, /dev, mounts.
 
 Called from ``kernel.main.start_kernel`` in order: ``vfs_init`` (root tmpfs, the
-initial mount namespace, the image's tree, /etc/passwd and /etc/group), ``dev_init``
+initial mount namespace, the image's tree, /etc/passwd, /etc/group and /etc/shadow), ``dev_init``
 (devfs and the console TTY), ``mounts_init`` (what the image mounts where).
 """
 
 from __future__ import annotations
 
+import random
 from typing import TYPE_CHECKING
 
 from kernel.abi import Error
+from kernel.crypt import SALT_ALPHABET, hash_password
 from kernel.dev.tty import Tty
 from kernel.fs.devfs import DevFS
 from kernel.fs.mount import Mount, MountNamespace
@@ -20,6 +22,7 @@ from kernel.fs.vfs import DirInode, FileInode, FileSystem, PathWalk
 from kernel.proc import Cred
 
 if TYPE_CHECKING:
+    from kernel.imagetypes import User
     from kernel.kernel import Kernel
 
 STANDARD_DIRS = (
@@ -109,6 +112,8 @@ def vfs_init(k: Kernel) -> None:
             for gid, (name, members) in sorted(groups.items())
         ),
     )
+    shadow = "".join(f"{u.name}:{_shadow_field(u, info.seed)}::0:99999:7:::\n" for u in info.users)
+    _write(etc, "shadow", shadow, 0o600)
     if "hostname" not in etc.children:
         _write(etc, "hostname", info.hostname + "\n")
     for u in info.users:
@@ -118,10 +123,19 @@ def vfs_init(k: Kernel) -> None:
     k.log(f"VFS: mounted root (tmpfs), {len(info.files)} files from {info.source}")
 
 
-def _write(directory: DirInode, name: str, text: str | bytes) -> None:
+def _shadow_field(user: User, seed: int) -> str:
+    """/etc/shadow's password field: the image's hash, or its plain text hashed now with a
+    salt drawn from the machine's seed (same image, same seed: same file)."""
+    if not user.plain:
+        return user.password
+    rng = random.Random(f"{seed}:{user.name}")
+    return hash_password(user.password, "".join(rng.choice(SALT_ALPHABET) for _ in range(22)))
+
+
+def _write(directory: DirInode, name: str, text: str | bytes, mode: int = 0o644) -> None:
     if name in directory.children:
         directory.remove(name)
-    f = directory.make_child("file", name, 0o644, 0, 0)
+    f = directory.make_child("file", name, mode, 0, 0)
     assert isinstance(f, FileInode)
     f.set_contents(text.encode() if isinstance(text, str) else text)
 

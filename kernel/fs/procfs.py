@@ -57,6 +57,9 @@ class ProcFile(Inode):
 
     __slots__ = ("gen", "put", "gate")
 
+    def check_chmod(self) -> None:
+        raise Error(EPERM)
+
     def __init__(
         self,
         fs: FileSystem,
@@ -171,6 +174,12 @@ class ProcDir(DirInode):
 
     def check_new(self, name: str) -> None:
         raise Error(EACCES)
+
+    def check_rename(self) -> None:
+        raise Error(EPERM)
+
+    def check_chmod(self) -> None:
+        raise Error(EPERM)
 
     def remove(self, name: str) -> Inode:
         raise Error(EPERM)

@@ -76,6 +76,9 @@ class Inode:
 
     __slots__ = ("fs", "ino", "mode", "uid", "gid", "nlink", "atime", "mtime", "ctime", "rdev")
 
+    def check_chmod(self) -> None:
+        """Refuse a change of permission bits (procfs: Linux's proc_setattr, EPERM)."""
+
     def __init__(self, fs: FileSystem, mode: int, uid: int = 0, gid: int = 0) -> None:
         self.fs = fs
         self.ino = fs.next_ino()
@@ -231,6 +234,10 @@ class DirInode(Inode):
         raise Error(EISDIR)
 
     # -- mutation (in-memory directories) ------------------------------------------
+    def check_rename(self) -> None:
+        """Refuse renaming entries of this directory (file systems without a rename
+        operation: Linux's vfs_rename gives EPERM)."""
+
     def check_new(self, name: str) -> None:
         """Refuse a name that exists or is malformed."""
         if len(name) > NAME_MAX:

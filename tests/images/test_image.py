@@ -12,6 +12,7 @@ import yaml
 
 from images import default_image_path
 from kernel import image
+from kernel.crypt import crypt
 from kernel.image import (
     BootInfo,
     ClockConfig,
@@ -58,7 +59,10 @@ def test_default_image_values() -> None:
     assert info.scheduler == SchedulerConfig("round-robin", 10_000_000)
     assert info.procfs is True
     assert [u.name for u in info.users] == ["root", "alice"]
-    assert info.users[1] == User("alice", 1000, 1000, "/home/alice", "/bin/sh", ())
+    alice = info.users[1]
+    assert alice == User("alice", 1000, 1000, "/home/alice", "/bin/sh", (), alice.password)
+    assert crypt("alice", alice.password) == alice.password  # documented in the image
+    assert crypt("root", info.users[0].password) == info.users[0].password
     assert info.init == InitSpec(("/bin/sh", "-l"), "root", "respawn")
     assert info.memory_regions == (MemoryRegion(MiB, 63 * MiB),)
     assert [(m.fstype, m.target) for m in info.mounts] == [

@@ -24,6 +24,8 @@ from userland.libk import sys
 
 BASE: BootInfo = load(None)
 _seq = itertools.count(1)
+#: Checks run on every machine :func:`run` took to its halt (tests/kernel/conftest.py).
+AFTER_RUN: list[Callable[[Kernel], None]] = []
 
 
 def image(
@@ -103,6 +105,8 @@ def run(k: Kernel, *, hangup: bool = True, budget: int = 50_000, max_slices: int
         raise AssertionError("machine did not halt")
     out += k.console.drain()
     discard(k)
+    for after in AFTER_RUN:
+        after(k)
     text = out.decode(errors="replace").replace("\r\n", "\n")
     return Result(k, k.power_status, text)
 

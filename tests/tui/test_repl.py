@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 
+from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
@@ -11,19 +13,26 @@ from kernel.image import BootInfo
 from tui.repl import PlainRepl
 
 
-def run_repl(info: BootInfo, keys: list[str]) -> tuple[str, int, PlainRepl]:
+def run_repl(
+    info: BootInfo, keys: Sequence[str | Callable[[], None]], output: DummyOutput | None = None
+) -> tuple[str, int, PlainRepl]:
     """Type ``keys`` and return (printed output, status, repl).
 
     A chunk is typed when the machine next asks for a line; a chunk starting with
-    ``!`` is typed (without the ``!``) as soon as the machine is busy instead.
+    ``!`` is typed (without the ``!``) as soon as the machine is busy instead; a callable
+    is called (a resize of the host terminal) and given time to be noticed.
     """
     printed: list[str] = []
 
     async def main() -> tuple[int, PlainRepl]:
         with create_pipe_input() as pipe:
-            repl = PlainRepl(info, input=pipe, output=DummyOutput(), write=printed.append)
+            repl = PlainRepl(info, input=pipe, output=output or DummyOutput(), write=printed.append)
             task = asyncio.create_task(repl.run())
             for chunk in keys:
+                if callable(chunk):
+                    chunk()  # e.g. resize the host terminal
+                    await asyncio.sleep(0.2)  # past the next look at the size
+                    continue
                 busy = chunk.startswith("!")
                 for _ in range(2000):  # until the machine asks for a line (or is busy)
                     await asyncio.sleep(0.005)
@@ -33,6 +42,7 @@ def run_repl(info: BootInfo, keys: list[str]) -> tuple[str, int, PlainRepl]:
                         not busy and reading and prompting
                     ):
                         break
+                assert isinstance(chunk, str)
                 pipe.send_text(chunk.removeprefix("!"))
             return await asyncio.wait_for(task, 30), repl
 
@@ -61,4 +71,28 @@ def test_ctrl_c_interrupts_the_foreground_job(info: BootInfo) -> None:
     keys = ["yes > /dev/null\r", "!\x03", "echo status $?\r", "\x04"]
     out, status, _ = run_repl(info, keys)
     assert "^C\nroot@libk:~# echo status $?\nstatus 130\n" in out
+    assert status == 0
+
+
+class SizedOutput(DummyOutput):
+    """A host terminal of a chosen size that can be resized."""
+
+    def __init__(self, rows: int, cols: int) -> None:
+        super().__init__()
+        self.size = Size(rows=rows, columns=cols)
+
+    def get_size(self) -> Size:
+        return self.size
+
+
+def test_the_console_takes_the_host_terminal_size_and_follows_a_resize(info: BootInfo) -> None:
+    out_term = SizedOutput(33, 101)
+
+    def resize() -> None:
+        out_term.size = Size(rows=50, columns=132)
+
+    keys: list[str | Callable[[], None]] = ["stty size\r", resize, "stty size\r", "\x04"]
+    out, status, _ = run_repl(info, keys, out_term)
+    assert "stty size\n33 101\n" in out
+    assert "stty size\n50 132\n" in out
     assert status == 0

@@ -260,7 +260,7 @@ def test_su() -> None:
         "required fields\n[1]"
     )
     assert got[4] == "[5]"
-    assert got[5] == "root\n[0]"
+    assert got[5] == "Password: \nsu: Authentication failure\n[1]"  # root has a password
     assert got[6].startswith("su: invalid option -- 'x'") and got[6].endswith("[1]")
     assert got[7].endswith("[127]")
 

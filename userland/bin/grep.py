@@ -1,5 +1,10 @@
-"""``grep [-EFGHhiLlnoqrsvwxc] [-e PAT]… [-f FILE] [-m N] PATTERNS [file…]``: print
-lines that match patterns.
+"""``grep [-EFGHhiLlnoqrsvwxc] [-A N] [-B N] [-C N] [-e PAT]… [-f FILE] [-m N] PATTERNS
+[file…]``: print lines that match patterns (``egrep`` and ``fgrep`` are ``grep -E`` and
+``grep -F``, with GNU's obsolescence warning).
+
+``-A``/``-B``/``-C`` print lines of context around the selected ones, with ``-`` after the
+file name and line number instead of ``:`` and a ``--`` line between groups that are not
+adjacent, as GNU grep does.
 
 Patterns are POSIX basic expressions by default (``-E`` extended, ``-F`` fixed
 strings), translated to Python's ``re`` by :mod:`userland.libk.text`; where a pattern
@@ -10,6 +15,7 @@ Exit status: 0 a line was selected, 1 none, 2 an error (unless ``-q`` found a ma
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from kernel.abi import O_DIRECTORY, O_RDONLY, S_ISDIR, S_ISLNK, Error
 from userland.libk import args, sys, text
@@ -49,6 +55,12 @@ Output control:
   -c, --count               print only a count of selected lines per FILE
   -a, --text                equivalent to --binary-files=text
 
+Context control:
+  -B, --before-context=NUM  print NUM lines of leading context
+  -A, --after-context=NUM   print NUM lines of trailing context
+  -C, --context=NUM         print NUM lines of output context
+  -NUM                      same as --context=NUM
+
 When FILE is '-', read standard input.  With no FILE, read '.' if
 recursive, '-' otherwise.  With fewer than two FILEs, assume -h.
 Exit status is 0 if any line is selected, 1 otherwise;
@@ -81,6 +93,9 @@ LONG = {
     "files-with-matches": "l",
     "count": "c",
     "text": "a",
+    "before-context": "B",
+    "after-context": "A",
+    "context": "C",
 }
 
 _WORD = re.compile(rb"\w")
@@ -155,7 +170,9 @@ class Matcher:
 class Grep:
     """One run: options, output, status."""
 
-    def __init__(self, opts: args.Options, matcher: Matcher, with_names: bool) -> None:
+    def __init__(
+        self, opts: args.Options, matcher: Matcher, with_names: bool, context: tuple[int, int]
+    ) -> None:
         self.m = matcher
         self.invert = opts.has("v")
         self.count = opts.has("c")
@@ -171,6 +188,8 @@ class Grep:
         max_count = opts.value("m")
         self.max_count = int(max_count) if max_count is not None else -1
         self.with_names = with_names
+        self.before, self.after = context
+        self.printed_any = False
         self.out = kio.Output(1, 65536)
         self.matched = False
         self.error = False
@@ -191,15 +210,31 @@ class Grep:
         plain = not (self.count or self.list_match or self.list_nomatch or self.quiet)
         out = self.out
         stop = self.max_count == 0
+        context = plain and (self.before or self.after)
+        held: deque[tuple[int, bytes]] = deque(maxlen=self.before or 1)
+        last = 0  # the number of the last line printed in this file
+        trailing = 0  # lines of trailing context still to print
+        cprefix = (name + "-").encode() if self.with_names else b""
         async for batch in text.line_batches(fd):
-            if stop:
+            if stop and not trailing:
                 break
             if binary is None:
                 binary = not self.text and b"\0" in batch[0]
             for line in batch:
                 lineno += 1
                 body = line[:-1] if line.endswith(b"\n") else line
-                if self.m.matches(body) == self.invert:
+                if stop or self.m.matches(body) == self.invert:
+                    if context and not binary:
+                        if trailing:
+                            trailing -= 1
+                            last = lineno
+                            if not self.only:  # -o shows no context, only the "--"
+                                num = f"{lineno}-".encode() if self.numbers else b""
+                                await out.write(cprefix + num + body + b"\n")
+                        elif self.before:
+                            held.append((lineno, body))
+                        if stop and not trailing:
+                            break
                     continue
                 selected += 1
                 if self.quiet:
@@ -213,6 +248,17 @@ class Grep:
                     await kio.warn("grep", f"{name}: binary file matches")
                     stop = True
                     break
+                if context:
+                    first = held[0][0] if held else lineno
+                    if self.printed_any and (last == 0 or first > last + 1):
+                        await out.write(b"--\n")
+                    for n, held_body in held if not self.only else ():
+                        num = f"{n}-".encode() if self.numbers else b""
+                        await out.write(cprefix + num + held_body + b"\n")
+                    held.clear()
+                    trailing = self.after
+                    last = lineno
+                    self.printed_any = True
                 if plain:
                     num = f"{lineno}:".encode() if self.numbers else b""
                     if self.only:
@@ -223,7 +269,8 @@ class Grep:
                         await out.write(prefix + num + body + b"\n")
                 if selected == self.max_count:
                     stop = True
-                    break
+                    if not trailing:
+                        break
         if selected:
             self.matched = True
         if self.count:
@@ -282,12 +329,52 @@ class Grep:
         return False
 
 
+def _context_digits(argv: list[str]) -> list[str]:
+    """GNU's ``-NUM`` (``-C NUM``), also inside a cluster like ``-n2``: as ``-C NUM``."""
+    out = [argv[0]]
+    for i, a in enumerate(argv[1:], 1):
+        if a == "--":
+            return out + argv[i:]
+        if a.startswith("-") and not a.startswith("--") and len(a) > 1:
+            letters = a[1:]
+            digits = "".join(c for c in letters if c.isdigit())
+            rest = "".join(c for c in letters if not c.isdigit())
+            if digits and (letters.isdigit() or not any(c in "efmABC" for c in rest)):
+                out.append("-C" + digits)
+                if rest:
+                    out.append("-" + rest)
+                continue
+        out.append(a)
+    return out
+
+
+def _context_value(opts: args.Options, flag: str) -> int | None:
+    value = opts.value(flag)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise args.UsageError(f"{value}: invalid context length argument")
+    return int(value)
+
+
 async def main(argv: list[str]) -> int:
     """Entry point."""
     argv = [a for a in argv if not a.startswith(("--color", "--colour"))]
+    called = argv[0].rsplit("/", 1)[-1] if argv else "grep"
+    if called in ("egrep", "fgrep"):
+        mode_flag = "-E" if called == "egrep" else "-F"
+        await kio.warn(called, f"warning: {called} is obsolescent; using grep {mode_flag}")
+        argv = ["grep", mode_flag, *argv[1:]]
+    argv = _context_digits(argv)
     try:
-        opts = args.getopt(argv, "EFGe:f:iywxsvm:nHhoqrRLlca", long=LONG)
+        opts = args.getopt(argv, "EFGe:f:iywxsvm:nHhoqrRLlcaA:B:C:", long=LONG)
+        ctx = _context_value(opts, "C")
+        before = _context_value(opts, "B")
+        after = _context_value(opts, "A")
     except args.UsageError as err:
+        if str(err).endswith("invalid context length argument"):
+            await kio.warn("grep", str(err))
+            return 2
         await kio.warn("grep", f"{err}\n{SHORT_USAGE}")
         return 2
     if opts.help:
@@ -331,7 +418,8 @@ async def main(argv: list[str]) -> int:
     for flag, _ in opts.seen:
         if flag in "Hh":
             with_names = flag == "H"
-    g = Grep(opts, matcher, with_names)
+    context = (ctx or 0 if before is None else before, ctx or 0 if after is None else after)
+    g = Grep(opts, matcher, with_names, context)
     try:
         for name in files:
             shown = "" if recursive and not operands else name

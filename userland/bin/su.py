@@ -3,8 +3,12 @@
 /bin/su is installed setuid root, so it runs with euid 0 whoever starts it. It looks
 the user up in /etc/passwd and /etc/group and spawns the user's shell with that user's
 uid, gid and groups (spawn attributes: there is no fork, so ids are set for the child).
-The machine's images have no passwords (no /etc/shadow): su switches without asking,
-as for an empty password. ``-``/``-l`` gives a login shell: a fresh environment,
+Unless the caller's real uid is 0, su asks ``Password: `` (echo off) and checks it
+against the target's /etc/shadow entry with the kernel's ``crypt`` call (su reads the
+file itself, being euid 0); a wrong one is refused after a two-second delay with
+``su: Authentication failure``. A user whose entry has an empty password needs none.
+
+``-``/``-l`` gives a login shell: a fresh environment,
 ``-sh`` as argv[0], started in the user's home directory.
 """
 
@@ -17,9 +21,11 @@ from kernel.abi import (
     SIGTSTP,
     WIFSIGNALED,
     WTERMSIG,
+    Error,
     SpawnAttr,
 )
 from userland.bin.id import Names
+from userland.bin.passwd import FAIL_DELAY_NS, ask, read_shadow, verify
 from userland.bin.which import run_program
 from userland.libk import args, sys
 from userland.libk import io as kio
@@ -62,6 +68,22 @@ def environment(
     return env
 
 
+async def authenticate(name: str) -> bool:
+    """Ask for ``name``'s password unless /etc/shadow gives it none; whether it matched."""
+    try:
+        rows = await read_shadow()
+    except Error:
+        return False
+    row = next((r for r in rows if r and r[0] == name), None)
+    if row is None:
+        return False
+    field = row[1] if len(row) > 1 else ""
+    if field == "":
+        return True
+    password = await ask("Password: ")
+    return password is not None and await verify(field, password)
+
+
 async def main(argv: list[str]) -> int:
     """Entry point."""
     words = ["-l" if w == "-" else w for w in argv]
@@ -86,6 +108,10 @@ async def main(argv: list[str]) -> int:
             f"user {target} does not exist or the user entry does not contain all the "
             "required fields",
         )
+        return 1
+    if await sys.getuid() != 0 and not await authenticate(entry[0]):
+        await sys.nanosleep(FAIL_DELAY_NS)
+        await kio.warn("su", "Authentication failure")
         return 1
     name, uid, gid, home = entry[0], int(entry[2]), int(entry[3]), entry[5] or "/"
     shell = entry[6] or "/bin/sh"

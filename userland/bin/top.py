@@ -24,6 +24,7 @@ from kernel.abi import (
     SIG_CATCH,
     SIGINT,
     SIGTERM,
+    SIGWINCH,
     TCGETS,
     TCSETS,
     TIOCGWINSZ,
@@ -235,7 +236,9 @@ async def interactive(sampler: Sampler, delay_ns: int, frames: int | None, sort:
         while True:
             try:
                 data = await sys.read(0, 16)
-            except Error:
+            except Error as err:
+                if err.errno == EINTR:  # a caught signal (SIGWINCH): keep reading
+                    continue
                 data = b""
             if not data:  # end of input (a hung-up terminal): keep drawing
                 return
@@ -269,8 +272,12 @@ async def interactive(sampler: Sampler, delay_ns: int, frames: int | None, sort:
                     if err.errno != EINTR:
                         raise
                 waited += step
-                if catch and await sys.sigtake():
-                    return 0
+                if catch:
+                    caught = await sys.sigtake()
+                    if set(caught) - {SIGWINCH}:
+                        return 0
+                    if caught:  # the terminal was resized: redraw at the new size now
+                        break
             while keys:
                 key = chr(keys.pop(0))
                 if key in ("q", "\x03"):
@@ -286,9 +293,10 @@ async def interactive(sampler: Sampler, delay_ns: int, frames: int | None, sort:
 
 
 async def catch_signals() -> bool:
-    """Catch SIGINT and SIGTERM (SIG_CATCH) so that top can restore the terminal."""
+    """Catch SIGINT and SIGTERM (SIG_CATCH) so that top can restore the terminal, and
+    SIGWINCH so that it redraws at once at a new window size."""
     try:
-        for sig in (SIGINT, SIGTERM):
+        for sig in (SIGINT, SIGTERM, SIGWINCH):
             await sys.sigaction(sig, SIG_CATCH)
     except Error:
         return False

@@ -55,6 +55,12 @@ class Result:
     stopped: bool = False
 
 
+def _byte(value: int) -> str:
+    """An escape's byte: ASCII as itself, 0x80-0xff as the surrogate that
+    ``surrogateescape`` writes as that very byte (not UTF-8)."""
+    return chr(value) if value < 0x80 else chr(0xDC00 + value)
+
+
 def unescape(text: str, *, for_b: bool = False) -> tuple[str, bool]:
     """Interpret backslash escapes.
 
@@ -90,7 +96,7 @@ def unescape(text: str, *, for_b: bool = False) -> tuple[str, bool]:
             digits = text[j:end]
             if for_b and e == "0" and len(digits) > 1:
                 digits = digits[1:]
-            out.append(chr(int(digits, 8) & 0xFF))
+            out.append(_byte(int(digits, 8) & 0xFF))
             i = end
         elif e in "xuU":
             limit = {"x": 2, "u": 4, "U": 8}[e]
@@ -100,7 +106,8 @@ def unescape(text: str, *, for_b: bool = False) -> tuple[str, bool]:
             if end == i:
                 out.append("\\" + e)
             else:
-                out.append(chr(int(text[i:end], 16)))
+                value = int(text[i:end], 16)
+                out.append(_byte(value) if e == "x" else chr(value))
                 i = end
         else:
             out.append("\\" + e)

@@ -22,7 +22,8 @@ _TOKEN = re.compile(
     r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)|([A-Za-z_][A-Za-z0-9_]*)|"
     r"(<<=|>>=|\*\*|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%&^|]=|[-+*/%<>=!~&^|?:(),]))"
 )
-_INT = re.compile(r"\s*-?\d+\s*\Z")
+_INT = re.compile(r"\s*-?[1-9]\d*\s*\Z|\s*0\s*\Z")
+_C_INT = re.compile(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\s*\Z")
 
 
 class ArithError(Exception):
@@ -146,13 +147,13 @@ class _Parser:
         self.i += 1
         if kind == "num":
             if text[:2].lower() == "0x":
-                return ("n", int(text, 16))
+                return ("n", _clamp(int(text, 16)))
             if len(text) > 1 and text[0] == "0":
                 try:
-                    return ("n", int(text, 8))
+                    return ("n", _clamp(int(text, 8)))
                 except ValueError:
                     raise self.error() from None
-            return ("n", int(text))
+            return ("n", _clamp(int(text)))
         if kind == "name":
             return ("v", text)
         if text == "(":
@@ -177,32 +178,52 @@ Setter = Callable[[str, str], None]
 
 
 def _var(name: str, get: Getter, set_: Setter, depth: int) -> int:
+    """A variable's value: a C integer constant (as dash reads it: 0x hex, 0 octal, a
+    sign, blanks around), else ``Illegal number``; unset or empty is 0."""
     value = get(name)
     if not value:
         return 0
     if _INT.match(value):
-        return int(value)
-    if depth > 32:
-        raise ArithError(f'arithmetic expression: recursion too deep: "{value}"')
-    return _eval(compile_expr(value), get, set_, depth + 1)
+        n = int(value)
+    else:
+        m = _C_INT.match(value)
+        if m is None:
+            raise ArithError(f"Illegal number: {value}")
+        digits = m.group(2)
+        base = 16 if digits[:2].lower() == "0x" else 8 if digits[:1] == "0" else 10
+        n = int(digits, base) * (-1 if m.group(1) == "-" else 1)
+    if not -(1 << 63) <= n < (1 << 63):
+        raise ArithError(f"Illegal number: {value}")
+    return n
+
+
+def _clamp(n: int) -> int:
+    """A number too big for 64 bits saturates, as strtoimax makes it in dash."""
+    return max(-(1 << 63), min(n, (1 << 63) - 1))
+
+
+def _wrap(n: int) -> int:
+    """``n`` as a signed 64-bit integer (dash's intmax_t)."""
+    n &= 0xFFFFFFFFFFFFFFFF
+    return n - (1 << 64) if n >> 63 else n
 
 
 def _binary(op: str, a: int, b: int) -> int:
     if op == "+":
-        return a + b
+        return _wrap(a + b)  # 64-bit arithmetic wraps around, as in C
     if op == "-":
-        return a - b
+        return _wrap(a - b)
     if op == "*":
-        return a * b
+        return _wrap(a * b)
     if op in ("/", "%"):
         if b == 0:
             raise ArithError("arithmetic expression: division by zero")
         q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
-        return q if op == "/" else a - q * b
+        return _wrap(q) if op == "/" else _wrap(a - q * b)
     if op == "**":
         if b < 0:
             raise ArithError("arithmetic expression: exponent less than 0")
-        return a**b
+        return _wrap(pow(a, b, 1 << 64))
     return {
         "|": lambda: a | b,
         "^": lambda: a ^ b,
@@ -213,8 +234,8 @@ def _binary(op: str, a: int, b: int) -> int:
         "<=": lambda: int(a <= b),
         ">": lambda: int(a > b),
         ">=": lambda: int(a >= b),
-        "<<": lambda: a << b,
-        ">>": lambda: a >> b,
+        "<<": lambda: _wrap(a << (b & 63)),  # C on x86-64: the count is taken mod 64
+        ">>": lambda: a >> (b & 63),
     }[op]()
 
 
@@ -235,7 +256,7 @@ def _eval(node: Node, get: Getter, set_: Setter, depth: int = 0) -> int:
     if kind == "u":
         v = _eval(node[2], get, set_, depth)
         op = node[1]
-        return -v if op == "-" else v if op == "+" else int(not v) if op == "!" else ~v
+        return _wrap(-v) if op == "-" else v if op == "+" else int(not v) if op == "!" else ~v
     if kind == "=":
         rhs = _eval(node[3], get, set_, depth)
         value = _binary(node[2], _var(node[1], get, set_, depth), rhs) if node[2] else rhs
@@ -261,10 +282,17 @@ def evaluate(text: str, get: Getter, set_: Setter, cache: dict[str, Node] | None
         ArithError: with the message a shell prints.
     """
     if cache is None:
-        return _eval(compile_expr(text), get, set_)
-    tree = cache.get(text)
-    if tree is None:
-        if len(cache) > 256:
-            cache.clear()
-        tree = cache[text] = compile_expr(text)
-    return _eval(tree, get, set_)
+        tree = compile_expr(text)
+    else:
+        tree = cache.get(text)
+        if tree is None:
+            if len(cache) > 256:
+                cache.clear()
+            tree = cache[text] = compile_expr(text)
+    try:
+        return _eval(tree, get, set_)
+    except ArithError as err:
+        msg = str(err)
+        if msg.endswith('"') or not msg.startswith("arithmetic expression"):
+            raise
+        raise ArithError(f'{msg}: "{text}"') from None  # dash names the expression

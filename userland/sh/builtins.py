@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from kernel.abi import Error
 from userland.libk import sys
+from userland.sh.expand import ExpansionError
 from userland.sh.parser import Parser, ShSyntaxError
 
 if TYPE_CHECKING:
@@ -50,95 +51,22 @@ async def b_exit(sh: Shell, argv: list[str], io: IO) -> int:
     raise ShellExit(status)
 
 
-async def b_cd(sh: Shell, argv: list[str], io: IO) -> int:
-    """``cd [-L|-P] [dir]``, ``cd -`` (to $OLDPWD, printed), and $CDPATH for relative dirs."""
-    args = [a for a in argv[1:] if a not in ("-L", "-P")]
-    if args and args[0] == "--":
-        args = args[1:]
-    show = False
-    if not args:
-        target = sh.get("HOME")
-        if not target:
-            await sh.error("cd: HOME not set", io)
-            return 1
-    elif args[0] == "-":
-        target = sh.get("OLDPWD")
-        if not target:
-            await sh.error("cd: OLDPWD not set", io)
-            return 1
-        show = True
-    else:
-        target = args[0]
-    candidates = [sh.abspath(target)]
-    cdpath = sh.get("CDPATH")
-    if cdpath and not target.startswith("/") and target.split("/")[0] not in (".", ".."):
-        candidates = [
-            (d.rstrip("/") + "/" + target if d else target) for d in cdpath.split(":")
-        ] + candidates
-    error: Error | None = None
-    for i, path in enumerate(candidates):
-        try:
-            new = await _enter(sh, sh.abspath(path))
-        except Error as err:
-            error = error or err
-            continue
-        if i < len(candidates) - 1 and path != target:
-            show = True  # found through $CDPATH: the new directory is printed
-        sh.set_var("OLDPWD", sh.cwd)
-        sh.cwd = new
-        sh.set_var("PWD", new)
-        if show:
-            await sh.write(io, 1, new + "\n")
-        return 0
-    if error is not None and error.errno == 13:
-        await sh.error(f"cd: can't cd to {target}: {error.message}", io)
-    else:
-        await sh.error(f"cd: can't cd to {target}", io)
-    return 2
-
-
-async def _enter(sh: Shell, path: str) -> str:
-    """chdir (a subshell thread only checks: its directory lives in the shell)."""
-    from kernel.abi import ENOTDIR, S_ISDIR, X_OK
-
-    if not sh.subshell:
-        await sys.chdir(path)
-        return await sys.getcwd()
-    st = await sys.stat(path)
-    if not S_ISDIR(st.st_mode):
-        raise Error(ENOTDIR)
-    await sys.access(path, X_OK)
-    return _normalise(path)
-
-
-def _normalise(path: str) -> str:
-    out: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if out:
-                out.pop()
-        else:
-            out.append(part)
-    return "/" + "/".join(out)
-
-
-async def b_pwd(sh: Shell, argv: list[str], io: IO) -> int:
-    """``pwd``."""
-    await sh.write(io, 1, sh.cwd + "\n")
-    return 0
-
-
 async def b_echo(sh: Shell, argv: list[str], io: IO) -> int:
-    """``echo [-n] [args]`` (the program /bin/echo takes -e and -E too)."""
+    """``echo [-n] [args]``, with backslash escapes as dash's (the program /bin/echo
+    takes -e and -E)."""
+    from userland.libk.printf import unescape
+
     args = argv[1:]
     newline = True
-    while args and args[0] == "-n":
+    if args and args[0] == "-n":
         newline = False
         args = args[1:]
+    # dash's echo: backslash escapes as printf's %b, and \c ends the output
+    text, more = unescape(" ".join(args), for_b=True)
+    if not more:
+        newline = False
     try:
-        await sh.write(io, 1, " ".join(args) + ("\n" if newline else ""))
+        await sh.write(io, 1, (text + ("\n" if newline else "")).encode("utf-8", "surrogateescape"))
     except Error as err:
         await sh.error(f"echo: write error: {err.message}", io)
         return 1
@@ -159,6 +87,8 @@ async def b_export(sh: Shell, argv: list[str], io: IO) -> int:
             await sh.error(f"export: {name}: bad variable name", io)
             return 2
         if eq:
+            if name in sh.readonly:
+                raise ExpansionError(f"export: {name}: is read only")
             sh.set_var(name, value)
         sh.exported.add(name)
     return 0
@@ -166,11 +96,23 @@ async def b_export(sh: Shell, argv: list[str], io: IO) -> int:
 
 async def b_unset(sh: Shell, argv: list[str], io: IO) -> int:
     """``unset [-v|-f] name…``."""
-    funcs = "-f" in argv
-    for name in (a for a in argv[1:] if a not in ("-f", "-v")):
+    funcs = False
+    args = argv[1:]
+    while args and args[0].startswith("-") and len(args[0]) > 1:
+        opt = args.pop(0)
+        if opt == "--":
+            break
+        for c in opt[1:]:
+            if c not in "fv":
+                await sh.error(f"unset: Illegal option -{c}", io)
+                return 2
+            funcs = c == "f"
+    for name in args:
         if funcs:
             sh.functions.pop(name, None)
         else:
+            if name in sh.readonly:
+                raise ExpansionError(f"unset: {name}: is read only")
             sh.vars.pop(name, None)
             sh.exported.discard(name)
     return 0
@@ -188,6 +130,15 @@ async def b_set(sh: Shell, argv: list[str], io: IO) -> int:
         a = args[i]
         if a == "--":
             sh.positional = args[i + 1 :]
+            return 0
+        if a in ("-", "+"):
+            # `set -` turns -x and -v off; either ends the options, and only operands
+            # after it replace the positional parameters
+            if a == "-":
+                sh.options.discard("x")
+                sh.options.discard("v")
+            if i + 1 < len(args):
+                sh.positional = args[i + 1 :]
             return 0
         if a in ("-o", "+o") and i + 1 >= len(args):
             await _list_options(sh, io, a == "+o")
@@ -240,7 +191,10 @@ async def _list_options(sh: Shell, io: IO, as_commands: bool) -> None:
 
 async def b_shift(sh: Shell, argv: list[str], io: IO) -> int:
     """``shift [n]``."""
-    n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
+    if len(argv) > 1 and not argv[1].isdigit():
+        await sh.error(f"shift: Illegal number: {argv[1]}", io)
+        return 2
+    n = int(argv[1]) if len(argv) > 1 else 1
     if n > len(sh.positional):
         await sh.error("shift: can't shift that many", io)
         return 2
@@ -252,13 +206,19 @@ async def b_return(sh: Shell, argv: list[str], io: IO) -> int:
     """``return [n]``."""
     from userland.sh.interp import FunctionReturn
 
-    raise FunctionReturn(int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].isdigit() else sh.status)
+    if len(argv) > 1 and not argv[1].isdigit():
+        await sh.error(f"return: Illegal number: {argv[1]}", io)
+        return 2
+    raise FunctionReturn(int(argv[1]) & 0xFF if len(argv) > 1 else sh.status)
 
 
 async def _loop_control(sh: Shell, argv: list[str], io: IO, kind: str) -> int:
     from userland.sh.interp import LoopControl
 
-    n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
+    if len(argv) > 1 and (not argv[1].isdigit() or int(argv[1]) == 0):
+        await sh.error(f"{kind}: Illegal number: {argv[1]}", io)
+        return 2
+    n = int(argv[1]) if len(argv) > 1 else 1
     if sh.loop_depth == 0:
         return 0
     raise LoopControl(kind, min(n, sh.loop_depth))
@@ -323,8 +283,12 @@ async def b_dot(sh: Shell, argv: list[str], io: IO) -> int:
     saved = sh.positional
     if len(argv) > 2:
         sh.positional = argv[2:]
+    from userland.sh.interp import FunctionReturn
+
     try:
         return await run_source(sh, source, io)
+    except FunctionReturn as ret:  # `return` in a dot script ends the script only
+        return ret.status
     finally:
         if len(argv) > 2:
             sh.positional = saved
@@ -338,6 +302,9 @@ async def b_exec(sh: Shell, argv: list[str], io: IO) -> int:
     from userland.sh.interp import ShellExit
 
     if len(argv) == 1:
+        if sh.base_io is not None:
+            await sh.exec_redirect(io)
+            return 0
         for fd, real in io.items():
             if real is not None and real != fd:
                 await sys.dup2(real, fd)
@@ -347,23 +314,8 @@ async def b_exec(sh: Shell, argv: list[str], io: IO) -> int:
                 except Error:
                     pass
         return 0
-    status = await sh.external(argv[1:], io, {}, " ".join(argv[1:]))
+    status = await sh.external(argv[1:], io, sh.prefix_env, " ".join(argv[1:]))
     raise ShellExit(status)
-
-
-async def b_umask(sh: Shell, argv: list[str], io: IO) -> int:
-    """``umask [mask]`` (octal)."""
-    if len(argv) == 1:
-        old = await sys.umask(0)
-        await sys.umask(old)
-        await sh.write(io, 1, f"{old:04o}\n")
-        return 0
-    try:
-        await sys.umask(int(argv[1], 8))
-    except ValueError:
-        await sh.error(f"umask: Illegal number: {argv[1]}", io)
-        return 2
-    return 0
 
 
 async def b_local(sh: Shell, argv: list[str], io: IO) -> int:
@@ -374,6 +326,8 @@ async def b_local(sh: Shell, argv: list[str], io: IO) -> int:
     frame = sh.local_frames[-1]
     for item in argv[1:]:
         name, eq, value = item.partition("=")
+        if name in sh.readonly:
+            raise ExpansionError(f"local: {name}: is read only")
         if name not in frame:
             frame[name] = sh.vars.get(name)
         if eq:
@@ -412,22 +366,26 @@ SPECIAL_BUILTINS: dict[str, Builtin] = {
 }
 
 BUILTINS: dict[str, Builtin] = {
-    "cd": b_cd,
-    "pwd": b_pwd,
     "echo": b_echo,
     "true": b_true,
     "false": b_false,
-    "umask": b_umask,
 }
 
 
 def _register() -> None:
+    from userland.sh.builtins_cd import b_cd, b_pwd
     from userland.sh.builtins_io import IO_BUILTINS
     from userland.sh.builtins_jobs import JOB_BUILTINS
     from userland.sh.builtins_limits import LIMIT_BUILTINS
     from userland.sh.builtins_misc import MISC_BUILTINS
+    from userland.sh.builtins_vars import b_getopts, b_readonly, b_umask
     from userland.sh.traps import b_trap
 
+    BUILTINS["getopts"] = b_getopts
+    BUILTINS["umask"] = b_umask
+    SPECIAL_BUILTINS["readonly"] = b_readonly
+    BUILTINS["cd"] = b_cd
+    BUILTINS["pwd"] = b_pwd
     BUILTINS.update(IO_BUILTINS)
     BUILTINS.update(JOB_BUILTINS)
     BUILTINS.update(MISC_BUILTINS)

@@ -201,7 +201,7 @@ async def b_wait(sh: Shell, argv: list[str], io: IO) -> int:
             sh.jobs.remove(job)
     if unknown:
         return 127  # POSIX: the last pid named is not a child of this shell
-    return status
+    return status if len(argv) > 1 else 0  # POSIX: wait with no operand is 0
 
 
 def _signal_list() -> str:

@@ -55,23 +55,35 @@ async def subshell(sh: Shell, body: ast.Node, io: IO) -> int:
     from userland.sh.interp import FunctionReturn, LoopControl, ShellExit
 
     sub = sh.copy()
+    sub.base_io = io = dict(io)
     try:
         return await sub.run(body, io)
     except ShellExit as ex:
         return ex.status
     except (LoopControl, FunctionReturn):
         return sub.status
+    finally:
+        await sub.restore_fds()
 
 
 async def loop_while(sh: Shell, node: ast.While, io: IO) -> int:
     """``while``/``until`` with break and continue."""
+    from userland.sh.interp import LoopControl
 
     status = 0
     sh.loop_depth += 1
     try:
         while True:
             await checkpoint()
-            cond = await sh.condition(node.cond, io)
+            try:
+                cond = await sh.condition(node.cond, io)
+            except LoopControl as lc:  # break/continue in the condition
+                if lc.levels > 1:
+                    lc.levels -= 1
+                    raise
+                if lc.kind == "break":
+                    break
+                continue
             if (cond == 0) == node.until:
                 break
             status, broke = await iteration(sh, node.body, io, status)
@@ -113,7 +125,7 @@ async def iteration(sh: Shell, body: ast.Node, io: IO, status: int) -> tuple[int
         if lc.levels > 1:
             lc.levels -= 1
             raise
-        return status, lc.kind == "break"
+        return 0, lc.kind == "break"  # the loop's status is break's/continue's: 0
 
 
 async def case(sh: Shell, node: ast.Case, io: IO) -> int:

@@ -22,11 +22,18 @@ if TYPE_CHECKING:
 Chunk = tuple[str, bool, bool]
 
 
+class Fields(list):  # type: ignore[type-arg]
+    """Fields of chunks an expansion made (unquoted ``$@``, ``${x-"a b"}``)."""
+
+
 class ExpansionError(Exception):
     """``${x:?msg}``, ``set -u`` and bad substitutions: the message to print."""
 
 
 SPECIAL = set("?$!#@*-0123456789")
+# Utilities whose name=value operands expand like assignments (no splitting, no glob).
+DECLARATIONS = {"export", "local", "readonly"}
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 
 
 def pattern_regex(pattern: list[tuple[str, bool]], *, anchored: bool = True) -> re.Pattern[str]:
@@ -35,43 +42,98 @@ def pattern_regex(pattern: list[tuple[str, bool]], *, anchored: bool = True) -> 
     ``*``, ``?`` and ``[...]`` are active only in unquoted chunks.
     """
     out: list[str] = []
-    for text, quoted in pattern:
-        if quoted:
-            out.append(re.escape(text))
-            continue
-        i = 0
-        while i < len(text):
-            c = text[i]
-            if c == "*":
-                out.append(".*")
-            elif c == "?":
-                out.append(".")
-            elif c == "[":
-                j = i + 1
-                if j < len(text) and text[j] in "!^":
-                    j += 1
-                if j < len(text) and text[j] == "]":
-                    j += 1
-                while j < len(text) and text[j] != "]":
-                    j += 1
-                if j >= len(text):
-                    out.append(re.escape(c))
-                else:
-                    body = text[i + 1 : j]
-                    neg = body[:1] in ("!", "^")
-                    if neg:
-                        body = body[1:]
-                    body = body.replace("\\", "\\\\")
-                    out.append(f"[{'^' if neg else ''}{body}]")
-                    i = j
-            elif c == "\\" and i + 1 < len(text):
-                i += 1
-                out.append(re.escape(text[i]))
-            else:
+    # One text where quoted characters are backslash-escaped, so a bracket expression
+    # may span quoted parts (``[a\\-z]``, ``["$x"]``).
+    text = "".join(t if not q else "".join("\\" + c for c in t) for t, q in pattern)
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            end, cls = bracket(text, i)
+            if end < 0:
                 out.append(re.escape(c))
+            else:
+                out.append(cls)
+                i = end
+        elif c == "\\" and i + 1 < len(text):
             i += 1
+            out.append(re.escape(text[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
     src = "".join(out)
     return re.compile(src + (r"\Z" if anchored else ""), re.DOTALL)
+
+
+CLASSES = {
+    "alpha": "a-zA-Z",
+    "digit": "0-9",
+    "alnum": "a-zA-Z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": " \\t\\n\\r\\f\\v",
+    "blank": " \\t",
+    "punct": "".join("\\" + c for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"),
+    "xdigit": "0-9A-Fa-f",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "print": "\\x20-\\x7e",
+    "graph": "\\x21-\\x7e",
+}
+
+
+def bracket(text: str, start: int) -> tuple[int, str]:
+    """The bracket expression opening at ``text[start]``: the index of its ``]`` and a
+    regex class, or (-1, "") when it is not closed (then ``[`` is an ordinary char).
+
+    Handles ``!`` negation, a leading ``]``, ranges, ``[:class:]`` and ``\\c``.
+    """
+    i = start + 1
+    neg = i < len(text) and text[i] == "!"  # dash: ``^`` is an ordinary character
+    if neg:
+        i += 1
+    items: list[str] = []  # single chars (escaped) or ready class text
+    first = True
+    while i < len(text):
+        c = text[i]
+        if c == "]" and not first:
+            break
+        first = False
+        if c == "[" and text.startswith("[:", i):
+            close = text.find(":]", i + 2)
+            if close >= 0:
+                items.append("\x00" + CLASSES.get(text[i + 2 : close], ""))
+                i = close + 2
+                continue
+        if c == "\\" and i + 1 < len(text):
+            i += 1
+            c = "\x01" + text[i]  # escaped: never a range's "-"
+        items.append(c)
+        i += 1
+    else:
+        return -1, ""
+    body: list[str] = []
+    k = 0
+    while k < len(items):
+        a = items[k].lstrip("\x01")
+        if items[k][:1] == "\x00":
+            body.append(a[1:])
+        elif k + 2 < len(items) and items[k + 1] == "-" and items[k + 2][:1] != "\x00":
+            b = items[k + 2].lstrip("\x01")
+            if a <= b:
+                body.append(f"{re.escape(a)}-{re.escape(b)}")
+            k += 3
+            continue
+        else:
+            body.append(re.escape(a))
+        k += 1
+    cls = "".join(body)
+    if not cls:
+        return i, "." if neg else "(?!)"
+    return i, f"[{'^' if neg else ''}{cls}]"
 
 
 def is_pattern(text: str) -> bool:
@@ -134,6 +196,10 @@ class Expander:
             return str(len(v or ""))
         if name == "@" and p.op is None and quoted:
             return list(sh.positional)
+        if name in ("@", "*") and p.op is None and not quoted:
+            # each parameter is a field of its own, then split by IFS (even an IFS
+            # without a space, or an empty one, keeps them apart)
+            return Fields([[(v, False, True)] for v in sh.positional])
         value = self.param_value(name)
         if name == "*" and value is not None:
             ifs = sh.get("IFS")
@@ -146,7 +212,9 @@ class Expander:
             return value or ""
         unset = value is None or (p.colon and value == "")
         if op == "-":
-            return await self.word_string(p.arg) if unset else value  # type: ignore[return-value]
+            if not unset:
+                return value  # type: ignore[return-value]
+            return await self.word_fields(p.arg) if not quoted else await self.word_string(p.arg)
         if op == "=":
             if unset:
                 if name in SPECIAL or name.isdigit():
@@ -159,12 +227,14 @@ class Expander:
                 msg = (
                     await self.word_string(p.arg)
                     if p.arg and p.arg.parts
-                    else ("parameter null or not set" if p.colon else "parameter not set")
+                    else ("parameter not set or null" if p.colon else "parameter not set")
                 )
                 raise ExpansionError(f"{name}: {msg}")
             return value  # type: ignore[return-value]
         if op == "+":
-            return "" if unset else await self.word_string(p.arg)
+            if unset:
+                return ""
+            return await self.word_fields(p.arg) if not quoted else await self.word_string(p.arg)
         # pattern removal
         if value is None:
             if "u" in sh.options:
@@ -210,7 +280,11 @@ class Expander:
                 fields[-1].append((await self.tilde(part.user), True, False))
             elif kind is ast.Param:
                 value = await self.expand_param(part, quoted)
-                if isinstance(value, list):
+                if type(value) is Fields:
+                    if value:
+                        fields[-1].extend(value[0])
+                        fields.extend(list(f) for f in value[1:])
+                elif isinstance(value, list):
                     if not value:
                         continue
                     fields[-1].append((value[0], True, False))
@@ -227,6 +301,14 @@ class Expander:
             else:  # pragma: no cover - parser produces nothing else
                 raise ExpansionError("bad substitution")
         return fields
+
+    async def word_fields(self, word: ast.Word | None) -> Fields:
+        """The word of an unquoted ``${x-word}``/``${x+word}``: its quoted parts stay
+        quoted, the rest is split and globbed with the expansion."""
+        if word is None:
+            return Fields([[("", False, True)]])
+        fields = await self.chunks(word.parts)
+        return Fields([[(t, q, s or not q) for t, q, s in f] for f in fields])
 
     async def tilde(self, user: str) -> str:
         """``~`` is $HOME; ``~name`` is that user's home from /etc/passwd."""
@@ -290,20 +372,39 @@ class Expander:
     async def words(self, words: tuple[ast.Word, ...]) -> list[str]:
         """Expand command words into argument strings (split and globbed)."""
         out: list[str] = []
-        for w in words:
+        noglob = "f" in self.sh.options
+        decl = bool(words) and words[0].literal in DECLARATIONS
+        for i, w in enumerate(words):
+            if decl and i and ASSIGNMENT.match(w.source):
+                out.append(await self.declaration(w))
+                continue
             lit = w.literal
-            if lit is not None and not ("*" in lit or "?" in lit or "[" in lit and is_pattern(lit)):
+            if lit is not None and (
+                noglob or not ("*" in lit or "?" in lit or "[" in lit and is_pattern(lit))
+            ):
                 out.append(lit)
                 continue
             fields = self.split(await self.chunks(w.parts))
             for field in fields:
-                if has_glob(field):
+                if not noglob and has_glob(field):
                     matches = await self.sh.glob(field)
                     if matches:
                         out.extend(matches)
                         continue
                 out.append("".join(t for t, _, _ in field))
         return out
+
+    async def declaration(self, w: ast.Word) -> str:
+        """``export``/``local``/``readonly`` ``name=value``: the value expands as in an
+        assignment (tildes after ``=`` and ``:``, no splitting, no globbing)."""
+        from userland.sh.lexer import assignment_tildes
+
+        first = w.parts[0]
+        assert type(first) is ast.Literal  # the name and "=" are unquoted text
+        name, _, rest = first.text.partition("=")
+        value = assignment_tildes(([ast.Literal(rest)] if rest else []) + list(w.parts[1:]))
+        word = ast.Word(tuple(value), w.source, w.line)
+        return name + "=" + await self.word_string(word)
 
     async def word_string(self, word: ast.Word | None) -> str:
         """Expand a word to one string: no splitting, no globbing (assignments,

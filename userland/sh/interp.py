@@ -13,6 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.abi import (
+    F_DUPFD,
+    F_SETFD,
+    FD_CLOEXEC,
     S_ISREG,
     SIGTERM,
     X_OK,
@@ -25,11 +28,23 @@ from userland.sh.arith import ArithError
 from userland.sh.errors import CommandError, FunctionReturn, LoopControl, ShellExit
 from userland.sh.expand import Expander, ExpansionError
 from userland.sh.jobs import Job, JobsMixin, describe_job
-from userland.sh.redirect import RedirectMixin
+from userland.sh.redirect import SHELL_FD_BASE, RedirectMixin
 from userland.sh.subst import SubstMixin
 from userland.sh.traps import TrapMixin
 
 IO = dict[int, int | None]
+
+
+# set -e looks at these (as dash: a compound command fails only through one of them,
+# so `{ false && true; }` does not end the shell)
+ERREXIT_KINDS = (ast.SimpleCommand, ast.Pipeline, ast.Subshell)
+# special builtins whose non-zero status is always an error, which ends a script
+FATAL_ERRORS = {"set", "shift", "export", "readonly", "unset", "break", "continue", "return"}
+
+
+class ReadOnlyError(ExpansionError):
+    """Assigning a read-only variable: fatal to a script, except inside a regular
+    builtin (``read``, ``getopts``), which fails with status 2."""
 
 
 class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
@@ -57,6 +72,9 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.func_depth = 0
         self.errexit_off = 0
         self.local_frames: list[dict[str, str | None]] = []
+        self.readonly: set[str] = set()
+        self.prefix_env: dict[str, str] = {}
+        self.getopts_state = (1, -1)  # getopts: $OPTIND it set, offset in a cluster
         self.expander = Expander(self)
         self.tty_fd = 0
         self.subst_status: int | None = None  # of the last $( ) in this command
@@ -68,6 +86,10 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.exit_checks = False
         self.job_counter = 0
         self.arith_cache: dict[str, tuple] = {}  # compiled $(( )) expressions by text
+        # A subshell thread shares the process's descriptors: `exec 3>f` there changes
+        # its io map (base_io, the one its commands run with) and owns the copies.
+        self.base_io: IO | None = None
+        self.exec_owned: list[int] = []
 
     # ------------------------------------------------------------------ variables
     def get(self, name: str) -> str | None:
@@ -79,12 +101,18 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         return self.vars.get(name)
 
     def set_var(self, name: str, value: str, *, export: bool = False) -> None:
-        """Assign a variable (and mark it exported)."""
+        """Assign a variable (and mark it exported); a read-only one is an error."""
+        if name in self.readonly:
+            raise ReadOnlyError(f"{name}: is read only")
         self.vars[name] = value
         if export:
             self.exported.add(name)
         if name == "PATH":
             self.hash.clear()
+
+    def unset_var(self, name: str) -> None:
+        """Unset a variable."""
+        self.vars.pop(name, None)
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment for a spawned command: exported variables plus ``extra``."""
@@ -112,10 +140,38 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         sub.exit_checks = self.exit_checks
         sub.tty_fd = self.tty_fd
         sub.aliases = dict(self.aliases)
+        sub.readonly = set(self.readonly)
+        sub.getopts_state = self.getopts_state
         sub.arith_cache = self.arith_cache
         # a subshell keeps ignored signals ignored; other traps are reset (POSIX)
         sub.traps = {sig: a for sig, a in self.traps.items() if sig and not a}
         return sub
+
+    async def exec_redirect(self, io: IO) -> None:
+        """``exec`` with only redirections in a subshell thread: the descriptors are
+        the whole process's, so the subshell changes its own io map instead (a copy of
+        each new descriptor, closed when the subshell ends)."""
+        base = self.base_io
+        assert base is not None
+        for fd, real in io.items():
+            if real == base.get(fd, fd):
+                continue
+            if real is None:
+                base[fd] = None
+                continue
+            dup = await sys.fcntl(real, F_DUPFD, SHELL_FD_BASE)
+            await sys.fcntl(dup, F_SETFD, FD_CLOEXEC)
+            self.exec_owned.append(dup)
+            base[fd] = dup
+
+    async def restore_fds(self) -> None:
+        """A subshell ends: the descriptors its ``exec`` made are closed."""
+        owned, self.exec_owned = self.exec_owned, []
+        for fd in owned:
+            try:
+                await sys.close(fd)
+            except Error:
+                pass
 
     def abspath(self, path: str) -> str:
         """``path`` relative to the shell's working directory."""
@@ -145,6 +201,31 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         """Run a command node; sets and returns ``$?``."""
         kind = type(node)
         self.lineno = node.line
+        try:
+            status = await self._dispatch(kind, node, io)
+        except (ExpansionError, ArithError) as err:
+            # an expansion error in a redirection, a case word, a for list...
+            await self.error(str(err), io)
+            if not self.interactive:
+                raise ShellExit(2) from None
+            status = 2
+        self.status = status
+        if self.catching:
+            await self.run_traps()
+        if self.exit_checks and await sys.thread_should_exit():
+            raise ShellExit(-SIGTERM)  # the thread ends as if killed by SIGTERM
+        if (
+            status
+            and "e" in self.options
+            and not self.errexit_off
+            and kind in ERREXIT_KINDS
+            and not (kind is ast.Pipeline and node.negated)
+        ):  # type: ignore[attr-defined]
+            raise ShellExit(status)
+        return status
+
+    async def _dispatch(self, kind: type, node: Any, io: IO) -> int:
+        """Run one node by its kind."""
         if kind is ast.SimpleCommand:
             status = await self.simple(node, io)  # type: ignore[arg-type]
         elif kind is ast.Sequence:
@@ -165,19 +246,6 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
             status = await self.background(node, io)  # type: ignore[arg-type]
         else:
             status = await self.compound(node, io)
-        self.status = status
-        if self.catching:
-            await self.run_traps()
-        if self.exit_checks and await sys.thread_should_exit():
-            raise ShellExit(-SIGTERM)  # the thread ends as if killed by SIGTERM
-        if (
-            status
-            and "e" in self.options
-            and not self.errexit_off
-            and kind not in (ast.AndOr, ast.Sequence)
-            and not (kind is ast.Pipeline and node.negated)
-        ):  # type: ignore[attr-defined]
-            raise ShellExit(status)
         return status
 
     async def compound(self, node: Any, io: IO) -> int:
@@ -206,7 +274,7 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.subst_status = None
         try:
             argv = await self.expander.words(cmd.words)
-            assigns = [(a.name, await self.expander.word_string(a.value)) for a in cmd.assigns]
+            assigns = await self.assignments(cmd.assigns, bool(argv))
         except (ExpansionError, ArithError) as err:
             await self.error(str(err), io)
             if not self.interactive:
@@ -236,22 +304,34 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
             rio, opened = await self.redirect(cmd.redirs, io)
         except CommandError as err:
             await self.error(err.message, io)
+            if name in SPECIAL_BUILTINS and not self.interactive:
+                raise ShellExit(err.status) from None
             return err.status
         try:
             if name in SPECIAL_BUILTINS:
                 for n, v in assigns:
                     self.set_var(n, v)
-                return await SPECIAL_BUILTINS[name](self, argv, rio)
+                self.prefix_env = dict(assigns)  # what `pre=1 exec cmd` exports
+                status = await SPECIAL_BUILTINS[name](self, argv, rio)
+                if status and name in FATAL_ERRORS and not self.interactive:
+                    raise ShellExit(status)  # a special builtin's error ends a script
+                return status
             if name in self.functions:
                 return await self.call_function(name, argv, rio, assigns)
-            if name[0] == "%" and self.jobctl and name not in BUILTINS:
+            if name[:1] == "%" and self.jobctl and name not in BUILTINS:
                 return await BUILTINS["fg"](self, ["fg", name], rio)
+            for n, _ in assigns:
+                if n in self.readonly:
+                    raise ExpansionError(f"{n}: is read only")
             if name in BUILTINS:
                 saved = {n: self.vars.get(n) for n, _ in assigns}
                 for n, v in assigns:
                     self.vars[n] = v
                 try:
                     return await BUILTINS[name](self, argv, rio)
+                except ReadOnlyError as err:
+                    await self.error(f"{name}: {err}", io)
+                    return 2
                 finally:
                     for n, old in saved.items():
                         if old is None:
@@ -262,6 +342,31 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         finally:
             await self.close_all(opened)
 
+    async def assignments(
+        self, items: tuple[ast.Assignment, ...], temporary: bool
+    ) -> list[tuple[str, str]]:
+        """Expand assignments left to right, each one seen by the next (``A=1 B=$A``):
+        made for good without a command, else only while the others expand."""
+        out: list[tuple[str, str]] = []
+        saved: dict[str, str | None] = {}
+        try:
+            for a in items:
+                value = await self.expander.word_string(a.value)
+                out.append((a.name, value))
+                if not temporary:
+                    self.set_var(a.name, value, export="a" in self.options)
+                    continue
+                if a.name not in saved:
+                    saved[a.name] = self.vars.get(a.name)
+                self.vars[a.name] = value
+        finally:
+            for name, old in saved.items():
+                if old is None:
+                    self.vars.pop(name, None)
+                else:
+                    self.vars[name] = old
+        return out
+
     async def call_function(
         self, name: str, argv: list[str], io: IO, assigns: list[tuple[str, str]]
     ) -> int:
@@ -271,8 +376,11 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.positional = argv[1:]
         self.local_frames.append({})
         saved = {n: self.vars.get(n) for n, _ in assigns}
+        # a temporary binding is exported to the commands the function runs
+        exported = {n for n, _ in assigns if n not in self.exported}
         for n, v in assigns:
             self.vars[n] = v
+        self.exported |= exported
         self.func_depth += 1
         try:
             return await self.run(fn.body, io)
@@ -280,6 +388,7 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
             return ret.status
         finally:
             self.func_depth -= 1
+            self.exported -= exported
             self.positional = saved_pos
             for n, old in {**saved, **self.local_frames.pop()}.items():
                 if old is None:

@@ -103,18 +103,24 @@ class JobsMixin:
             CommandError: not found (127) or cannot execute (126).
         """
         name = argv[0]
+        if not name:  # dash: the $PATH search meets directories ("/bin/" + "")
+            raise CommandError(": Permission denied", 127)
         path = await self.find_command(name)
         if path is None:
             raise CommandError(f"{name}: not found", 127)
+        env = self.environment(extra_env)
+        actions = self.spawn_actions(io)
+        attr = self.spawn_attr(pgid=pgid, foreground=foreground, background=background)
         try:
-            return await sys.spawn(
-                self.abspath(path),
-                argv,
-                self.environment(extra_env),
-                self.cwd,
-                self.spawn_actions(io),
-                self.spawn_attr(pgid=pgid, foreground=foreground, background=background),
-            )
+            try:
+                return await sys.spawn(self.abspath(path), argv, env, self.cwd, actions, attr)
+            except Error as err:
+                if err.errno != ENOEXEC:
+                    raise
+                # POSIX: an executable file that is not a program (no #!) is a script
+                # for the shell, run as `sh path args…` (dash does so after ENOEXEC)
+                script = ["/bin/sh", path, *argv[1:]]
+                return await sys.spawn("/bin/sh", script, env, self.cwd, actions, attr)
         except Error as err:
             self.hash.pop(name, None)
             if err.errno == ENOENT:
@@ -227,6 +233,7 @@ class JobsMixin:
         """Run ``node`` in a subshell thread; it closes ``owned`` fds when done."""
         sub = self.copy()
         sub.exit_checks = True
+        sub.base_io = io = dict(io)
 
         async def body(_arg: Any) -> int:
             try:
@@ -235,10 +242,14 @@ class JobsMixin:
                 status = ex.status
             except (LoopControl, FunctionReturn):
                 status = sub.status
+            except RecursionError:
+                await sub.error("recursion too deep", io)
+                status = 2
             except Error as err:
                 await sub.error(err.message, io)
                 status = 1
             finally:
+                await sub.restore_fds()
                 await sub.close_all(owned)
             return status
 

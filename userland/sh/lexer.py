@@ -32,7 +32,7 @@ _DQ_MODES = (M_DQ, M_DQARG, M_HEREDOC, M_ARITH)
 _BLANKS = re.compile(r"[ \t]+")
 _PNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!-]")
 _SIMPLE_PARAM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
-_TILDE = re.compile(r"~([^/ \t\n;&|<>()'\"\\$`:]*)")
+_TILDE = re.compile(r"~([^/ \t\n;&|<>()'\"\\$`:}]*)")
 _ASSIGN_TILDE = re.compile(r"(?:^|(?<=:))~([^/:]*)")
 _METACHARS = " \t\n;&|<>()"
 _OPERATORS = (

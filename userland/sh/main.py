@@ -24,6 +24,7 @@ from kernel.abi import (
 from userland.libk import io as kio
 from userland.libk import sys
 from userland.sh.builtins import run_source
+from userland.sh.builtins_cd import initial_pwd
 from userland.sh.interp import FunctionReturn, LoopControl, Shell, ShellExit
 from userland.sh.parser import IncompleteInput, Parser, ShSyntaxError
 
@@ -150,6 +151,13 @@ async def main(argv: list[str]) -> int:
         status = await start(sh, argv)
     except ShellExit as ex:
         status = ex.status
+    except FunctionReturn as ret:  # `return` outside a function ends the script
+        status = ret.status
+    except LoopControl:
+        status = sh.status
+    except RecursionError:  # a function calling itself forever, nesting 1,000 deep...
+        await sh.error("recursion too deep")
+        status = 2
     try:
         return await sh.run_exit_trap(status)
     except ShellExit as ex:
@@ -164,16 +172,15 @@ async def start(sh: Shell, argv: list[str]) -> int:
         sh.set_var(key, value, export=True)
     sh.pid = await sys.getpid()
     sh.pgid = await sys.getpgid(0)
-    try:
-        sh.cwd = await sys.getcwd()
-    except Error:
-        sh.cwd = "/"
+    sh.cwd = await initial_pwd(sh)
     sh.set_var("PWD", sh.cwd, export=True)
     sh.vars.setdefault("IFS", " \t\n")
     sh.vars.setdefault("PS2", "> ")
     sh.vars.setdefault("PS4", "+ ")
+    sh.vars["OPTIND"] = "1"
     sh.vars.setdefault("PATH", "/bin:/usr/bin")
     command = None
+    command_mode = False
     force_interactive = False
     args = argv[1:]
     if args[:1] == ["--help"]:
@@ -186,10 +193,7 @@ async def start(sh: Shell, argv: list[str]) -> int:
             return 2
         for c in opt[1:]:
             if c == "c":
-                if not args:
-                    await kio.warn("sh", "-c: option requires an argument")
-                    return 2
-                command = args.pop(0)
+                command_mode = True  # the command is the first operand (sh -c -x 'cmd')
             elif c == "i":
                 force_interactive = True
             elif c == "l":
@@ -211,6 +215,11 @@ async def start(sh: Shell, argv: list[str]) -> int:
                 return 2
     if args and args[0] in ("-", "--"):
         args.pop(0)
+    if command_mode:
+        if not args:
+            await kio.write_all(2, "sh: 0: -c requires an argument\n")
+            return 2
+        command = args.pop(0)
     try:
         if command is not None:
             if args:

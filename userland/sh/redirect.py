@@ -13,10 +13,12 @@ from kernel.abi import (
     O_APPEND,
     O_CLOEXEC,
     O_CREAT,
+    O_EXCL,
     O_RDONLY,
     O_RDWR,
     O_TRUNC,
     O_WRONLY,
+    S_ISREG,
     SPAWN_CLOSE,
     SPAWN_DUP2,
     Error,
@@ -94,7 +96,7 @@ class RedirectMixin:
                     "<>": O_RDWR | O_CREAT,
                 }[op]
                 if op == ">" and "C" in self.options:
-                    flags |= 0o200  # O_EXCL: noclobber
+                    flags = await self.noclobber_flags(target, flags)
                 try:
                     fd = await sys.open(self.abspath(target), flags | O_CLOEXEC, 0o666)
                 except Error as err:
@@ -110,6 +112,17 @@ class RedirectMixin:
             await self.close_all(opened)
             raise
         return new, opened
+
+    async def noclobber_flags(self, target: str, flags: int) -> int:
+        """``set -C``: ``>`` refuses an existing regular file only (a device such as
+        /dev/null is opened, not truncated); a new file is made with O_EXCL."""
+        try:
+            st = await sys.stat(self.abspath(target))
+        except Error:
+            return flags | O_EXCL
+        if S_ISREG(st.st_mode):
+            raise CommandError(f"cannot create {target}: File exists", 2)
+        return flags & ~(O_CREAT | O_TRUNC)
 
     async def here_document(self, text: str, opened: list[int]) -> int:
         """A pipe whose read end holds ``text`` (a thread feeds bodies over 64 KiB)."""

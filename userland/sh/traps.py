@@ -140,7 +140,7 @@ async def b_trap(sh: Shell, argv: list[str], io: IO) -> int:
         action = args[0]
         conditions = args[1:]
         if not conditions:
-            await sh.error(f"trap: {args[0]}: bad trap", io)
+            await sh.write(io, 2, f"trap: {args[0]}: bad trap\n")
             return 1
     status = 0
     for cond in conditions:
@@ -148,6 +148,6 @@ async def b_trap(sh: Shell, argv: list[str], io: IO) -> int:
             sig = parse_condition(cond)
             await sh.set_trap(sig, action)
         except Error:
-            await sh.error(f"trap: {cond}: bad trap", io)
+            await sh.write(io, 2, f"trap: {cond}: bad trap\n")  # dash: no "sh: LINE:"
             status = 1
     return status

@@ -1,0 +1,38 @@
+"""The app's console pane sets the TTY's window size, and a resize reaches the machine."""
+
+from __future__ import annotations
+
+import asyncio
+
+from kernel.image import BootInfo
+from tui.app import LibkApp
+from tui.widgets.console import ConsolePane
+
+
+def test_stty_size_follows_the_pane(info: BootInfo) -> None:
+    async def main() -> tuple[tuple[int, int], tuple[int, int], str]:
+        app = LibkApp(info, autorun=False)
+        async with app.run_test(size=(140, 28)) as pilot:
+            console = app.query_one(ConsolePane)
+
+            async def run(line: str) -> None:
+                app.machine.run_until_idle()
+                app.sync()
+                await pilot.pause()
+                await pilot.press(*line, "enter")
+                app.machine.run_until_idle()
+                app.sync()
+                await pilot.pause()
+
+            await run("stty size")
+            first = (console.term.rows, console.term.cols)
+            await pilot.resize_terminal(100, 40)
+            await pilot.pause()
+            await run("stty size")
+            second = (console.term.rows, console.term.cols)
+            return first, second, console.term.text()
+
+    first, second, text = asyncio.run(main())
+    assert first != second and second[1] < first[1]
+    assert f"stty size\n{first[0]} {first[1]}\n" in text
+    assert f"stty size\n{second[0]} {second[1]}\n" in text
