@@ -81,16 +81,22 @@ async def b_export(sh: Shell, argv: list[str], io: IO) -> int:
             if name in sh.vars:
                 await sh.write(io, 1, f"export {name}={shell_quote(sh.vars[name])}\n")
         return 0
+    return await mark_names(sh, io, names, "export", sh.exported)
+
+
+async def mark_names(sh: Shell, io: IO, names: list[str], builtin: str, marks: set[str]) -> int:
+    """Add each ``name[=value]`` to ``marks`` (exported, read-only), assigning values
+    first; a bad name is status 2, assigning a read-only variable an expansion error."""
     for item in names:
         name, eq, value = item.partition("=")
         if not valid_name(name):
-            await sh.error(f"export: {name}: bad variable name", io)
+            await sh.error(f"{builtin}: {name}: bad variable name", io)
             return 2
         if eq:
             if name in sh.readonly:
-                raise ExpansionError(f"export: {name}: is read only")
+                raise ExpansionError(f"{builtin}: {name}: is read only")
             sh.set_var(name, value)
-        sh.exported.add(name)
+        marks.add(name)
     return 0
 
 

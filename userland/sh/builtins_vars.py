@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from userland.libk import sys
-from userland.sh.builtins import valid_name
-from userland.sh.expand import ExpansionError
+from userland.sh.builtins import mark_names, valid_name
 
 if TYPE_CHECKING:
     from userland.sh.interp import IO, Shell
@@ -102,17 +101,7 @@ async def b_readonly(sh: Shell, argv: list[str], io: IO) -> int:
             shown = "" if value is None else "=" + "'" + value.replace("'", "'\\''") + "'"
             await sh.write(io, 1, f"readonly {name}{shown}\n")
         return 0
-    for item in names:
-        name, eq, value = item.partition("=")
-        if not valid_name(name):
-            await sh.error(f"readonly: {name}: bad variable name", io)
-            return 2
-        if eq:
-            if name in sh.readonly:
-                raise ExpansionError(f"readonly: {name}: is read only")
-            sh.set_var(name, value)
-        sh.readonly.add(name)
-    return 0
+    return await mark_names(sh, io, names, "readonly", sh.readonly)
 
 
 # --------------------------------------------------------------------------- umask
