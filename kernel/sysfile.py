@@ -1,4 +1,5 @@
-"""System calls on files: open, read, write, directories, links, attributes.
+"""System calls on files: open, read, write, descriptors, attributes (names and the
+working directory are in ``kernel.sysnamei``).
 
 Thin handlers over the VFS (``kernel.fs``): resolve the path for the caller, check
 permissions, call the inode. Blocking calls (read, write) are generators that yield a
@@ -13,7 +14,6 @@ from kernel.abi import (
     EACCES,
     EAGAIN,
     EBADF,
-    EBUSY,
     EEXIST,
     EINTR,
     EINVAL,
@@ -21,11 +21,9 @@ from kernel.abi import (
     ELOOP,
     ENOENT,
     ENOTDIR,
-    ENOTEMPTY,
     EPERM,
     EPIPE,
     ESPIPE,
-    EXDEV,
     F_DUPFD,
     F_GETFD,
     F_GETFL,
@@ -57,7 +55,7 @@ from kernel.abi import (
 from kernel.fs.devfs import open_ctty
 from kernel.fs.file import File
 from kernel.fs.pipe import PipeInode
-from kernel.fs.vfs import DirInode, Inode, PathWalk, WouldBlock, may_delete, permitted, require
+from kernel.fs.vfs import DirInode, Inode, PathWalk, WouldBlock, permitted, require
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -440,163 +438,3 @@ def sys_ftruncate(k: Kernel, t: Thread, fd: int, length: int) -> int:
         raise Error(EINVAL)
     f.inode.truncate(length)
     return 0
-
-
-# ------------------------------------------------------------------ names
-
-
-def _parent(k: Kernel, t: Thread, path: str) -> tuple[DirInode, str, PathWalk]:
-    walk = walker(k, t)
-    parent, name = walk.resolve_parent(path.rstrip("/") or "/")
-    return parent, name, walk
-
-
-def sys_mkdir(k: Kernel, t: Thread, path: str, mode: int) -> int:
-    parent, name, _ = _parent(k, t, path)
-    if name in (".", ".."):
-        raise Error(EEXIST)
-    if name in parent.children:
-        raise Error(EEXIST)
-    cred = t.proc.cred
-    require(parent, cred, 3)
-    parent.make_child("dir", name, mode & ~t.proc.umask & 0o7777, cred.euid, cred.egid)
-    return 0
-
-
-def sys_rmdir(k: Kernel, t: Thread, path: str) -> int:
-    last = path.rstrip("/").rsplit("/", 1)[-1]
-    if last == ".":
-        raise Error(EINVAL)
-    if last == "..":
-        raise Error(ENOTEMPTY)
-    parent, name, walk = _parent(k, t, path)
-    if name == ".":
-        raise Error(EINVAL)
-    if name == "..":
-        raise Error(ENOTEMPTY)
-    victim = parent.lookup(name)
-    if not victim.is_dir:
-        raise Error(ENOTDIR)
-    if victim in k.root_ns.mounted_on or victim is k.root_ns.root:
-        raise Error(EBUSY)
-    may_delete(parent, victim, t.proc.cred)
-    victim.check_empty()  # type: ignore[attr-defined]
-    parent.remove(name)
-    return 0
-
-
-def sys_unlink(k: Kernel, t: Thread, path: str) -> int:
-    parent, name, _ = _parent(k, t, path)
-    if path.endswith("/"):
-        raise Error(ENOTDIR if not parent.lookup(name).is_dir else EISDIR)
-    victim = parent.lookup(name)
-    if victim.is_dir:
-        raise Error(EISDIR)
-    may_delete(parent, victim, t.proc.cred)
-    parent.remove(name)
-    return 0
-
-
-def sys_rename(k: Kernel, t: Thread, old: str, new: str) -> int:
-    oparent, oname, walk = _parent(k, t, old)
-    nparent, nname, _ = _parent(k, t, new)
-    if oname in (".", "..") or nname in (".", ".."):
-        raise Error(EINVAL if oname == "." or nname == "." else EBUSY)
-    src = oparent.lookup(oname)
-    cred = t.proc.cred
-    may_delete(oparent, src, cred)
-    require(nparent, cred, 3)
-    if src.fs is not nparent.fs:
-        raise Error(EXDEV)
-    oparent.check_rename()
-    nparent.check_rename()
-    if src.is_dir:
-        anc: Inode = nparent
-        while True:
-            if anc is src:
-                raise Error(EINVAL)
-            up = k.root_ns.parent_of(anc)
-            if up is anc:
-                break
-            anc = up
-    existing = nparent.children.get(nname)
-    if existing is src:
-        return 0
-    if existing is not None:
-        if existing.is_dir and not src.is_dir:
-            raise Error(EISDIR)
-        if src.is_dir and not existing.is_dir:
-            raise Error(ENOTDIR)
-        if existing.is_dir:
-            existing.check_empty()  # type: ignore[attr-defined]
-            if existing in k.root_ns.mounted_on:
-                raise Error(EBUSY)
-        may_delete(nparent, existing, cred)
-        nparent.remove(nname)
-    if src in k.root_ns.mounted_on:
-        raise Error(EBUSY)
-    del oparent.children[oname]
-    if src.is_dir:
-        oparent.nlink -= 1
-    oparent.touch()
-    if src.is_dir:
-        nparent.add(nname, src)
-    else:
-        nparent.check_new(nname)
-        nparent.children[nname] = src
-        nparent.touch()
-    src.ctime = k.now()
-    return 0
-
-
-def sys_link(k: Kernel, t: Thread, old: str, new: str) -> int:
-    walk = walker(k, t)
-    src = walk.resolve(old, follow=False)
-    if src.is_dir:
-        raise Error(EPERM)
-    parent, name = walk.resolve_parent(new)
-    if src.fs is not parent.fs:
-        raise Error(EXDEV)
-    require(parent, t.proc.cred, 3)
-    parent.check_new(name)
-    parent.children[name] = src
-    src.nlink += 1
-    src.ctime = k.now()
-    parent.touch()
-    return 0
-
-
-def sys_symlink(k: Kernel, t: Thread, target: str, linkpath: str) -> int:
-    parent, name, _ = _parent(k, t, linkpath)
-    if not target:
-        raise Error(ENOENT)
-    cred = t.proc.cred
-    require(parent, cred, 3)
-    parent.make_child("symlink", name, 0o777, cred.euid, cred.egid, target=target)
-    return 0
-
-
-def sys_readlink(k: Kernel, t: Thread, path: str) -> str:
-    return walker(k, t).resolve(path, follow=False).readlink_for(t.proc)
-
-
-def sys_chdir(k: Kernel, t: Thread, path: str) -> int:
-    inode = walker(k, t).resolve(path)
-    if not inode.is_dir:
-        raise Error(ENOTDIR)
-    require(inode, t.proc.cred, 1)
-    t.proc.cwd = inode
-    return 0
-
-
-def sys_fchdir(k: Kernel, t: Thread, fd: int) -> int:
-    inode = t.proc.fds.get(fd).inode
-    if not inode.is_dir:
-        raise Error(ENOTDIR)
-    require(inode, t.proc.cred, 1)
-    t.proc.cwd = inode
-    return 0
-
-
-def sys_getcwd(k: Kernel, t: Thread) -> str:
-    return walker(k, t).path_of(t.proc.cwd)

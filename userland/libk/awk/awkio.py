@@ -146,7 +146,7 @@ class Streams:
         self.outputs[name] = (out, 0)
         return out
 
-    async def input(self, kind: str, name: str) -> Reader:
+    async def open_reader(self, kind: str, name: str) -> Reader:
         """The reader for ``getline < name`` or ``name | getline``.
 
         Raises:

@@ -134,7 +134,7 @@ class Calls:
         else:
             name = v.to_str(await it.eval(source), g["CONVFMT"])
             try:
-                reader = await it.streams.input("|" if kind == "cmd" else "<", name)
+                reader = await it.streams.open_reader("|" if kind == "cmd" else "<", name)
             except Error:
                 return -1.0
             rec = await reader.record(v.to_str(g["RS"]))
