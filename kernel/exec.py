@@ -34,6 +34,7 @@ from kernel.abi import (
     SPAWN_CLOSE,
     SPAWN_DUP2,
     SPAWN_OPEN,
+    TLS,
     Error,
     SpawnAttr,
 )
@@ -406,6 +407,7 @@ def _create(
         is_main=True,
         start_time=now,
         cpu=parent.threads[0].cpu if parent and parent.threads else 0,
+        tls=TLS(pid, proc.runtime),
     )
     proc.threads.append(t)
     procs.procs[pid] = proc

@@ -88,7 +88,7 @@ class Exits:
         proc = t.proc
         t.result = value
         if t.tid != proc.pid:
-            proc.exited_threads[t.tid] = value
+            proc.exited_threads[t.tid] = (value, self.k.now())
         self._kill_thread(t)
         proc.threads.remove(t)
         if not proc.threads:
@@ -127,6 +127,7 @@ class Exits:
         proc.threads.clear()
         proc.state = ZOMBIE
         proc.exit_status = status
+        proc.end_time = k.now()
         proc.stopped = False
         proc.fds.close_all()
         proc.mm.release()

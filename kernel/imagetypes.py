@@ -62,6 +62,7 @@ class CostModel:
     context_switch: int = 2000
     memory_access: int = 5
     page_fault: int = 1000
+    cache_transfer: int = 100  # an atomic operation taking a cache line from another CPU
     checkpoint: int = 50
     tty: int = 10000
     pipe: int = 500

@@ -16,7 +16,7 @@ import math
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from kernel.abi import ENOSYS, SYSCALL_BY_NAME, Error
+from kernel.abi import ENOSYS, SYSCALL_BY_NAME, Error, tp
 from kernel.klog import KernelLog
 from kernel.proc import ProcessTable
 from kernel.sched import CPU
@@ -66,6 +66,7 @@ class Kernel:
         self.cost_switch = max(0, costs.context_switch)
         self.cost_memory = max(0, costs.memory_access)
         self.cost_fault = max(0, costs.page_fault)
+        self.cost_transfer = max(0, costs.cache_transfer)
         self.io_costs = {"tty": costs.tty, "pipe": costs.pipe, "": 0}
         self.now_ns = 0
         self.cur_cpu: CPU | None = None
@@ -91,6 +92,14 @@ class Kernel:
         """Virtual time as the running CPU sees it (or the machine's, between runs)."""
         cpu = self.cur_cpu
         return cpu.clock if cpu is not None else self.now_ns
+
+    def catch_up(self, when: int) -> None:
+        """The running thread learns of something that happened at virtual time ``when``
+        on another CPU (a thread it joins ended then): its CPU's clock moves on to it,
+        so no effect is seen before its cause."""
+        cpu = self.cur_cpu
+        if cpu is not None and when > cpu.clock:
+            cpu.clock = when
 
     def charge(self, ns: int) -> None:
         """Add ``ns`` of kernel work (a device's latency) to the running CPU's clock."""
@@ -354,6 +363,11 @@ class Kernel:
                 coro = t.coro
                 send = coro.send  # type: ignore[union-attr]
                 view = t.proc.mm.view
+                # The thread pointer and the clock atomics read (kernel.mm.atomic); the
+                # clock is stored again at every request, checkpoints included.
+                tp.tls = tls = t.tls
+                tls.cpu = cpu_id  # type: ignore[union-attr]
+                cpu.clock = clock
                 # Every way off the CPU stores the resume value, so it is not cleared here.
                 val = t.resume
                 exc = t.resume_exc
@@ -418,10 +432,12 @@ class Kernel:
                         clock += cost_ck
                         wck += 1
                         val = None
+                        cpu.clock = clock
                     elif nr == nr_yield and not req.args:
                         # sched_yield's fast path: it is the context switch itself.
                         clock += cost_sc
                         wsc += 1
+                        cpu.clock = clock
                         syscount[nr] += 1
                         counters[nr] += 1
                         val = 0

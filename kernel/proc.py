@@ -75,6 +75,8 @@ class Process:
         start_time: virtual time of creation.
         rlimits: [soft, hard] per resource (RLIMIT_*), inherited by children.
         oom_score_adj: -1000 (never chosen) .. 1000 (chosen first) by the OOM killer.
+        runtime: the process's runtime data, which its threads reach as
+            ``tp.tls.process`` (kernel.abi.tls); the kernel never looks inside.
     """
 
     pid: int
@@ -120,6 +122,8 @@ class Process:
     nivcsw: int = 0
     cnvcsw: int = 0  # of its reaped children
     cnivcsw: int = 0
+    runtime: dict[str, Any] = field(default_factory=dict)
+    end_time: int = 0  # virtual time it exited at
 
     @property
     def main_thread(self) -> Thread | None:

@@ -25,6 +25,7 @@ from kernel.abi import (
     SIGCONT,
     SIGKILL,
     SIGSTOP,
+    TLS,
     W_CONTINUED,
     WCONTINUED,
     WNOHANG,
@@ -99,6 +100,7 @@ def sys_wait4(k: Kernel, t: Thread, pid: int, options: int) -> Any:
                 continue
             if c.state == ZOMBIE:
                 status = c.exit_status
+                k.catch_up(c.end_time)  # it may have died on a CPU whose clock ran ahead
                 k.exits.reap(c)
                 return c.pid, status
             report = c.report
@@ -333,7 +335,15 @@ def sys_thread_spawn(k: Kernel, t: Thread, func: Any, arg: Any) -> int:
         raise Error(EINVAL, "thread_spawn: the function must be async")
     tid = k.procs.alloc_id()
     name = getattr(func, "__name__", proc.comm)[:15]
-    th = Thread(tid=tid, proc=proc, coro=coro, name=name, cpu=t.cpu, start_time=k.now())
+    th = Thread(
+        tid=tid,
+        proc=proc,
+        coro=coro,
+        name=name,
+        cpu=t.cpu,
+        start_time=k.now(),
+        tls=TLS(tid, proc.runtime),
+    )
     proc.threads.append(th)
     k.procs.threads[tid] = th
     k.make_runnable(th)
@@ -348,7 +358,9 @@ def sys_thread_join(k: Kernel, t: Thread, tid: int, options: int) -> Any:
         raise Error(EDEADLK)
     while True:
         if tid in proc.exited_threads:
-            return proc.exited_threads.pop(tid)
+            value, ended = proc.exited_threads.pop(tid)
+            k.catch_up(ended)  # it may have ended on a CPU whose clock ran ahead
+            return value
         target = k.procs.threads.get(tid)
         if target is None or target.proc is not proc:
             raise Error(ESRCH)

@@ -13,6 +13,8 @@ from collections.abc import Coroutine, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kernel.abi.tls import TLS
+
 if TYPE_CHECKING:
     from kernel.proc import Process
 
@@ -46,6 +48,7 @@ class Thread:
         result: the value it ended with (for thread_join).
         joiners: threads waiting in thread_join for it.
         trace_call: a traced blocking call in progress (number, arguments, start).
+        tls: its thread-pointer block (kernel.abi.tls), loaded into ``tp`` when it runs.
     """
 
     tid: int
@@ -72,6 +75,7 @@ class Thread:
     is_main: bool = False
     observer: bool = False  # the host client's thread: what it reads must not change
     trace_call: tuple[int, tuple[Any, ...], int] | None = None  # a traced call asleep
+    tls: TLS | None = None
 
 
 class WaitQueue:

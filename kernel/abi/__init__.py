@@ -7,7 +7,8 @@ in ``kernel.syscall``) and the awaitable request a system call is (``syscalls``)
 values with their messages and the one error type (``errno``); signals (``signals``);
 wait statuses (``wait``); open, seek and mode flags and the stat layout (``files``);
 terminal flags and ioctls (``terminal``); spawn actions and attributes (``process``);
-mmap flags, resource limits, futex operations and the MMU view (``memory``).
+mmap flags, resource limits, futex operations and the MMU view (``memory``); the
+thread pointer (``tls``).
 """
 
 from __future__ import annotations
@@ -19,4 +20,5 @@ from kernel.abi.process import *  # noqa: F403
 from kernel.abi.signals import *  # noqa: F403
 from kernel.abi.syscalls import *  # noqa: F403
 from kernel.abi.terminal import *  # noqa: F403
+from kernel.abi.tls import *  # noqa: F403
 from kernel.abi.wait import *  # noqa: F403

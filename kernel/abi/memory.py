@@ -11,6 +11,11 @@ maps a zero page, a file page or a fresh copy (copy-on-write) and returns, or ra
 process. Every access is counted in ``n`` (one per load or store, one per started
 64-byte line of a bulk copy) and the kernel charges ``n`` times the image's
 ``memory_access`` cost to the running thread when it next enters the kernel.
+
+Atomic operations (``cas32``, ``xchg32``, ``add32`` and their 64-bit forms) are what
+locks and lock-free lists are built from. The kernel orders them in virtual time across
+CPUs (``kernel.mm.atomic``): one that meets a word another CPU held at the same virtual
+time waits for it, and one that takes a cache line from another CPU pays for the move.
 """
 
 from __future__ import annotations
@@ -80,6 +85,11 @@ __all__ = [
     "BUS_ADRERR",
     "MemoryFault",
     "MMU",
+    "ATOMIC_CAS",
+    "ATOMIC_XCHG",
+    "ATOMIC_ADD",
+    "AtomicOp",
+    "atomic_result",
 ]
 
 PROT_NONE = 0x0
@@ -193,7 +203,19 @@ class MMU:
     and unsigned; stores keep the low bits of the value, as a C store would.
     """
 
-    __slots__ = ("rd", "wr", "fault", "n", "fault_ns", "fatal", "page_size", "shift", "mask")
+    __slots__ = (
+        "rd",
+        "wr",
+        "fault",
+        "atomic",
+        "n",
+        "fault_ns",
+        "stall",
+        "fatal",
+        "page_size",
+        "shift",
+        "mask",
+    )
 
     def __init__(
         self,
@@ -201,12 +223,15 @@ class MMU:
         wr: dict[int, bytearray],
         fault: Callable[[int, bool], None],
         page_size: int,
+        atomic: AtomicOp | None = None,
     ) -> None:
         self.rd = rd
         self.wr = wr
         self.fault = fault
+        self.atomic: AtomicOp = atomic if atomic is not None else _host_atomic(self)
         self.n = 0  # accesses since the kernel last charged them
-        self.fault_ns = 0  # fault handling since then, in ns
+        self.fault_ns = 0  # fault handling and atomic stalls since then, in ns
+        self.stall = 0  # ns the last atomic operation waited for another CPU
         self.fatal: MemoryFault | None = None
         self.page_size = page_size
         self.shift = page_size.bit_length() - 1
@@ -276,6 +301,38 @@ class MMU:
             except KeyError:
                 pass
         self._write_slow(addr, st.pack(value))
+
+    # ------------------------------------------------------------------ atomics
+    def cas32(self, addr: int, expected: int, new: int, *, wait: bool = True) -> int:
+        """Compare-and-swap the 32-bit word at ``addr``: store ``new`` if it holds
+        ``expected``. Returns the value it held (``== expected``: the swap happened).
+
+        With ``wait`` (the default) a word another CPU held at this virtual time is
+        waited for, as a spinning CPU would (``stall`` says how long); without it, the
+        operation fails instead (a trylock).
+        """
+        return self.atomic(addr, ATOMIC_CAS, expected & _M32, new & _M32, 4, wait)
+
+    def xchg32(self, addr: int, new: int) -> int:
+        """Atomically store ``new`` in the 32-bit word at ``addr``; returns the old value."""
+        return self.atomic(addr, ATOMIC_XCHG, new & _M32, 0, 4, True)
+
+    def add32(self, addr: int, delta: int) -> int:
+        """Atomically add ``delta`` to the 32-bit word at ``addr`` (wrapping); returns the
+        old value."""
+        return self.atomic(addr, ATOMIC_ADD, delta & _M32, 0, 4, True)
+
+    def cas64(self, addr: int, expected: int, new: int, *, wait: bool = True) -> int:
+        """:meth:`cas32` on a 64-bit word."""
+        return self.atomic(addr, ATOMIC_CAS, expected & _M64, new & _M64, 8, wait)
+
+    def xchg64(self, addr: int, new: int) -> int:
+        """:meth:`xchg32` on a 64-bit word."""
+        return self.atomic(addr, ATOMIC_XCHG, new & _M64, 0, 8, True)
+
+    def add64(self, addr: int, delta: int) -> int:
+        """:meth:`add32` on a 64-bit word."""
+        return self.atomic(addr, ATOMIC_ADD, delta & _M64, 0, 8, True)
 
     # ------------------------------------------------------------------ structures
     def unpack(self, addr: int, st: struct.Struct) -> tuple[Any, ...]:
@@ -354,6 +411,7 @@ class MMU:
         wr: dict[int, bytearray],
         fault: Callable[[int, bool], None],
         page_size: int,
+        atomic: AtomicOp | None = None,
     ) -> MMU:
         """A view for ``page_size`` pages whose scalar loads and stores have the page
         geometry built in (a few nanoseconds less per access than reading it from the
@@ -361,7 +419,7 @@ class MMU:
         cls = _SPECIALISED.get(page_size)
         if cls is None:
             cls = _SPECIALISED[page_size] = _specialise(page_size)
-        return cls(rd, wr, fault, page_size)
+        return cls(rd, wr, fault, page_size, atomic)
 
     def _write_slow(self, addr: int, data: bytes | bytearray | memoryview) -> None:
         """Write across pages, taking a fault for each page not writable."""
@@ -383,6 +441,45 @@ class MMU:
             page[off : off + take] = view[pos : pos + take]
             addr += take
             pos += take
+
+
+ATOMIC_CAS = 0
+ATOMIC_XCHG = 1
+ATOMIC_ADD = 2
+_M32 = 0xFFFF_FFFF
+_M64 = 0xFFFF_FFFF_FFFF_FFFF
+
+# addr, op (ATOMIC_*), operand, second operand (CAS's new value), size, wait -> old value
+AtomicOp = Callable[[int, int, int, int, int, bool], int]
+
+
+def atomic_result(op: int, old: int, a: int, b: int, mask: int) -> int | None:
+    """The value an atomic operation stores over ``old`` (None: a failed CAS stores
+    nothing)."""
+    if op == ATOMIC_CAS:
+        return b if old == a else None
+    if op == ATOMIC_XCHG:
+        return a
+    return (old + a) & mask
+
+
+def _host_atomic(view: MMU) -> AtomicOp:
+    """Atomics for a view no kernel orders (one CPU's: host order is the only order)."""
+
+    def atomic(addr: int, op: int, a: int, b: int, size: int, wait: bool) -> int:
+        mask = _M32 if size == 4 else _M64
+        old = view.load32(addr) if size == 4 else view.load64(addr)
+        new = atomic_result(op, old, a, b, mask)
+        if new is not None:
+            view.n -= 1  # a read-modify-write is one access
+            if size == 4:
+                view.store32(addr, new)
+            else:
+                view.store64(addr, new)
+        view.stall = 0
+        return old
+
+    return atomic
 
 
 _SPECIALISED: dict[int, type[MMU]] = {}

@@ -190,6 +190,7 @@ def merge_around(mm: AddressSpace, area: Area) -> Area:
 
 def unmap_range(mm: AddressSpace, start: int, end: int) -> None:
     """Drop every mapping of [start, end) (no checks: the caller made them)."""
+    mm.atomics.forget(start, end)
     ps = mm.page_size
     for area in isolate(mm, start, end):
         mm.zap(area.start, area.end)

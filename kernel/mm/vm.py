@@ -30,6 +30,7 @@ from kernel.abi import (
 )
 
 if TYPE_CHECKING:
+    from kernel.mm.atomic import Atomics
     from kernel.mm.frames import FrameAllocator, Page
     from kernel.mm.pagecache import PageCache
 
@@ -143,6 +144,7 @@ class AddressSpace:
     rd: dict[int, bytearray] = field(default_factory=dict)
     wr: dict[int, bytearray] = field(default_factory=dict)
     view: MMU = field(init=False)
+    atomics: Atomics = field(init=False)
     start_brk: int = 0
     brk: int = 0
     mmap_base: int = 0
@@ -156,11 +158,13 @@ class AddressSpace:
     _starts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from kernel.mm.atomic import Atomics
         from kernel.mm.fault import handle_fault
 
         ps = self.frames.page_size
+        self.atomics = Atomics(self)
         self.view = MMU.make(
-            self.rd, self.wr, lambda addr, write: handle_fault(self, addr, write), ps
+            self.rd, self.wr, lambda addr, write: handle_fault(self, addr, write), ps, self.atomics
         )
         self.mmap_base = (self.stack_top - max(MIN_GAP, self.stack_limit + 256 * ps)) & ~(ps - 1)
 

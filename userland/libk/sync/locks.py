@@ -37,35 +37,35 @@ class Mutex(SyncWord):
         return self.mem.load32(self.addr) != self.UNLOCKED
 
     def try_lock(self) -> bool:
-        """Take it if it is free (a compare-and-swap 0 -> 1); never blocks."""
-        if self.mem.load32(self.addr) != self.UNLOCKED:
-            return False
-        self.mem.store32(self.addr, self.LOCKED)
-        return True
+        """Take it if it is free (a compare-and-swap 0 -> 1 that does not wait, even for
+        another CPU that holds it at this virtual time); never blocks."""
+        return self.mem.cas32(self.addr, self.UNLOCKED, self.LOCKED, wait=False) == 0
 
-    async def lock(self) -> None:
-        """Take it, sleeping while another thread holds it.
+    async def lock(self) -> bool:
+        """Take it, sleeping while another thread holds it. Returns True if it had to
+        wait (another thread held it, or another CPU at this virtual time: the
+        compare-and-swap spun, see ``MMU.cas32``), False if it was free.
 
         Not interrupted: a signal or an exit request that breaks the futex wait only
         makes it wait again (the exit request stays set for the thread to see).
         """
         mem, a = self.mem, self.addr
-        c = mem.load32(a)  # cmpxchg(0 -> 1): the load and the store are one atomic run
+        c = mem.cas32(a, self.UNLOCKED, self.LOCKED)
         if c == self.UNLOCKED:
-            mem.store32(a, self.LOCKED)
-            return
+            return mem.stall > 0
         if c != self.CONTENDED:
-            mem.store32(a, self.CONTENDED)  # xchg(2), whose old value is c
+            c = mem.xchg32(a, self.CONTENDED)
+            if c == self.UNLOCKED:
+                return True
         await self._lock_slow()
+        return True
 
     async def _lock_slow(self) -> None:
         """The waiting loop: xchg(2) until the old value is 0 (also what a condition
         variable's waiter does when it comes back, since others may be queued)."""
         mem, a = self.mem, self.addr
         while True:
-            c = mem.load32(a)  # xchg(2)
-            mem.store32(a, self.CONTENDED)
-            if c == self.UNLOCKED:
+            if mem.xchg32(a, self.CONTENDED) == self.UNLOCKED:
                 return
             try:
                 await self._wait(a, self.CONTENDED)
@@ -80,10 +80,9 @@ class Mutex(SyncWord):
             Error: EPERM if it is not locked.
         """
         mem, a = self.mem, self.addr
-        c = mem.load32(a)  # atomic_dec: load and store in one run
+        c = mem.xchg32(a, self.UNLOCKED)
         if c == self.UNLOCKED:
             raise Error(EPERM, "Mutex.unlock: the mutex is not locked")
-        mem.store32(a, self.UNLOCKED)
         if c == self.CONTENDED:
             await self._wake(a, 1)
 

@@ -91,9 +91,7 @@ class SyncWord:
 
     def _add(self, addr: int, delta: int) -> int:
         """Atomically add to a counter word; returns the new value."""
-        value = (self.mem.load32(addr) + delta) & U32
-        self.mem.store32(addr, value)
-        return value
+        return (self.mem.add32(addr, delta) + delta) & U32
 
 
 async def deadline_of(timeout_ns: int | None) -> int | None:
