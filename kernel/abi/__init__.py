@@ -8,13 +8,14 @@ values with their messages and the one error type (``errno``); signals (``signal
 wait statuses (``wait``); open, seek and mode flags and the stat layout (``files``);
 terminal flags and ioctls (``terminal``); spawn actions and attributes (``process``);
 mmap flags, resource limits, futex operations and the MMU view (``memory``); the
-thread pointer (``tls``).
+thread pointer (``tls``); the heap's layout in memory (``heap``).
 """
 
 from __future__ import annotations
 
 from kernel.abi.errno import *  # noqa: F403
 from kernel.abi.files import *  # noqa: F403
+from kernel.abi.heap import *  # noqa: F403
 from kernel.abi.memory import *  # noqa: F403
 from kernel.abi.process import *  # noqa: F403
 from kernel.abi.signals import *  # noqa: F403

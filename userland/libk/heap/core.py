@@ -1,0 +1,496 @@
+"""The heap of one process: its settings, its regions, its arenas, and the calls.
+
+A process's heap is made on its first ``kmheapa`` and kept in its runtime data
+(``tp.tls.process["heap"]``, kernel.abi.tls), so every thread of the process finds the
+same one without a system call. It owns:
+
+- the **regions**: every mapping it made (named ``[anon:libk-heap]``), each starting
+  with a ``REGION`` header; a sorted list of their starts finds the region of an
+  address, as the kernel's list of areas finds a mapping;
+- the **arenas**: one (``global``), one per thread group (``thread``: a thread keeps
+  its arena until it finds it contended, then moves to a new or another one), or one
+  per CPU (``cpu``: chosen by ``tp.tls.cpu``, a free from another CPU is queued on the
+  owner's lock-free list and drained by the owner);
+- **large blocks**: requests at or above the mmap threshold get a mapping of their own
+  (glibc's M_MMAP_THRESHOLD), resized with mremap;
+- the **checks**: an address that is not a live block's start aborts the process with
+  SIGABRT and a message naming it; with LIBK_HEAP_CHECK=1 every block is tracked with
+  the function that allocated it, for the leak report at exit.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys as host_sys
+from dataclasses import dataclass
+from typing import NoReturn
+
+from kernel.abi import (
+    EBUSY,
+    EINVAL,
+    ENOMEM,
+    FORMAT_NONE,
+    FUTEX_PRIVATE_FLAG,
+    FUTEX_WAKE,
+    HEAP_MAGIC,
+    HEAP_VMA_NAME,
+    KIND_LARGE,
+    KIND_NAIVE,
+    MAP_ANONYMOUS,
+    MAP_PRIVATE,
+    MMU,
+    MREMAP_MAYMOVE,
+    NO_CPU,
+    PR_SET_VMA,
+    PR_SET_VMA_ANON_NAME,
+    PROT_READ,
+    PROT_WRITE,
+    REGION,
+    REGION_SIZE,
+    SIGABRT,
+    Error,
+    tp,
+)
+from kernel.abi.heap import HEAP_VERSION, OFF
+from userland.libk import io as kio
+from userland.libk import sys
+from userland.libk.heap.arena import (
+    O_ALLOCS,
+    O_CONTENDED,
+    O_FREES,
+    O_IN_USE,
+    O_MIGRATIONS,
+    O_PEAK,
+    O_REMOTE_FREES,
+    O_REMOTE_HEAD,
+    Arena,
+    HeapCorruption,
+)
+from userland.libk.heap.config import HeapConfig
+
+MAX_SIZE = 1 << 47  # no request bigger than the address space is ever met
+_U64 = (1 << 64) - 1
+
+
+@dataclass(slots=True)
+class Region:
+    """What the heap remembers of one of its mappings (the truth is its header)."""
+
+    start: int
+    length: int
+    kind: int
+    arena: Arena | None
+
+
+class Heap:
+    """A process's heap (see the module docstring). Make it with :meth:`open`."""
+
+    def __init__(self, mem: MMU, cfg: HeapConfig, arena_cls: type[Arena]) -> None:
+        self.mem = mem
+        self.cfg = cfg
+        self.arena_cls = arena_cls
+        self.page = mem.page_size
+        self.starts: list[int] = []
+        self.regions: dict[int, Region] = {}
+        self.arenas: list[Arena] = []
+        self.by_cpu: dict[int, Arena] = {}
+        self.naive = arena_cls.format == FORMAT_NONE  # every block is a mapping of its own
+        self.threshold = cfg.mmap_threshold or MAX_SIZE
+        self.live: dict[int, tuple[int, str]] | None = {} if cfg.check else None
+        self.mmaps = 0  # mmap and munmap calls the heap made
+        self.munmaps = 0
+        self._next_rebalance = 0
+
+    # ------------------------------------------------------------------ making it
+    @classmethod
+    async def open(cls) -> Heap:
+        """The calling process's heap, made on first use.
+
+        Raises:
+            Error: EINVAL for a bad setting or an unknown strategy (the message says
+                which).
+        """
+        runtime = tp.tls.process  # type: ignore[union-attr]
+        heap = runtime.get("heap")
+        if heap is None:
+            from userland.libk.heap import config
+            from userland.libk.heap.registry import strategy_class
+
+            cfg = await config.load()
+            heap = cls(await sys.mmu(), cfg, strategy_class(cfg.strategy))
+            runtime.setdefault("heap", heap)
+            heap = runtime["heap"]
+        return heap
+
+    @classmethod
+    async def install(cls, cfg: HeapConfig) -> Heap:
+        """Make the calling process's heap with ``cfg`` (instead of /etc/heap.conf and
+        the environment): for programs that choose their own strategy, and tests.
+
+        Raises:
+            Error: EBUSY if the process already has a heap; EINVAL for an unknown
+                strategy.
+        """
+        from userland.libk.heap.registry import strategy_class
+
+        runtime = tp.tls.process  # type: ignore[union-attr]
+        if "heap" in runtime:
+            raise Error(EBUSY, "libk heap: this process already has a heap")
+        heap = cls(await sys.mmu(), cfg, strategy_class(cfg.strategy))
+        runtime["heap"] = heap
+        return heap
+
+    # ------------------------------------------------------------------ regions
+    def region_overhead(self, size: int, align: int) -> int:
+        """Bytes a region needs around a block of ``size``: header, alignment, slack."""
+        return REGION_SIZE + size + align + 4 * self.page
+
+    async def map_region(self, length: int, kind: int, arena: Arena | None) -> int:
+        """Map a region, name it, write the common header fields and index it."""
+        mem = self.mem
+        length = -(-length // self.page) * self.page
+        try:
+            addr = await sys.mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
+        except Error as err:
+            raise Error(ENOMEM, f"libk heap: cannot map {length} bytes: {err.message}") from None
+        self.mmaps += 1
+        await sys.prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, length, HEAP_VMA_NAME)
+        cls = arena.__class__ if arena is not None else self.arena_cls
+        fmt = cls.format if kind not in (KIND_LARGE, KIND_NAIVE) else FORMAT_NONE
+        header = REGION.pack(
+            HEAP_MAGIC,
+            HEAP_VERSION,
+            kind,
+            arena.index if arena is not None else NO_CPU,
+            arena.cpu if arena is not None and arena.cpu is not None else NO_CPU,
+            length,
+            cls.strategy.encode()[:16],
+            0,
+            fmt,
+            cls.granule,
+            REGION_SIZE,
+            *([0] * 13),
+        )
+        mem.write(addr, header)
+        bisect.insort(self.starts, addr)
+        self.regions[addr] = Region(addr, length, kind, arena)
+        return addr
+
+    async def unmap_region(self, addr: int) -> None:
+        """Give a region back to the kernel."""
+        r = self.regions.pop(addr)
+        del self.starts[bisect.bisect_left(self.starts, addr)]
+        await sys.munmap(addr, r.length)
+        self.munmaps += 1
+
+    def find(self, addr: int) -> Region | None:
+        """The region holding ``addr`` (None: not the heap's)."""
+        starts = self.starts
+        i = bisect.bisect_right(starts, addr) - 1
+        if i < 0:
+            return None
+        r = self.regions[starts[i]]
+        return r if addr < r.start + r.length else None
+
+    # ------------------------------------------------------------------ arenas
+    async def _new_arena(self, cpu: int | None) -> Arena:
+        arena = self.arena_cls(self, len(self.arenas), cpu)
+        await arena.add_region(arena.region_length(0, 16))
+        self.arenas.append(arena)
+        if cpu is not None:
+            self.by_cpu[cpu] = arena
+        return arena
+
+    async def _arena(self) -> Arena:
+        """The arena the calling thread allocates from."""
+        mode = self.cfg.arenas
+        if mode == "global":
+            if self.arenas:
+                return self.arenas[0]
+            return await self._new_arena(None)
+        tls = tp.tls
+        assert tls is not None
+        if mode == "cpu":
+            cpu = tls.cpu
+            arena = self.by_cpu.get(cpu)
+            if arena is None:
+                arena = await self._new_arena(cpu)
+            last = tls.data.get("heap_cpu")
+            if last != cpu:
+                if last is not None:  # the thread moved: it now uses this CPU's arena
+                    self.mem.store64(
+                        arena.home + O_MIGRATIONS, self.mem.load64(arena.home + O_MIGRATIONS) + 1
+                    )
+                tls.data["heap_cpu"] = cpu
+            return arena
+        arena = tls.data.get("heap_arena")
+        if arena is None:
+            if len(self.arenas) < self.cfg.max_arenas:
+                arena = await self._new_arena(None)
+            else:
+                arena = self.arenas[tls.tid % len(self.arenas)]
+            tls.data["heap_arena"] = arena
+        return arena
+
+    async def _rebalance(self, arena: Arena) -> None:
+        """The thread found its arena contended: move it to a new arena, or to the one
+        least contended so far (glibc's arena_get2 and reused_arena)."""
+        tls = tp.tls
+        assert tls is not None
+        mem = self.mem
+        if len(self.arenas) < self.cfg.max_arenas:
+            target = await self._new_arena(None)
+        else:
+            target = min(
+                (a for a in self.arenas if a is not arena),
+                key=lambda a: mem.load64(a.home + O_CONTENDED),
+                default=arena,
+            )
+        tls.data["heap_arena"] = target
+
+    async def _lock(self, arena: Arena) -> bool:
+        """Take the arena's lock; True if it had to wait (and count that)."""
+        mem = self.mem
+        lock = arena.lock
+        if mem.cas32(lock, 0, 1) == 0:
+            if not mem.stall:
+                return False
+        else:
+            while mem.xchg32(lock, 2) != 0:
+                try:
+                    await sys.futex(lock, 0 | FUTEX_PRIVATE_FLAG, 2)  # FUTEX_WAIT
+                except Error:
+                    pass  # EAGAIN (it changed) or EINTR: try again
+        home = arena.home + O_CONTENDED
+        mem.store64(home, mem.load64(home) + 1)
+        return True
+
+    async def _unlock(self, arena: Arena) -> None:
+        if self.mem.xchg32(arena.lock, 0) == 2:
+            await sys.futex(arena.lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1)
+
+    def _drain_remote(self, arena: Arena) -> None:
+        """Free the blocks other CPUs queued on this arena (its lock held)."""
+        mem = self.mem
+        addr = mem.xchg64(arena.home + O_REMOTE_HEAD, 0)
+        while addr:
+            nxt = mem.load64(addr)
+            self._release(arena, addr, self.find(addr))
+            addr = nxt
+
+    # ------------------------------------------------------------------ the calls
+    async def alloc(self, size: int, align: int = 16) -> int:
+        """kmheapa: see the package docstring."""
+        if not isinstance(size, int) or not isinstance(align, int):
+            raise Error(EINVAL, "kmheapa: the size and alignment are integers")
+        if size < 0:
+            raise Error(EINVAL, f"kmheapa: negative size {size}")
+        if align < 1 or align & (align - 1):
+            raise Error(EINVAL, f"kmheapa: alignment {align} is not a power of two")
+        if size > MAX_SIZE:
+            raise Error(ENOMEM, f"kmheapa: {size} bytes is more than the address space")
+        align = max(align, 16)
+        if size >= self.threshold or self.naive or align > self.page:
+            addr = await self._map_block(size, align)
+        else:
+            arena = await self._arena()
+            if await self._lock(arena) and self.cfg.arenas == "thread":
+                await self._rebalance(arena)
+            try:
+                if self.cfg.arenas == "cpu" and self.mem.load64(arena.home + O_REMOTE_HEAD):
+                    try:
+                        self._drain_remote(arena)
+                    except HeapCorruption as err:
+                        await self._unlock(arena)
+                        await self.abort("kmheapf", err.addr, err.what)
+                addr = arena.alloc(size or 1, align)
+                if not addr:
+                    await arena.add_region(arena.region_length(size or 1, align))
+                    addr = arena.alloc(size or 1, align)
+                    if not addr:
+                        raise Error(ENOMEM, f"kmheapa: no room for {size} bytes")
+                self._count_alloc(arena, arena.usable(addr, self.find(addr).start))  # type: ignore[union-attr]
+            finally:
+                await self._unlock(arena)
+        if self.live is not None:
+            self.live[addr] = (size, _caller())
+        return addr
+
+    def _count_alloc(self, arena: Arena, n: int) -> None:
+        mem = self.mem
+        home = arena.home
+        in_use = mem.load64(home + O_IN_USE) + n
+        mem.store64(home + O_IN_USE, in_use)
+        mem.store64(home + O_ALLOCS, mem.load64(home + O_ALLOCS) + 1)
+        if in_use > mem.load64(home + O_PEAK):
+            mem.store64(home + O_PEAK, in_use)
+
+    async def free(self, addr: int) -> None:
+        """kmheapf: see the package docstring."""
+        if addr == 0:
+            return
+        r = self.find(addr) if isinstance(addr, int) else None
+        if r is None:
+            await self.abort("kmheapf", addr, "invalid pointer (not in the heap)")
+        if r.arena is None:  # a block mapped on its own
+            if addr != r.start + self.mem.load64(r.start + OFF["data_off"]):
+                await self.abort("kmheapf", addr, "invalid pointer (inside a block)")
+            await self.unmap_region(r.start)
+        else:
+            arena = r.arena
+            if self.cfg.arenas == "cpu" and arena.cpu != tp.tls.cpu:  # type: ignore[union-attr]
+                self._remote_free(arena, addr)
+            else:
+                await self._lock(arena)
+                try:
+                    self._release(arena, addr, r)
+                    gone = arena.release()
+                except HeapCorruption as err:
+                    await self._unlock(arena)
+                    await self.abort("kmheapf", err.addr, err.what)
+                await self._unlock(arena)
+                for start in gone:
+                    arena.unlink_region(start)
+                    await self.unmap_region(start)
+        if self.live is not None:
+            self.live.pop(addr, None)
+
+    def _release(self, arena: Arena, addr: int, r: Region | None) -> None:
+        """Free a block of ``arena`` (its lock held); abort on a bad address."""
+        if r is None or r.arena is not arena:
+            raise HeapCorruption(addr, "invalid pointer (not in its arena)")
+        n = arena.free(addr, r.start)
+        mem = self.mem
+        home = arena.home
+        mem.store64(home + O_IN_USE, (mem.load64(home + O_IN_USE) - n) & _U64)
+        mem.store64(home + O_FREES, mem.load64(home + O_FREES) + 1)
+
+    def _remote_free(self, arena: Arena, addr: int) -> None:
+        """Queue a block on its owner's list (a lock-free push; the owner frees it)."""
+        mem = self.mem
+        head = arena.home + O_REMOTE_HEAD
+        while True:
+            old = mem.load64(head)
+            mem.store64(addr, old)
+            if mem.cas64(head, old, addr) == old:
+                break
+        mem.add64(arena.home + O_REMOTE_FREES, 1)
+
+    async def realloc(self, addr: int, size: int) -> int:
+        """kmheapr: see the package docstring."""
+        if addr == 0:
+            return await self.alloc(size)
+        if not isinstance(size, int) or size < 0:
+            raise Error(EINVAL, f"kmheapr: bad size {size!r}")
+        if size == 0:
+            await self.free(addr)
+            return 0
+        r = self.find(addr)
+        if r is None:
+            await self.abort("kmheapr", addr, "invalid pointer (not in the heap)")
+        old = self.usable(addr)
+        if r.arena is None:
+            return await self._remap_block(r, addr, size)
+        arena = r.arena
+        if size < self.threshold and (self.cfg.arenas != "cpu" or arena.cpu == tp.tls.cpu):  # type: ignore[union-attr]
+            await self._lock(arena)
+            try:
+                done = arena.resize(addr, r.start, size)
+                if done:
+                    new = arena.usable(addr, r.start)
+                    home = arena.home
+                    mem = self.mem
+                    mem.store64(home + O_IN_USE, (mem.load64(home + O_IN_USE) + new - old) & _U64)
+            finally:
+                await self._unlock(arena)
+            if done:
+                if self.live is not None:
+                    self.live[addr] = (size, self.live.get(addr, (0, _caller()))[1])
+                return addr
+        new_addr = await self.alloc(size)
+        self.mem.copy(new_addr, addr, min(old, size))
+        await self.free(addr)
+        return new_addr
+
+    async def calloc(self, n: int, size: int) -> int:
+        """kmheapc: see the package docstring."""
+        if not isinstance(n, int) or not isinstance(size, int) or n < 0 or size < 0:
+            raise Error(EINVAL, "kmheapc: the count and size are integers of at least 0")
+        total = n * size
+        if total > _U64:
+            raise Error(ENOMEM, f"kmheapc: {n} x {size} overflows")
+        addr = await self.alloc(total)
+        r = self.find(addr)
+        if r is not None and r.arena is not None:  # fresh mappings are zero already
+            self.mem.fill(addr, 0, total)
+        return addr
+
+    def usable(self, addr: int) -> int:
+        """kmheap_usable: the bytes the block at ``addr`` really has (at least what was
+        asked).
+
+        Raises:
+            Error: EINVAL if ``addr`` is not a block of this heap.
+        """
+        r = self.find(addr)
+        if r is None:
+            raise Error(EINVAL, f"kmheap_usable: {addr:#x} is not in the heap")
+        if r.arena is None:
+            return r.start + r.length - addr
+        try:
+            return r.arena.usable(addr, r.start)
+        except HeapCorruption as err:
+            raise Error(EINVAL, f"kmheap_usable: {err.what} ({addr:#x})") from None
+
+    # ------------------------------------------------------------------ blocks of their own
+    async def _map_block(self, size: int, align: int) -> int:
+        """A block in a mapping of its own (above the threshold, or naive)."""
+        kind = KIND_NAIVE if self.naive else KIND_LARGE
+        page = self.page
+        data = -(-REGION_SIZE // align) * align
+        if align <= page:
+            addr = await self.map_region(data + size, kind, None)
+        else:  # map more and keep the part where the block lands aligned
+            addr = await self.map_region(data + size + align, kind, None)
+            data = -(-(addr + REGION_SIZE) // align) * align - addr
+        self.mem.store64(addr + OFF["data_off"], data)
+        self.mem.store64(addr + O_IN_USE, size)
+        return addr + data
+
+    async def _remap_block(self, r: Region, addr: int, size: int) -> int:
+        """kmheapr of a block mapped on its own: mremap it (it may move)."""
+        data = addr - r.start
+        length = -(-(data + size) // self.page) * self.page
+        if length != r.length:
+            new = await sys.mremap(r.start, r.length, length, MREMAP_MAYMOVE)
+            del self.regions[r.start]
+            del self.starts[bisect.bisect_left(self.starts, r.start)]
+            r.start, r.length = new, length
+            self.mem.store64(new + OFF["length"], length)
+            bisect.insort(self.starts, new)
+            self.regions[new] = r
+        self.mem.store64(r.start + O_IN_USE, size)
+        new_addr = r.start + data
+        if self.live is not None:
+            caller = self.live.pop(addr, (0, _caller()))[1]
+            self.live[new_addr] = (size, caller)
+        return new_addr
+
+    # ------------------------------------------------------------------ failing
+    async def abort(self, call: str, addr: object, what: str) -> NoReturn:
+        """Print what was wrong and end the process with SIGABRT (as glibc's
+        malloc_printerr does)."""
+        where = f"{addr:#x}" if isinstance(addr, int) else repr(addr)
+        try:
+            await kio.write_all(2, f"{call}(): {what}: {where}\n")
+        finally:
+            await sys.kill(await sys.getpid(), SIGABRT)
+        raise AssertionError("SIGABRT did not end the process")  # pragma: no cover
+
+
+def _caller() -> str:
+    """The name of the function that called kmheapa (for the leak report)."""
+    f = host_sys._getframe(3)
+    while f is not None and f.f_globals.get("__name__", "").startswith("userland.libk.heap"):
+        f = f.f_back  # type: ignore[assignment]
+    return f.f_code.co_name if f is not None else "?"
