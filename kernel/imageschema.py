@@ -1,7 +1,8 @@
 """Machine images: the schema, from a composed node tree to a :class:`BootInfo`.
 
 This module owns what a machine file may say: the top-level keys and each section (clock,
-scheduler, users, mounts, files, init, params, limits, vm), their limits and cross-checks
+scheduler, users, mounts, files, init; params, limits, vm and heap are in
+``imagetuning``), their limits and cross-checks
 (unique uids, known groups, homes and mount points that must be directories, no files
 hidden under /dev or /proc, files that fit in memory with what boot adds), and the
 defaults filled in for what is left out. Values are read
@@ -16,16 +17,14 @@ import shlex
 import yaml
 
 from kernel.crypt import image_password
+from kernel.imagetuning import TuningParser
 from kernel.imagetypes import (
     CLOCK_MODES,
     FILE_KINDS,
     FILESYSTEM_TYPES,
     INIT_ON_EXIT,
     KERNEL_RESERVED,
-    LIMITS,
-    NR_OPEN,
     RESERVED_DIRS,
-    RLIM_INFINITY,
     ROOT,
     SCHEDULER_POLICIES,
     BootInfo,
@@ -43,12 +42,11 @@ from kernel.imagetypes import (
     default_mounts,
     etc_bytes,
     format_kib,
-    format_limit,
     format_size,
     free_memory_regions,
     pages_for,
 )
-from kernel.imageyaml import GOT, NodeReader, one_of, suggest
+from kernel.imageyaml import GOT, one_of, suggest
 
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -56,7 +54,7 @@ _PARAM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MAX_ID = 65535
 _TOP_KEYS = (
     "name", "hostname", "cpus", "memory", "page_size", "seed", "clock", "scheduler",
-    "users", "files", "mounts", "procfs", "init", "params", "limits", "vm",
+    "users", "files", "mounts", "procfs", "init", "params", "limits", "vm", "heap",
 )  # fmt: skip
 
 
@@ -64,7 +62,7 @@ def _under(path: str, top: str) -> bool:
     return path.startswith(top + "/")
 
 
-class SchemaParser(NodeReader):
+class SchemaParser(TuningParser):
     """Builds a BootInfo from a composed node tree, failing at the first mistake."""
 
     def machine(self, root: yaml.Node) -> BootInfo:
@@ -115,6 +113,7 @@ class SchemaParser(NodeReader):
             overcommit_memory=overcommit,
             overcommit_ratio=ratio,
             limits=self.limits(f["limits"][1]) if "limits" in f else (),
+            heap=self.heap(f["heap"][1]) if "heap" in f else (),
         )
         self.check_fit(info, f["memory"][1] if "memory" in f else None, root)
         return info
@@ -416,77 +415,6 @@ class SchemaParser(NodeReader):
         if not argv[0].startswith("/") or "\0" in "".join(argv):
             self.fail(command, f"{ctx}: the program must be an absolute path, got '{argv[0]}'")
         return InitSpec(tuple(argv), user, on_exit)
-
-    def params(self, node: yaml.Node) -> tuple[tuple[str, str], ...]:
-        """Kernel parameters, in order; every scalar value is kept as its text."""
-        self.expect(node, "params", "map")
-        lines: dict[str, int] = {}
-        params: list[tuple[str, str]] = []
-        for key_node, value in node.value:
-            key = self.key(key_node, "params")
-            if not _PARAM.fullmatch(key):
-                self.fail(key_node, f"params: '{key}' is not a valid parameter name")
-            if key in lines:
-                self.fail(key_node, f"duplicate key '{key}' (first defined at line {lines[key]})")
-            scalars = ("str", "int", "float", "bool", "null", "timestamp")
-            kind = self.expect(value, f"params.{key}", *scalars, want="a single value")
-            lines[key] = key_node.start_mark.line + 1
-            params.append((key, "" if kind == "null" else str(value.value)))
-        return tuple(params)
-
-    def limits(self, node: yaml.Node) -> tuple[tuple[int, tuple[int, int]], ...]:
-        """Resource limits for init (inherited by every process): ``name: value`` sets
-        the soft and hard limit both, ``name: [soft, hard]`` each."""
-        f = self.fields(node, "limits", tuple(LIMITS))
-        out = []
-        for name, (_, value) in f.items():
-            resource, unit = LIMITS[name]
-            ctx = f"limits.{name}"
-            if self.kind(value, ctx) == "seq":
-                if len(value.value) != 2:
-                    self.fail(value, f"{ctx}: expected [soft, hard], got {len(value.value)} values")
-                soft_node, hard_node = value.value
-                soft = self.limit(soft_node, f"{ctx}[0]", unit)
-                hard = self.limit(hard_node, f"{ctx}[1]", unit)
-                if soft > hard:
-                    s, h = format_limit(soft, unit), format_limit(hard, unit)
-                    self.fail(soft_node, f"{ctx}: the soft limit ({s}) is above the hard one ({h})")
-            else:
-                hard_node = value
-                soft = hard = self.limit(value, ctx, unit)
-            if name == "nofile" and hard > NR_OPEN:
-                got = format_limit(hard, unit)
-                self.fail(hard_node, f"{ctx}: must be at most {NR_OPEN} (fs.nr_open), got {got}")
-            out.append((resource, (soft, hard)))
-        return tuple(sorted(out))
-
-    def limit(self, node: yaml.Node, ctx: str, unit: str) -> int:
-        """One limit: ``unlimited``, a size (for bytes) or an integer (files,
-        processes, seconds)."""
-        want = ("a size like '8MiB', an integer" if unit == "size" else "an integer") + " or "
-        kind = self.expect(node, ctx, "int", "str", want=want + "'unlimited'")
-        if kind == "str" and node.value.strip().lower() in ("unlimited", "infinity"):
-            return RLIM_INFINITY
-        if unit == "size":
-            value = self.quantity(node, ctx, "size")
-        else:
-            self.expect(node, ctx, "int", want=want + "'unlimited'")
-            value = self.construct(node, ctx, "int")
-        assert isinstance(value, int)
-        if not 0 <= value < RLIM_INFINITY:
-            top = RLIM_INFINITY - 1
-            self.fail(node, f"{ctx}: must be between 0 and {top} or 'unlimited', got {value}")
-        return value
-
-    def vm(self, node: yaml.Node) -> tuple[int, int]:
-        """The vm sysctls at boot: overcommit_memory (0, 1, 2) and overcommit_ratio."""
-        f = self.fields(node, "vm", ("overcommit_memory", "overcommit_ratio"))
-        mode, ratio = 0, 50
-        if "overcommit_memory" in f:
-            mode = self.integer(f["overcommit_memory"][1], "vm.overcommit_memory", 0, 2)
-        if "overcommit_ratio" in f:
-            ratio = self.integer(f["overcommit_ratio"][1], "vm.overcommit_ratio", 0, 2**31 - 1)
-        return mode, ratio
 
     def check_fit(self, info: BootInfo, memory_node: yaml.Node | None, root: yaml.Node) -> None:
         """The image's files, and what boot installs besides them (/bin, the manual,

@@ -54,6 +54,21 @@ BOOT_BYTES = 256 * KiB
 BOOT_RUN_PAGES = 16
 
 
+#: The image's ``heap:`` keys: the LIBK_HEAP* setting each becomes in /etc/heap.conf, and
+#: its kind (a size, an int, a bool, a registered strategy name, or the allowed words).
+HEAP_SETTINGS: dict[str, tuple[str, str | tuple[str, ...]]] = {
+    "strategy": ("LIBK_HEAP", "strategy"),
+    "arenas": ("LIBK_HEAP_ARENAS", ("global", "thread", "cpu")),
+    "max_arenas": ("LIBK_HEAP_MAX_ARENAS", "int"),
+    "chunk": ("LIBK_HEAP_CHUNK", "size"),
+    "release": ("LIBK_HEAP_RELEASE", "int"),
+    "region": ("LIBK_HEAP_REGION", "size"),
+    "fit": ("LIBK_HEAP_FIT", ("first", "best")),
+    "mmap_threshold": ("LIBK_HEAP_MMAP_THRESHOLD", "size"),
+    "check": ("LIBK_HEAP_CHECK", "bool"),
+}
+
+
 @dataclass(slots=True, frozen=True)
 class CostModel:
     """Virtual-time prices, in nanoseconds."""
@@ -204,6 +219,7 @@ class BootInfo:
     overcommit_memory: int = 0  # /proc/sys/vm/overcommit_memory at boot
     overcommit_ratio: int = 50  # /proc/sys/vm/overcommit_ratio at boot
     limits: tuple[tuple[int, tuple[int, int]], ...] = ()  # (RLIMIT_*, (soft, hard)) defaults
+    heap: tuple[tuple[str, str], ...] = ()  # (LIBK_HEAP* name, value): /etc/heap.conf
 
     def __post_init__(self) -> None:
         if not self.hostname:

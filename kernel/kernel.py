@@ -368,6 +368,7 @@ class Kernel:
                 tp.tls = tls = t.tls
                 tls.cpu = cpu_id  # type: ignore[union-attr]
                 cpu.clock = clock
+                cpu.current = t  # for placement decisions made while it runs
                 # Every way off the CPU stores the resume value, so it is not cleared here.
                 val = t.resume
                 exc = t.resume_exc

@@ -22,8 +22,9 @@ How the bytes between ``data_off`` and the end are used depends on the strategy
   to its end bit). ``granule`` is its size in bytes.
 - **tagged blocks** (``FORMAT_TAGS``; chunked and libc): from ``data_off`` the area is
   a sequence of blocks, each starting with an 8-byte tag ``size | flags`` (size in
-  bytes including the tag, a multiple of 16; bit 0 set: in use). A tag of 0 ends the
-  walk (the unused rest of the region). The payload starts 16 bytes in (the second
+  bytes including the tag, a multiple of 16; bit 0 set: in use; bits 1-3 are the
+  strategy's, e.g. libc's "the previous block is in use"). A tag of 0 ends the walk
+  (the unused rest of the region). The payload starts 16 bytes in (the second
   8 bytes are the strategy's: a free block's list link, a used block's requested
   size).
 
@@ -34,6 +35,7 @@ The ``in_use``, ``allocs``, ``frees``, ``contended``, ``remote_frees`` and
 
 from __future__ import annotations
 
+import re
 import struct
 
 __all__ = [
@@ -41,6 +43,8 @@ __all__ = [
     "HEAP_VMA_NAME",
     "REGION",
     "REGION_FIELDS",
+    "REGION_OFF",
+    "HEAP_VERSION",
     "REGION_SIZE",
     "KIND_HOME",
     "KIND_MORE",
@@ -58,6 +62,9 @@ __all__ = [
     "RegionHeader",
     "parse_region",
     "region_cells",
+    "cell_stats",
+    "heap_areas",
+    "regions_in",
 ]
 
 HEAP_MAGIC = 0x50484B4C  # "LKHP" in memory
@@ -110,7 +117,8 @@ REGION_FIELDS: tuple[tuple[int, str, str], ...] = (
 )
 REGION = struct.Struct("<" + "".join(code for _, code, _ in REGION_FIELDS))
 REGION_SIZE = 160  # the header's size, rounded up to a multiple of 16 (REGION.size)
-OFF = {name: off for off, _, name in REGION_FIELDS}
+#: The offset of each header field by name.
+REGION_OFF = {name: off for off, _, name in REGION_FIELDS}
 
 
 class RegionHeader:
@@ -191,4 +199,37 @@ def region_cells(hdr: RegionHeader, raw: bytes, cell: int = 16) -> bytearray:
     mark(0, data_off, CELL_META)
     if fmt == FORMAT_BITMAP:
         mark(hdr.map_off, hdr.map_off + 16 * ((hdr.cells + 63) // 64), CELL_META)  # type: ignore[attr-defined]
+    return out
+
+
+def cell_stats(cells: bytes | bytearray) -> tuple[int, int, int]:
+    """(used cells, free cells, the longest run of free cells) of a region's cells."""
+    runs = re.findall(rb"\x00+", bytes(cells))  # CELL_FREE is 0
+    return cells.count(CELL_USED), cells.count(CELL_FREE), max(map(len, runs), default=0)
+
+
+def heap_areas(maps: str) -> list[tuple[int, int]]:
+    """The (start, end) of each area of heap regions in the text of /proc/<pid>/maps.
+    The kernel merges neighbouring mappings with the same name and flags into one area,
+    so an area may hold several regions: split it with :func:`regions_in`."""
+    tag = f"[anon:{HEAP_VMA_NAME}]"
+    out = []
+    for line in maps.splitlines():
+        if line.endswith(tag):
+            lo, _, hi = line.split(" ", 1)[0].partition("-")
+            out.append((int(lo, 16), int(hi, 16)))
+    return out
+
+
+def regions_in(start: int, raw: bytes) -> list[tuple[RegionHeader, bytes]]:
+    """The regions of one heap area (its bytes ``raw`` from ``start``), each header with
+    its region's bytes; the walk stops at the first bytes that are not a header."""
+    out = []
+    pos = 0
+    while pos + REGION.size <= len(raw):
+        hdr = parse_region(start + pos, raw[pos : pos + REGION.size])
+        if hdr is None or hdr.length <= 0 or hdr.length % 16:  # type: ignore[attr-defined]
+            break
+        out.append((hdr, raw[pos : pos + hdr.length]))  # type: ignore[attr-defined]
+        pos += hdr.length  # type: ignore[attr-defined]
     return out

@@ -15,10 +15,11 @@ across an ``await`` (another thread runs meanwhile).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TLS", "ThreadPointer", "tp", "current_tls"]
+__all__ = ["TLS", "ThreadPointer", "tp", "current_tls", "caller_name"]
 
 
 @dataclass(slots=True, eq=False)
@@ -61,3 +62,14 @@ def current_tls() -> TLS:
     if tls is None:
         raise RuntimeError("no thread is running: tp.tls is only set inside the machine")
     return tls
+
+
+def caller_name(skip_prefix: str) -> str:
+    """The name of the innermost function on the running thread's stack whose module
+    does not start with ``skip_prefix`` (glibc's ``__builtin_return_address`` plus
+    symbolisation, for a library that reports who called it: the heap's leak report).
+    """
+    f = sys._getframe(1)
+    while f is not None and f.f_globals.get("__name__", "").startswith(skip_prefix):
+        f = f.f_back  # type: ignore[assignment]
+    return f.f_code.co_name if f is not None else "?"

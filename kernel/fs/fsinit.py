@@ -116,6 +116,8 @@ def vfs_init(k: Kernel) -> None:
     _write(etc, "shadow", shadow, 0o600)
     if "hostname" not in etc.children:
         _write(etc, "hostname", info.hostname + "\n")
+    if "heap.conf" not in etc.children:
+        _write(etc, "heap.conf", heap_conf(info.heap))
     for u in info.users:
         home = _mkdirs(root, u.home, 0o700 if u.uid == 0 else 0o755)
         if home is not root:
@@ -185,3 +187,14 @@ def mounts_init(k: Kernel) -> None:
             k.log(f"mount: tmpfs on {m.target.rstrip('/')}/shm")
     if not k.info.procfs:
         k.log("procfs: disabled by the machine file")
+
+
+def heap_conf(settings: tuple[tuple[str, str], ...]) -> str:
+    """/etc/heap.conf: the image's ``heap:`` settings, which every process's libk heap
+    reads before its environment (see heap(7))."""
+    lines = [
+        "# The libk heap's defaults for every process, from the machine image's heap: section.",
+        "# A variable of the same name in the environment wins.  See man 7 heap.",
+    ]
+    lines += [f"{name}={value}" for name, value in settings]
+    return "\n".join(lines) + "\n"

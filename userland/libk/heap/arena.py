@@ -11,22 +11,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from kernel.abi import FORMAT_NONE, KIND_HOME, KIND_MORE
-from kernel.abi.heap import OFF
+from kernel.abi import FORMAT_NONE, KIND_HOME, KIND_MORE, REGION_OFF
 
 if TYPE_CHECKING:
     from userland.libk.heap.core import Heap
 
-O_LOCK = OFF["lock"]
-O_IN_USE = OFF["in_use"]
-O_ALLOCS = OFF["allocs"]
-O_FREES = OFF["frees"]
-O_PEAK = OFF["peak"]
-O_CONTENDED = OFF["contended"]
-O_REMOTE_FREES = OFF["remote_frees"]
-O_REMOTE_HEAD = OFF["remote_head"]
-O_MIGRATIONS = OFF["migrations"]
-O_NEXT = OFF["next"]
+O_LOCK = REGION_OFF["lock"]
+O_IN_USE = REGION_OFF["in_use"]
+O_ALLOCS = REGION_OFF["allocs"]
+O_FREES = REGION_OFF["frees"]
+O_PEAK = REGION_OFF["peak"]
+O_CONTENDED = REGION_OFF["contended"]
+O_REMOTE_FREES = REGION_OFF["remote_frees"]
+O_REMOTE_HEAD = REGION_OFF["remote_head"]
+O_MIGRATIONS = REGION_OFF["migrations"]
+O_NEXT = REGION_OFF["next"]
 
 
 class HeapCorruption(Exception):  # noqa: N818 - what the heap found, not a program error
@@ -96,7 +95,7 @@ class Arena:
         kind = KIND_HOME if not self.regions else KIND_MORE
         addr = await self.heap.map_region(length, kind, self)
         data_off = self.setup_region(addr, length, kind == KIND_HOME)
-        self.mem.store64(addr + OFF["data_off"], data_off)
+        self.mem.store64(addr + REGION_OFF["data_off"], data_off)
         if kind == KIND_HOME:
             self.home = addr
             self.lock = addr + O_LOCK

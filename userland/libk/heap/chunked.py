@@ -13,13 +13,12 @@ empty chunks the next one is unmapped.
 
 from __future__ import annotations
 
-from kernel.abi import FORMAT_TAGS, REGION_SIZE, TAG_USED
-from kernel.abi.heap import OFF
+from kernel.abi import FORMAT_TAGS, REGION_OFF, REGION_SIZE, TAG_USED
 from userland.libk.heap.arena import Arena
 from userland.libk.heap.tags import HEAD, MIN_BLOCK, SIZE_MASK, block_size, check_used
 
-O_BUMP = OFF["aux"]
-O_LIVE = OFF["aux2"]
+O_BUMP = REGION_OFF["aux"]
+O_LIVE = REGION_OFF["aux2"]
 
 
 class ChunkedArena(Arena):
@@ -124,7 +123,7 @@ class ChunkedArena(Arena):
 
     def free(self, addr: int, region: int) -> int:
         mem = self.mem
-        lo = region + mem.load64(region + OFF["data_off"])
+        lo = region + mem.load64(region + REGION_OFF["data_off"])
         bump = region + mem.load64(region + O_BUMP)
         blk, tag = check_used(mem, addr, lo, bump)
         size = tag & SIZE_MASK
@@ -171,13 +170,13 @@ class ChunkedArena(Arena):
 
     def usable(self, addr: int, region: int) -> int:
         mem = self.mem
-        lo = region + mem.load64(region + OFF["data_off"])
+        lo = region + mem.load64(region + REGION_OFF["data_off"])
         blk, tag = check_used(mem, addr, lo, region + mem.load64(region + O_BUMP))
         return (tag & SIZE_MASK) - HEAD
 
     def resize(self, addr: int, region: int, size: int) -> bool:
         mem = self.mem
-        lo = region + mem.load64(region + OFF["data_off"])
+        lo = region + mem.load64(region + REGION_OFF["data_off"])
         bump = region + mem.load64(region + O_BUMP)
         blk, tag = check_used(mem, addr, lo, bump)
         have = tag & SIZE_MASK

@@ -21,7 +21,6 @@ same one without a system call. It owns:
 from __future__ import annotations
 
 import bisect
-import sys as host_sys
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -33,6 +32,7 @@ from kernel.abi import (
     FUTEX_PRIVATE_FLAG,
     FUTEX_WAKE,
     HEAP_MAGIC,
+    HEAP_VERSION,
     HEAP_VMA_NAME,
     KIND_LARGE,
     KIND_NAIVE,
@@ -46,12 +46,13 @@ from kernel.abi import (
     PROT_READ,
     PROT_WRITE,
     REGION,
+    REGION_OFF,
     REGION_SIZE,
     SIGABRT,
     Error,
+    caller_name,
     tp,
 )
-from kernel.abi.heap import HEAP_VERSION, OFF
 from userland.libk import io as kio
 from userland.libk import sys
 from userland.libk.heap.arena import (
@@ -99,6 +100,8 @@ class Heap:
         self.live: dict[int, tuple[int, str]] | None = {} if cfg.check else None
         self.mmaps = 0  # mmap and munmap calls the heap made
         self.munmaps = 0
+        self.mapped = 0  # bytes of regions mapped now, and the most so far
+        self.peak_mapped = 0
         self._next_rebalance = 0
 
     # ------------------------------------------------------------------ making it
@@ -118,9 +121,22 @@ class Heap:
 
             cfg = await config.load()
             heap = cls(await sys.mmu(), cfg, strategy_class(cfg.strategy))
-            runtime.setdefault("heap", heap)
-            heap = runtime["heap"]
+            if "heap" in runtime:  # another thread made it while this one read the settings
+                return runtime["heap"]
+            runtime["heap"] = heap
+            heap._started()
         return heap
+
+    def _started(self) -> None:
+        """The heap is the process's: with LIBK_HEAP_CHECK=1, report leaks at exit."""
+        if self.live is not None:
+            from userland.libk import runtime
+            from userland.libk.heap.check import report_leaks
+
+            async def leaks() -> None:
+                await report_leaks(self)
+
+            runtime.atexit(leaks)
 
     @classmethod
     async def install(cls, cfg: HeapConfig) -> Heap:
@@ -138,6 +154,7 @@ class Heap:
             raise Error(EBUSY, "libk heap: this process already has a heap")
         heap = cls(await sys.mmu(), cfg, strategy_class(cfg.strategy))
         runtime["heap"] = heap
+        heap._started()
         return heap
 
     # ------------------------------------------------------------------ regions
@@ -174,7 +191,13 @@ class Heap:
         mem.write(addr, header)
         bisect.insort(self.starts, addr)
         self.regions[addr] = Region(addr, length, kind, arena)
+        self._mapped(length)
         return addr
+
+    def _mapped(self, delta: int) -> None:
+        self.mapped += delta
+        if self.mapped > self.peak_mapped:
+            self.peak_mapped = self.mapped
 
     async def unmap_region(self, addr: int) -> None:
         """Give a region back to the kernel."""
@@ -182,6 +205,7 @@ class Heap:
         del self.starts[bisect.bisect_left(self.starts, addr)]
         await sys.munmap(addr, r.length)
         self.munmaps += 1
+        self._mapped(-r.length)
 
     def find(self, addr: int) -> Region | None:
         """The region holding ``addr`` (None: not the heap's)."""
@@ -333,7 +357,7 @@ class Heap:
         if r is None:
             await self.abort("kmheapf", addr, "invalid pointer (not in the heap)")
         if r.arena is None:  # a block mapped on its own
-            if addr != r.start + self.mem.load64(r.start + OFF["data_off"]):
+            if addr != r.start + self.mem.load64(r.start + REGION_OFF["data_off"]):
                 await self.abort("kmheapf", addr, "invalid pointer (inside a block)")
             await self.unmap_region(r.start)
         else:
@@ -453,7 +477,7 @@ class Heap:
         else:  # map more and keep the part where the block lands aligned
             addr = await self.map_region(data + size + align, kind, None)
             data = -(-(addr + REGION_SIZE) // align) * align - addr
-        self.mem.store64(addr + OFF["data_off"], data)
+        self.mem.store64(addr + REGION_OFF["data_off"], data)
         self.mem.store64(addr + O_IN_USE, size)
         return addr + data
 
@@ -463,10 +487,11 @@ class Heap:
         length = -(-(data + size) // self.page) * self.page
         if length != r.length:
             new = await sys.mremap(r.start, r.length, length, MREMAP_MAYMOVE)
+            self._mapped(length - r.length)
             del self.regions[r.start]
             del self.starts[bisect.bisect_left(self.starts, r.start)]
             r.start, r.length = new, length
-            self.mem.store64(new + OFF["length"], length)
+            self.mem.store64(new + REGION_OFF["length"], length)
             bisect.insort(self.starts, new)
             self.regions[new] = r
         self.mem.store64(r.start + O_IN_USE, size)
@@ -489,8 +514,5 @@ class Heap:
 
 
 def _caller() -> str:
-    """The name of the function that called kmheapa (for the leak report)."""
-    f = host_sys._getframe(3)
-    while f is not None and f.f_globals.get("__name__", "").startswith("userland.libk.heap"):
-        f = f.f_back  # type: ignore[assignment]
-    return f.f_code.co_name if f is not None else "?"
+    """The name of the function that called the heap (for the leak report)."""
+    return caller_name("userland.libk.heap")
