@@ -12,7 +12,7 @@ that, and the code never awaits inside such a run. futex WAIT compares the word 
 kernel, so a change made between the last load and the WAIT is never slept through.
 
 Memory: :class:`Arena` hands out slots from pages it maps one at a time (named
-``[anon:libk-sync]`` in /proc/<pid>/maps), until the libk heap exists. To share a
+``[anon:libk-sync]`` in /proc/<pid>/maps), apart from the heap (kmheapa(3)). To share a
 primitive between processes, map the same memfd MAP_SHARED in both and construct the
 object at an address inside the mapping in each (``Mutex(mem, addr)``); one of them
 calls ``init``. Objects built at a given address use shared futexes (they work in

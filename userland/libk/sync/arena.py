@@ -1,4 +1,5 @@
-"""Arena: memory for sync objects until the libk heap exists (issue #9).
+"""Arena: memory for sync objects, apart from the libk heap (kmheapa(3)), so that a lock
+never needs the heap (whose arenas have locks of their own).
 
 Pages are mapped one at a time and named ``[anon:libk-sync]``; each is carved into equal
 slots of one size class.
@@ -24,7 +25,7 @@ from userland.libk.sync.word import SyncWord
 
 
 class Arena:
-    """Memory for sync objects, until the libk heap exists: pages mapped one at a time
+    """Memory for sync objects, apart from the heap: pages mapped one at a time
     (``[anon:libk-sync]``), each carved into equal slots of one size class (8, 16, 32,
     … bytes, half a page at most); a bigger object gets a mapping of its own. Freed
     slots are reused. Its objects use private futexes: they are for this process's
