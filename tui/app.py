@@ -46,6 +46,7 @@ PANES: list[tuple[str, str, str]] = [
     ("processes", "Processes", "tui.widgets.panes.processes:ProcessesPane"),
     ("threads", "Threads", "tui.widgets.panes.threads:ThreadsPane"),
     ("procfs", "/proc", "tui.widgets.panes.procbrowser:ProcBrowserPane"),
+    ("heap", "Heap", "tui.widgets.panes.heap:HeapPane"),
 ]
 
 #: Host time left to the app between two slices of a busy machine (a slice is at most

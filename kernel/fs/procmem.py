@@ -257,10 +257,11 @@ class Mss:
 
 
 # ---------------------------------------------------------------------- /proc/<pid>/mem
-def _forced_read(mm: AddressSpace, addr: int, take: int) -> bytes | None:
-    """Read a PROT_NONE page as ptrace's FOLL_FORCE may; None when nothing is there."""
+def _forced_read(mm: AddressSpace, addr: int, take: int, *, any_prot: bool = False) -> bytes | None:
+    """Read a PROT_NONE page as ptrace's FOLL_FORCE may (any page with ``any_prot``),
+    without faulting anything in; None when nothing is there."""
     area = mm.find(addr)
-    if area is None or area.prot:
+    if area is None or (area.prot and not any_prot):
         return None
     shift = mm.view.shift
     off = addr & (mm.page_size - 1)
@@ -313,9 +314,11 @@ def _forced_write(mm: AddressSpace, addr: int, chunk: bytes) -> bool:
     return True
 
 
-def mem_read(mm: AddressSpace, addr: int, count: int) -> bytes:
+def mem_read(mm: AddressSpace, addr: int, count: int, *, observe: bool = False) -> bytes:
     """Up to ``count`` bytes of the address space at ``addr``; a read that runs into an
-    unmapped page stops before it.
+    unmapped page stops before it. With ``observe`` (the front end looking on) pages
+    that are not present read as what they would hold, without being faulted in, so
+    looking changes nothing in the machine.
 
     Raises:
         Error: EIO when the first byte cannot be read.
@@ -324,10 +327,13 @@ def mem_read(mm: AddressSpace, addr: int, count: int) -> bytes:
     out = bytearray()
     while count > 0:
         take = min(count, ps - (addr & (ps - 1)))
-        try:
-            chunk: bytes | None = copy_from(mm, addr, take)
-        except Error as err:
-            chunk = _forced_read(mm, addr, take) if err.errno == EFAULT else None
+        if observe:
+            chunk: bytes | None = _forced_read(mm, addr, take, any_prot=True)
+        else:
+            try:
+                chunk = copy_from(mm, addr, take)
+            except Error as err:
+                chunk = _forced_read(mm, addr, take) if err.errno == EFAULT else None
         if chunk is None:
             break
         out += chunk
@@ -387,7 +393,7 @@ class ProcMemFile(Inode):
         mm = self._mm(f)
         if mm is None or count <= 0:
             return b""
-        data = mem_read(mm, f.pos, count)
+        data = mem_read(mm, f.pos, count, observe=t is None or getattr(t, "observer", False))
         f.pos += len(data)
         return data
 

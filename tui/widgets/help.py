@@ -40,6 +40,9 @@ When a program puts the terminal in raw mode, every key goes to it unchanged.
   open files, children) and to send it a signal.
 - **Threads**: every thread, what it waits on, and its exit-request flag. Threads are
   never killed: ask one to exit and it leaves on its own.
+- **Heap**: the selected process's libk heap, read from `/proc/PID/mem`: each region as
+  a grid of used, free and metadata cells (`+`/`-` zoom, `[`/`]` other processes with
+  a heap), per-arena counters and a sparkline of the bytes in use. Try `heapdemo &`.
 - **/proc**: a tree of `/proc` and `/sys`; the open file refreshes live.
 
 The header's memory bar is htop's: used (green), buffers (blue), shared (magenta) and
