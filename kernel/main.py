@@ -23,7 +23,7 @@ def start_kernel(info: BootInfo) -> Kernel:
     """
     from kernel import exec as execmod
     from kernel import exit as exitmod
-    from kernel import manpages, syscall, trace
+    from kernel import manpages, share, syscall, trace
     from kernel import signal as signalmod
     from kernel.fs import fsinit
 
@@ -41,6 +41,7 @@ def start_kernel(info: BootInfo) -> Kernel:
     fsinit.mounts_init(k)  # the image's mounts (devfs, tmpfs, procfs)
     execmod.exec_init(k)  # program registry; /bin from it
     manpages.man_init(k)  # /usr/share/man: section 2 from the table, the rest packaged
+    share.share_init(k)  # /usr/share/<dir>: data packages (heapbench's traces, ...)
     execmod.userinit(k)  # pid 1
     k.log("Run /sbin/init as init process")
     return k

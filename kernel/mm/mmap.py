@@ -200,7 +200,15 @@ def unmap_range(mm: AddressSpace, start: int, end: int) -> None:
 
 
 def populate(mm: AddressSpace, start: int, end: int, write: bool) -> None:
-    """Fault in every page of [start, end) now (MAP_POPULATE, MADV_WILLNEED)."""
+    """Fault in every page of [start, end) now (MAP_POPULATE, MADV_WILLNEED).
+
+    Reading private anonymous memory maps the shared zero page, which a later fault
+    would map just the same: that is skipped (else a read-only populate of a terabyte
+    would walk 2**28 pages for nothing).
+    """
+    area = mm.find(start)
+    if not write and area is not None and area.cache is None and area.end >= end:
+        return
     ps = mm.page_size
     rd = mm.wr if write else mm.rd
     shift = mm.view.shift

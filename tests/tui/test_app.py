@@ -82,7 +82,7 @@ async def test_typing_at_the_console_edits_locally_and_runs_on_enter(info: BootI
         assert "cat /etc/hostname\nlibk\n" in console_text(app)
         # two Tabs on an ambiguous word list the choices
         await pilot.press(*"ls /etc/", "tab", "tab")
-        assert "group     hostname  motd      passwd" in console_text(app)
+        assert "group      heap.conf  hostname   motd       passwd" in console_text(app)
         assert console.buffer == "ls /etc/"
 
 
