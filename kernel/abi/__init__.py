@@ -7,8 +7,8 @@ in ``kernel.syscall``) and the awaitable request a system call is (``syscalls``)
 values with their messages and the one error type (``errno``); signals (``signals``);
 wait statuses (``wait``); open, seek and mode flags and the stat layout (``files``);
 terminal flags and ioctls (``terminal``); spawn actions and attributes (``process``);
-mmap flags, resource limits, futex operations and the MMU view (``memory``); the
-thread pointer (``tls``); the heap's layout in memory (``heap``);
+mmap flags, resource limits and futex operations (``memory``); the MMU view
+(``mmu``); the thread pointer (``tls``); the heap's layout in memory (``heap``);
 the plugins a program may load (``plugins``).
 """
 
@@ -18,6 +18,7 @@ from kernel.abi.errno import *  # noqa: F403
 from kernel.abi.files import *  # noqa: F403
 from kernel.abi.heap import *  # noqa: F403
 from kernel.abi.memory import *  # noqa: F403
+from kernel.abi.mmu import *  # noqa: F403
 from kernel.abi.plugins import *  # noqa: F403
 from kernel.abi.process import *  # noqa: F403
 from kernel.abi.signals import *  # noqa: F403

@@ -44,6 +44,7 @@ __all__ = [
     "REGION",
     "REGION_FIELDS",
     "REGION_OFF",
+    "REGION_COUNTS",
     "HEAP_VERSION",
     "REGION_SIZE",
     "KIND_HOME",
@@ -103,20 +104,22 @@ REGION_FIELDS: tuple[tuple[int, str, str], ...] = (
     (48, "Q", "data_off"),
     (56, "Q", "map_off"),
     (64, "Q", "cells"),
-    (72, "Q", "in_use"),
-    (80, "Q", "allocs"),
-    (88, "Q", "frees"),
-    (96, "Q", "contended"),
-    (104, "Q", "remote_frees"),
-    (112, "Q", "remote_head"),
-    (120, "Q", "next"),
-    (128, "Q", "peak"),
+    (72, "Q", "in_use"),  # in_use, peak, allocs, frees: together, updated as one
+    (80, "Q", "peak"),
+    (88, "Q", "allocs"),
+    (96, "Q", "frees"),
+    (104, "Q", "contended"),
+    (112, "Q", "remote_frees"),
+    (120, "Q", "remote_head"),
+    (128, "Q", "next"),
     (136, "Q", "migrations"),
     (144, "Q", "aux"),
     (152, "Q", "aux2"),
 )
 REGION = struct.Struct("<" + "".join(code for _, code, _ in REGION_FIELDS))
 REGION_SIZE = 160  # the header's size, rounded up to a multiple of 16 (REGION.size)
+#: in_use, peak, allocs and frees, which sit together at REGION_OFF["in_use"].
+REGION_COUNTS = struct.Struct("<QQQQ")
 #: The offset of each header field by name.
 REGION_OFF = {name: off for off, _, name in REGION_FIELDS}
 

@@ -31,7 +31,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kernel.abi.memory import ATOMIC_CAS, atomic_result
+from kernel.abi.mmu import ATOMIC_CAS, atomic_result
 
 if TYPE_CHECKING:
     from kernel.mm.vm import AddressSpace

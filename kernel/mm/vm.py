@@ -163,8 +163,13 @@ class AddressSpace:
 
         ps = self.frames.page_size
         self.atomics = Atomics(self)
+        several = getattr(getattr(self.k, "info", None), "cpus", 1) > 1  # else host order is all
         self.view = MMU.make(
-            self.rd, self.wr, lambda addr, write: handle_fault(self, addr, write), ps, self.atomics
+            self.rd,
+            self.wr,
+            lambda addr, write: handle_fault(self, addr, write),
+            ps,
+            self.atomics if several else None,
         )
         self.mmap_base = (self.stack_top - max(MIN_GAP, self.stack_limit + 256 * ps)) & ~(ps - 1)
 
