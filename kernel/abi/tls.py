@@ -72,4 +72,6 @@ def caller_name(skip_prefix: str) -> str:
     f = sys._getframe(1)
     while f is not None and f.f_globals.get("__name__", "").startswith(skip_prefix):
         f = f.f_back  # type: ignore[assignment]
-    return f.f_code.co_name if f is not None else "?"
+    if f is None:
+        return "?"
+    return f.f_code.co_qualname.rsplit("<locals>.", 1)[-1]  # Demo.alloc, or a nested one's name

@@ -1,10 +1,12 @@
 """The bitmap and classes heap strategies: sizes and alignment, reuse, first and best
 fit, resize in place, growth and release of regions, the checks on bad frees, calloc
 on reused memory, the published bitmap as tools decode it, the accesses of the fast
-paths, and each strategy against a model."""
+paths and of the searches past full words, long blocks and realloc, and each strategy
+against a model (with the full summary and the hint checked against the bitmap)."""
 
 from __future__ import annotations
 
+import struct
 import sys as host_sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from userland.libk.heap import (  # noqa: E402
     kmheapf,
     kmheapr,
 )
+from userland.libk.heap.bitmap import HINT, M64  # noqa: E402
 from userland.libk.heap.classes import SLAB  # noqa: E402
 
 BOTH = ["bitmap", "classes"]
@@ -220,6 +223,85 @@ def test_fast_paths_cost_few_memory_accesses() -> None:
     assert max(costs["classes"][3:]) <= 12 and max(costs["bitmap"][3:]) <= 14
 
 
+def test_first_fit_skips_full_words_in_a_few_accesses() -> None:
+    """Sixty-four words wholly used after a word with a small hole (the hint word): the
+    search reads the summary and the few words it says are not full, not every word,
+    and still finds the lowest hole that fits."""
+
+    async def body(mem: Any) -> list[object]:
+        h = await heap()
+        x = await kmheapa(16)
+        await kmheapa(16)
+        arena = h.arenas[0]
+        blocks = [arena.alloc(1024, 16) for _ in range(64)]  # a word each
+        arena.free(x, arena.home)  # the hint word keeps 62 free granules
+        arena.free(blocks[40], arena.home)
+        arena.free(blocks[60], arena.home)
+        n0 = mem.n
+        got = arena.alloc(1008, 16)  # 63 granules: not in the hint word
+        n1 = mem.n
+        big = arena.alloc(3000, 16)  # 188 granules: past every block
+        n2 = mem.n
+        errors = summary_errors(mem, arena)
+        return [got == blocks[40], big > blocks[-1], errors, n1 - n0, n2 - n1]
+
+    first, past, errors, small, long = run_with("bitmap", body)
+    assert first and past and errors == []
+    assert small <= 16 and long <= 18  # a word a load, they were 52 and 77
+
+
+def test_long_blocks_cost_a_few_accesses() -> None:
+    """A 16 KiB block (16 bitmap words): its usable size, growing it in place, and
+    freeing it read the words 7 an access and clear or set the inside ones at once."""
+
+    async def body(mem: Any) -> list[int]:
+        h = await heap()
+        await kmheapf(await kmheapa(16))  # the arena is made
+        arena = h.arenas[0]
+        a = arena.alloc(16384, 16)
+        arena.alloc(16, 16)  # the alloc's own size is remembered: measure another
+        n0 = mem.n
+        n = arena.usable(a, arena.home)
+        n1 = mem.n
+        fresh = arena.alloc(16384, 16)
+        n2 = mem.n
+        grown = arena.resize(fresh, arena.home, 32768)
+        n3 = mem.n
+        arena.free(a, arena.home)
+        n4 = mem.n
+        arena.free(fresh, arena.home)
+        n5 = mem.n
+        return [n, grown, n1 - n0, n3 - n2, n4 - n3, n5 - n4, len(summary_errors(mem, arena))]
+
+    n, grown, usable, grow, free, free2, bad = run_with("bitmap", body)
+    assert n == 16384 and grown and bad == 0
+    assert usable <= 6 and grow <= 16 and free <= 18 and free2 <= 24  # were 17, 77, 51, 102
+
+
+@pytest.mark.parametrize("strategy", BOTH)
+def test_realloc_grows_in_place_and_reuses_its_measure(strategy: str) -> None:
+    async def body(mem: Any) -> list[object]:
+        a = await kmheapa(3000)
+        mem.fill(a, 7, 3000)
+        n0 = mem.n
+        b = await kmheapr(a, 6000)  # the granules after it are free
+        n1 = mem.n
+        c = await kmheapr(b, 2000)  # shrinks where it is
+        n2 = mem.n
+        return [
+            b == a,
+            c == a,
+            await kmheap_usable(c),
+            mem.read(c, 2000) == bytes([7]) * 2000,
+            n1 - n0,
+            n2 - n1,
+        ]
+
+    grown, shrunk, usable, kept, grow, shrink = run_with(strategy, body)
+    assert grown and shrunk and kept and usable == 2000
+    assert grow <= 18 and shrink <= 18  # the whole kmheapr: they were 33 and 37
+
+
 # ------------------------------------------------------------------ against a model
 OPS = st.lists(
     st.tuples(
@@ -291,6 +373,63 @@ def test_model(strategy: str, fit: str, ops: list[tuple[str, int, int, int]]) ->
         return "ok"
 
     assert run_with(strategy, body, cfg={"fit": fit}) == "ok"
+
+
+def summary_errors(mem: Any, arena: Any) -> list[str]:
+    """Where a region's full summary or hint disagrees with its used bitmap."""
+    bad = []
+    for r in arena.regions:
+        _, _, used, _, aux, words, fsum = arena.geo[r]
+        ws = struct.unpack(f"<{words}Q", mem.read(used, 8 * words))
+        sw = -(-words // 64)
+        ss = struct.unpack(f"<{sw}Q", mem.read(fsum, 8 * sw))
+        for j in range(64 * sw):
+            if (ss[j >> 6] >> (j & 63)) & 1 != (j >= words or ws[j] == M64):
+                bad.append(f"region {r:#x}: the summary bit of word {j}")
+        hint = mem.load64(aux) & HINT
+        if any(w != M64 for w in ws[: min(hint, words)]):
+            bad.append(f"region {r:#x}: a word before the hint {hint} is not full")
+    return bad
+
+
+SUMMARY_OPS = st.lists(
+    st.tuples(
+        st.sampled_from("aaafr"),
+        st.integers(0, 40),
+        st.integers(1, 1100) | st.integers(1000, 9000),
+        st.sampled_from([16, 16, 16, 64, 4096]),
+    ),
+    min_size=1,
+    max_size=120,
+)
+
+
+@pytest.mark.parametrize("strategy", BOTH)
+@settings(derandomize=True, max_examples=40, deadline=None)
+@given(ops=SUMMARY_OPS)
+def test_the_full_summary_and_hint_follow_the_bitmap(
+    strategy: str, ops: list[tuple[str, int, int, int]]
+) -> None:
+    async def body(mem: Any) -> list[str]:
+        live: dict[int, int] = {}
+        h = await heap()
+        await kmheapf(await kmheapa(16))  # the arena is made
+        bad: list[str] = []
+        for n, (op, ident, size, align) in enumerate(ops):
+            if op == "a" and ident not in live:
+                live[ident] = await kmheapa(size, align)
+            elif op == "f" and ident in live:
+                await kmheapf(live.pop(ident))
+            elif op == "r" and ident in live:
+                live[ident] = await kmheapr(live[ident], size)
+            if n % 8 == 7:
+                bad += summary_errors(mem, h.arenas[0])
+        bad += summary_errors(mem, h.arenas[0])
+        for a in live.values():
+            await kmheapf(a)
+        return bad + summary_errors(mem, h.arenas[0])
+
+    assert run_with(strategy, body, cfg={"region": 65536}) == []
 
 
 def test_slabs_go_back_to_the_bitmap() -> None:

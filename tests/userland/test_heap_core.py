@@ -15,9 +15,17 @@ from hypothesis import strategies as st
 
 host_sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "kernel"))
 
-from ksim import image, ok, register, run_main  # noqa: E402
+from ksim import image, ok, register, run_main, shell  # noqa: E402
 
-from kernel.abi import EINVAL, ENOMEM, Error, cell_stats, heap_areas, parse_region  # noqa: E402
+from kernel.abi import (  # noqa: E402
+    EINVAL,
+    ENOMEM,
+    REGION_OFF,
+    Error,
+    cell_stats,
+    heap_areas,
+    parse_region,
+)
 from kernel.abi import region_cells as cells_of  # noqa: E402
 from userland.libk import io as kio  # noqa: E402
 from userland.libk import runtime, sys  # noqa: E402
@@ -217,7 +225,7 @@ def test_per_cpu_arenas_queue_remote_frees() -> None:
         for b in blocks:  # freed from another thread, most likely another CPU
             await kmheapf(b)
         await kmheapa(16)  # the owner drains its queue on its next allocation
-        remote = sum(mem.load64(a.home + 104) for a in h.arenas)
+        remote = sum(mem.load64(a.home + REGION_OFF["remote_frees"]) for a in h.arenas)
         return len(h.arenas), remote, sum(mem.load64(a.home + 72) for a in h.arenas)
 
     narenas, remote, in_use = run_with("chunked", body, cfg={"arenas": "cpu"}, cpus=2)
@@ -240,7 +248,7 @@ def test_thread_arenas_move_when_contended() -> None:
         tids = [await sys.thread_spawn(worker, None) for _ in range(4)]
         for tid in tids:
             await sys.thread_join(tid, 0)
-        contended = sum(mem.load64(a.home + 96) for a in h.arenas)
+        contended = sum(mem.load64(a.home + REGION_OFF["contended"]) for a in h.arenas)
         return len(h.arenas), contended
 
     narenas, contended = run_with(
@@ -356,3 +364,12 @@ def test_region_cells_show_the_chunked_blocks() -> None:
     used, free, longest = run_with("chunked", body)
     assert used == 64  # the second block (1016 bytes) and the first's tag... in 16-byte cells
     assert longest >= 60
+
+
+def test_heapdemo_leaves_its_blocks_for_the_leak_report() -> None:
+    r = shell(
+        "LIBK_HEAP_CHECK=1 heapdemo -d 0 -n 14 -l; echo status $?; dmesg | grep -c 'libk heap'"
+    )
+    assert "libk heap: 6 blocks (1048 bytes) still allocated at exit of heapdemo" in r.output
+    assert "allocated in Demo.alloc()" in r.output
+    assert "status 0\n1\n" in r.output  # the report's first line reached the kernel log

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernel.abi import Error
-from userland.libk import args, sys
+from userland.libk import args, runtime, sys
 from userland.libk import io as kio
 from userland.libk.heap import Heap, kmheap_usable, kmheapa, kmheapf
 from userland.libk.heap import config as heap_config
@@ -29,12 +29,14 @@ allocation landing in a hole. Everything is freed at the end.
                        instead of the one from /etc/heap.conf and LIBK_HEAP
   -d, --delay=SECS     pause SECS seconds between steps (default 1; 0: none)
   -n, --steps=N        stop after step N (then free what is left and exit)
+  -l, --leak           leave what is left allocated at the end: with
+                       LIBK_HEAP_CHECK=1 the leak report at exit lists it
       --help           display this help and exit
 
 Exit status: 0 when done, 1 for a usage error or a heap that cannot be set up,
 2 when an allocation fails.
 """
-LONG = {"strategy": "s", "delay": "d", "steps": "n"}
+LONG = {"strategy": "s", "delay": "d", "steps": "n", "leak": "l"}
 
 #: The fill phase's block sizes: the even-numbered blocks are freed later (the holes),
 #: the odd ones stay (the walls between the holes).
@@ -167,10 +169,11 @@ async def setup(strategy: str | None) -> Heap:
     return await Heap.install(cfg)
 
 
+@runtime.program  # exit handlers run when main returns: the leak report (LIBK_HEAP_CHECK=1)
 async def main(argv: list[str]) -> int:
     """Entry point."""
     try:
-        opts = args.getopt(argv, "s:d:n:", long=LONG)
+        opts = args.getopt(argv, "s:d:n:l", long=LONG)
     except args.UsageError as err:
         return await usage_error(str(err))
     if opts.help:
@@ -206,6 +209,9 @@ async def main(argv: list[str]) -> int:
     )
     try:
         await demo.run()
+        if opts.has("l"):
+            await demo.say(f"heapdemo: done after {demo.step} steps, leaving the rest allocated")
+            return 0
         await demo.cleanup()
     except Error as err:
         await kio.warn("heapdemo", f"step {demo.step}: {err.message}")

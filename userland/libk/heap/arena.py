@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 
 O_LOCK = REGION_OFF["lock"]
 O_IN_USE = REGION_OFF["in_use"]
-O_ALLOCS = REGION_OFF["allocs"]
-O_FREES = REGION_OFF["frees"]
-O_PEAK = REGION_OFF["peak"]
 O_CONTENDED = REGION_OFF["contended"]
 O_REMOTE_FREES = REGION_OFF["remote_frees"]
 O_REMOTE_HEAD = REGION_OFF["remote_head"]
@@ -48,7 +45,8 @@ class Arena:
     - ``setup_region(addr, length, home)``: lay out a freshly mapped region (the
       header's common fields are already written); return the offset of its data area;
     - ``alloc(size, align) -> int``: a block of at least ``size`` bytes aligned to
-      ``align`` (a power of two, 16 to 4096), or 0 when no region has room;
+      ``align`` (a power of two, 16 to 4096), or 0 when no region has room; it leaves
+      the block's usable size in ``self.got`` (the heap counts it as in use);
     - ``free(addr, region) -> int``: release the block at ``addr`` in ``region`` (a
       region start); returns the bytes it held (its usable size). Raise
       :class:`HeapCorruption` for an address that is not a live block's start;
@@ -84,6 +82,7 @@ class Arena:
         self.home = 0
         self.lock = 0
         self.regions: list[int] = []
+        self.got = 0  # the usable size of the block alloc returned last
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} arena {self.index} at {self.home:#x}>"

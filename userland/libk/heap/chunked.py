@@ -117,6 +117,7 @@ class ChunkedArena(Arena):
         mem = self.mem
         mem.store64(blk, have | TAG_USED)
         mem.store64(blk + 8, size)
+        self.got = have - HEAD
         chunk = self.heap.find(blk).start  # type: ignore[union-attr]
         mem.store64(chunk + O_LIVE, mem.load64(chunk + O_LIVE) + 1)
         return blk + HEAD

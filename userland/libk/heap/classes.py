@@ -108,7 +108,7 @@ class ClassesArena(BitmapArena):
                 z = SIZES[c]
                 addr = s + HDR[c] + ((wi << 6) + bit.bit_length() - 1) * z
                 self.last = addr
-                self.last_size = z
+                self.got = z
                 return addr
         return self._alloc_slow(c)
 
@@ -240,7 +240,7 @@ class ClassesArena(BitmapArena):
     # ------------------------------------------------------------------ inspecting
     def usable(self, addr: int, region: int) -> int:
         if addr == self.last:
-            return self.last_size
+            return self.got
         c = self._slab(addr, region)
         if c < 0:
             return BitmapArena.usable(self, addr, region)

@@ -46,6 +46,7 @@ from kernel.abi import (
     PROT_READ,
     PROT_WRITE,
     REGION,
+    REGION_COUNTS,
     REGION_OFF,
     REGION_SIZE,
     SIGABRT,
@@ -56,12 +57,9 @@ from kernel.abi import (
 from userland.libk import io as kio
 from userland.libk import sys
 from userland.libk.heap.arena import (
-    O_ALLOCS,
     O_CONTENDED,
-    O_FREES,
     O_IN_USE,
     O_MIGRATIONS,
-    O_PEAK,
     O_REMOTE_FREES,
     O_REMOTE_HEAD,
     Arena,
@@ -98,6 +96,8 @@ class Heap:
         self.naive = arena_cls.format == FORMAT_NONE  # every block is a mapping of its own
         self.threshold = cfg.mmap_threshold or MAX_SIZE
         self.live: dict[int, tuple[int, str]] | None = {} if cfg.check else None
+        self.one_arena = cfg.arenas == "global"
+        self.per_cpu = cfg.arenas == "cpu"
         self.mmaps = 0  # mmap and munmap calls the heap made
         self.munmaps = 0
         self.mapped = 0  # bytes of regions mapped now, and the most so far
@@ -275,11 +275,18 @@ class Heap:
     async def _lock(self, arena: Arena) -> bool:
         """Take the arena's lock; True if it had to wait (and count that)."""
         mem = self.mem
+        taken = mem.cas32(arena.lock, 0, 1) == 0
+        if taken and not mem.stall:
+            return False
+        await self._contended(arena, taken)
+        return True
+
+    async def _contended(self, arena: Arena, taken: bool) -> None:
+        """The lock's slow path: wait for it unless ``taken`` already (the CAS won after
+        spinning for another CPU), and count the contention in the arena's header."""
+        mem = self.mem
         lock = arena.lock
-        if mem.cas32(lock, 0, 1) == 0:
-            if not mem.stall:
-                return False
-        else:
+        if not taken:
             while mem.xchg32(lock, 2) != 0:
                 try:
                     await sys.futex(lock, 0 | FUTEX_PRIVATE_FLAG, 2)  # FUTEX_WAIT
@@ -287,11 +294,27 @@ class Heap:
                     pass  # EAGAIN (it changed) or EINTR: try again
         home = arena.home + O_CONTENDED
         mem.store64(home, mem.load64(home) + 1)
-        return True
+        if self.cfg.arenas == "thread":
+            await self._rebalance(arena)
 
     async def _unlock(self, arena: Arena) -> None:
         if self.mem.xchg32(arena.lock, 0) == 2:
             await sys.futex(arena.lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1)
+
+    def _count(self, arena: Arena, delta: int, alloc: bool | None) -> None:
+        """Update the arena's in_use, peak, allocs and frees (two accesses: they sit
+        together in its header); ``alloc`` None: a block was resized in place."""
+        mem = self.mem
+        at = arena.home + O_IN_USE
+        in_use, peak, allocs, frees = mem.unpack(at, REGION_COUNTS)
+        in_use = (in_use + delta) & _U64
+        if in_use > peak:
+            peak = in_use
+        if alloc:
+            allocs += 1
+        elif alloc is not None:
+            frees += 1
+        mem.pack(at, REGION_COUNTS, in_use, peak, allocs, frees)
 
     def _drain_remote(self, arena: Arena) -> None:
         """Free the blocks other CPUs queued on this arena (its lock held)."""
@@ -305,23 +328,32 @@ class Heap:
     # ------------------------------------------------------------------ the calls
     async def alloc(self, size: int, align: int = 16) -> int:
         """kmheapa: see the package docstring."""
-        if not isinstance(size, int) or not isinstance(align, int):
+        if not (size.__class__ is int and align.__class__ is int) and not (
+            isinstance(size, int) and isinstance(align, int)
+        ):
             raise Error(EINVAL, "kmheapa: the size and alignment are integers")
         if size < 0:
             raise Error(EINVAL, f"kmheapa: negative size {size}")
-        if align < 1 or align & (align - 1):
+        if align < 16:
+            if align < 1 or align & (align - 1):
+                raise Error(EINVAL, f"kmheapa: alignment {align} is not a power of two")
+            align = 16
+        elif align & (align - 1):
             raise Error(EINVAL, f"kmheapa: alignment {align} is not a power of two")
-        if size > MAX_SIZE:
-            raise Error(ENOMEM, f"kmheapa: {size} bytes is more than the address space")
-        align = max(align, 16)
         if size >= self.threshold or self.naive or align > self.page:
+            if size > MAX_SIZE:
+                raise Error(ENOMEM, f"kmheapa: {size} bytes is more than the address space")
             addr = await self._map_block(size, align)
         else:
-            arena = await self._arena()
-            if await self._lock(arena) and self.cfg.arenas == "thread":
-                await self._rebalance(arena)
+            arenas = self.arenas
+            arena = arenas[0] if arenas and self.one_arena else await self._arena()
+            mem = self.mem
+            lock = arena.lock
+            taken = mem.cas32(lock, 0, 1) == 0  # the lock's fast path, inline
+            if not taken or mem.stall:
+                await self._contended(arena, taken)
             try:
-                if self.cfg.arenas == "cpu" and self.mem.load64(arena.home + O_REMOTE_HEAD):
+                if self.per_cpu and mem.load64(arena.home + O_REMOTE_HEAD):
                     try:
                         self._drain_remote(arena)
                     except HeapCorruption as err:
@@ -333,49 +365,45 @@ class Heap:
                     addr = arena.alloc(size or 1, align)
                     if not addr:
                         raise Error(ENOMEM, f"kmheapa: no room for {size} bytes")
-                self._count_alloc(arena, arena.usable(addr, self.find(addr).start))  # type: ignore[union-attr]
+                self._count(arena, arena.got, True)
             finally:
-                await self._unlock(arena)
+                if mem.xchg32(lock, 0) == 2:
+                    await sys.futex(lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1)
         if self.live is not None:
             self.live[addr] = (size, _caller())
         return addr
 
-    def _count_alloc(self, arena: Arena, n: int) -> None:
-        mem = self.mem
-        home = arena.home
-        in_use = mem.load64(home + O_IN_USE) + n
-        mem.store64(home + O_IN_USE, in_use)
-        mem.store64(home + O_ALLOCS, mem.load64(home + O_ALLOCS) + 1)
-        if in_use > mem.load64(home + O_PEAK):
-            mem.store64(home + O_PEAK, in_use)
-
     async def free(self, addr: int) -> None:
         """kmheapf: see the package docstring."""
-        if addr == 0:
+        if not addr:
             return
         r = self.find(addr) if isinstance(addr, int) else None
         if r is None:
             await self.abort("kmheapf", addr, "invalid pointer (not in the heap)")
-        if r.arena is None:  # a block mapped on its own
+        arena = r.arena
+        if arena is None:  # a block mapped on its own
             if addr != r.start + self.mem.load64(r.start + REGION_OFF["data_off"]):
                 await self.abort("kmheapf", addr, "invalid pointer (inside a block)")
             await self.unmap_region(r.start)
+        elif self.per_cpu and arena.cpu != tp.tls.cpu:  # type: ignore[union-attr]
+            self._remote_free(arena, addr)
         else:
-            arena = r.arena
-            if self.cfg.arenas == "cpu" and arena.cpu != tp.tls.cpu:  # type: ignore[union-attr]
-                self._remote_free(arena, addr)
-            else:
-                await self._lock(arena)
-                try:
-                    self._release(arena, addr, r)
-                    gone = arena.release()
-                except HeapCorruption as err:
-                    await self._unlock(arena)
-                    await self.abort("kmheapf", err.addr, err.what)
+            mem = self.mem
+            lock = arena.lock
+            taken = mem.cas32(lock, 0, 1) == 0
+            if not taken or mem.stall:
+                await self._contended(arena, taken)
+            try:
+                self._release(arena, addr, r)
+                gone = arena.release()
+            except HeapCorruption as err:
                 await self._unlock(arena)
-                for start in gone:
-                    arena.unlink_region(start)
-                    await self.unmap_region(start)
+                await self.abort("kmheapf", err.addr, err.what)
+            if mem.xchg32(lock, 0) == 2:
+                await sys.futex(lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1)
+            for start in gone:
+                arena.unlink_region(start)
+                await self.unmap_region(start)
         if self.live is not None:
             self.live.pop(addr, None)
 
@@ -383,11 +411,7 @@ class Heap:
         """Free a block of ``arena`` (its lock held); abort on a bad address."""
         if r is None or r.arena is not arena:
             raise HeapCorruption(addr, "invalid pointer (not in its arena)")
-        n = arena.free(addr, r.start)
-        mem = self.mem
-        home = arena.home
-        mem.store64(home + O_IN_USE, (mem.load64(home + O_IN_USE) - n) & _U64)
-        mem.store64(home + O_FREES, mem.load64(home + O_FREES) + 1)
+        self._count(arena, -arena.free(addr, r.start), False)
 
     def _remote_free(self, arena: Arena, addr: int) -> None:
         """Queue a block on its owner's list (a lock-free push; the owner frees it)."""
@@ -412,19 +436,21 @@ class Heap:
         r = self.find(addr)
         if r is None:
             await self.abort("kmheapr", addr, "invalid pointer (not in the heap)")
-        old = self.usable(addr)
         if r.arena is None:
+            if addr != r.start + self.mem.load64(r.start + REGION_OFF["data_off"]):
+                await self.abort("kmheapr", addr, "invalid pointer (inside a block)")
             return await self._remap_block(r, addr, size)
         arena = r.arena
-        if size < self.threshold and (self.cfg.arenas != "cpu" or arena.cpu == tp.tls.cpu):  # type: ignore[union-attr]
+        try:
+            old = arena.usable(addr, r.start)
+        except HeapCorruption as err:
+            await self.abort("kmheapr", err.addr, err.what)
+        if size < self.threshold and (not self.per_cpu or arena.cpu == tp.tls.cpu):  # type: ignore[union-attr]
             await self._lock(arena)
             try:
                 done = arena.resize(addr, r.start, size)
                 if done:
-                    new = arena.usable(addr, r.start)
-                    home = arena.home
-                    mem = self.mem
-                    mem.store64(home + O_IN_USE, (mem.load64(home + O_IN_USE) + new - old) & _U64)
+                    self._count(arena, arena.usable(addr, r.start) - old, None)
             finally:
                 await self._unlock(arena)
             if done:

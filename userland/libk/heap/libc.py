@@ -234,6 +234,7 @@ class LibcArena(Arena):
                 t = mem.load64(v + nb)
                 if t:
                     mem.store64(v + nb, t | PINUSE)
+                self.got = nb - HEAD
                 return v
             v, s = self._search(i + 1, nb)
         else:
@@ -252,6 +253,7 @@ class LibcArena(Arena):
         mem.store64(top + nb, (s - nb) | PINUSE | TOP)
         mem.store64(self.meta + O_TOP, top + nb)
         mem.store64(top, nb | USED | PINUSE)
+        self.got = nb - HEAD
         return top
 
     def _use(self, v: int, s: int, nb: int) -> int:
@@ -265,11 +267,13 @@ class LibcArena(Arena):
             mem.store64(r + rest - 8, rest)
             self._insert(r, rest)
             mem.store64(v, nb | USED | PINUSE)
+            self.got = nb - HEAD
         else:
             mem.store64(v, s | USED | PINUSE)
             t = mem.load64(v + s)
             if t:
                 mem.store64(v + s, t | PINUSE)
+            self.got = s - HEAD
         return v
 
     def _memalign(self, nb: int, align: int) -> int:
@@ -294,8 +298,10 @@ class LibcArena(Arena):
         if s - nb >= MIN_CHUNK:
             mem.store64(v, nb | USED | pin)
             self._merge(v + nb, s - nb, mem.load64(v + s))
+            self.got = nb - HEAD
         else:
             mem.store64(v, s | USED | pin)
+            self.got = s - HEAD
         return a
 
     # ------------------------------------------------------------------ free
