@@ -1,4 +1,5 @@
-"""A program's runtime: exit handlers, run when ``main`` returns (C's atexit and crt0).
+"""A program's runtime: exit handlers, run when ``main`` returns (C's atexit and crt0),
+and sched_getcpu without a system call.
 
 Programs are coroutines started by the kernel with no C start-up code around them, so a
 program that wants its exit handlers run (the heap's leak report, say) wraps its main
@@ -50,3 +51,9 @@ async def exit(status: int) -> NoReturn:  # noqa: A001 - C's name
     await run_atexit()
     await sys.exit_group(status)
     raise AssertionError("exit_group returned")  # pragma: no cover
+
+
+def sched_getcpu() -> int:
+    """The CPU the calling thread runs on, without a system call (the vDSO's way: the
+    kernel keeps ``tp.tls.cpu`` current); the heap's per-CPU arenas choose by it."""
+    return tp.tls.cpu  # type: ignore[union-attr]
