@@ -10,7 +10,6 @@ registered name: nothing inside the machine can make the host read an arbitrary 
 from __future__ import annotations
 
 import textwrap
-from importlib import metadata, resources
 from typing import TYPE_CHECKING
 
 from kernel.abi import SYSCALLS, Arg, SyscallSpec
@@ -124,19 +123,9 @@ def packaged_pages() -> dict[str, bytes]:
     """``"man1/ls.1"`` -> page text, from every registered page package (read once)."""
     global _packaged
     if _packaged is None:
-        pages: dict[str, bytes] = {}
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            try:
-                root = resources.files(ep.value)
-            except (ModuleNotFoundError, TypeError):
-                continue
-            for section in sorted(root.iterdir(), key=lambda p: p.name):
-                if not (section.name.startswith("man") and section.is_dir()):
-                    continue
-                for page in sorted(section.iterdir(), key=lambda p: p.name):
-                    if page.is_file() and "." in page.name:
-                        pages.setdefault(f"{section.name}/{page.name}", page.read_bytes())
-        _packaged = pages
+        from kernel.share import packaged
+
+        _packaged = packaged(ENTRY_POINT_GROUP, lambda d: d.startswith("man"), lambda f: "." in f)
     return _packaged
 
 

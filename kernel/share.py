@@ -11,6 +11,7 @@ arbitrary file. A file the image already put at the same path is kept (the image
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import metadata, resources
 from typing import TYPE_CHECKING
 
@@ -27,24 +28,35 @@ def _skipped(name: str) -> bool:
     return name == "__pycache__" or name.startswith(".") or name.endswith((".py", ".pyc"))
 
 
+def packaged(
+    group: str, want_dir: Callable[[str], bool], want_file: Callable[[str], bool]
+) -> dict[str, bytes]:
+    """``"dir/file"`` -> content, for the files of every package registered under
+    ``group`` (entry points naming packages) whose directory and file names are wanted;
+    the first package to give a path wins."""
+    files: dict[str, bytes] = {}
+    for ep in sorted(metadata.entry_points(group=group), key=lambda e: e.name):
+        try:
+            root = resources.files(ep.value)
+        except (ModuleNotFoundError, TypeError):
+            continue
+        for sub in sorted(root.iterdir(), key=lambda p: p.name):
+            if not sub.is_dir() or not want_dir(sub.name):
+                continue
+            for f in sorted(sub.iterdir(), key=lambda p: p.name):
+                if f.is_file() and want_file(f.name):
+                    files.setdefault(f"{sub.name}/{f.name}", f.read_bytes())
+    return files
+
+
 def packaged_files() -> dict[str, bytes]:
     """``"heapbench/binary.rep"`` -> content, from every registered data package (read
-    once per host process; the first package to register a path wins)."""
+    once per host process)."""
     global _packaged
     if _packaged is None:
-        files: dict[str, bytes] = {}
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            try:
-                root = resources.files(ep.value)
-            except (ModuleNotFoundError, TypeError):
-                continue
-            for sub in sorted(root.iterdir(), key=lambda p: p.name):
-                if _skipped(sub.name) or not sub.is_dir():
-                    continue
-                for f in sorted(sub.iterdir(), key=lambda p: p.name):
-                    if f.is_file() and not _skipped(f.name):
-                        files.setdefault(f"{sub.name}/{f.name}", f.read_bytes())
-        _packaged = files
+        _packaged = packaged(
+            ENTRY_POINT_GROUP, lambda d: not _skipped(d), lambda f: not _skipped(f)
+        )
     return _packaged
 
 

@@ -172,3 +172,20 @@ async def _listdir(path: str) -> list[str]:
         names += [d.d_name for d in batch if d.d_name not in (".", "..")]
     await sys.close(fd)
     return names
+
+
+def run_with(strategy: str, body: Callable[[Any], Any], **kw: Any) -> Any:
+    """Run ``await body(mem)`` in a machine whose process installed a libk heap of
+    ``strategy`` (``cfg={...}``: more HeapConfig fields); returns what body returned."""
+    from userland.libk.heap import Heap, HeapConfig
+
+    out: list[Any] = []
+    cfg_kw = kw.pop("cfg", {})
+
+    async def main(argv: list[str]) -> int:
+        await Heap.install(HeapConfig(strategy=strategy, **cfg_kw))
+        out.append(await body(await sys.mmu()))
+        return 0
+
+    ok(run_main(main, **kw))
+    return out[0]

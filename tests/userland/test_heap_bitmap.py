@@ -17,10 +17,9 @@ from hypothesis import strategies as st
 
 host_sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "kernel"))
 
-from ksim import ok, run_main  # noqa: E402
+from ksim import run_main, run_with  # noqa: E402
 
 from kernel.abi import CELL_USED, parse_region, region_cells  # noqa: E402
-from userland.libk import sys  # noqa: E402
 from userland.libk.heap import (  # noqa: E402
     Heap,
     HeapConfig,
@@ -36,20 +35,6 @@ from userland.libk.heap.classes import SLAB  # noqa: E402
 
 BOTH = ["bitmap", "classes"]
 IN_USE = 72  # the home header's in_use counter
-
-
-def run_with(strategy: str, body: Any, **kw: Any) -> Any:
-    """Run ``body(mem)`` in a machine whose process installed a heap of ``strategy``."""
-    out: list[Any] = []
-    cfg_kw = kw.pop("cfg", {})
-
-    async def main(argv: list[str]) -> int:
-        await Heap.install(HeapConfig(strategy=strategy, **cfg_kw))
-        out.append(await body(await sys.mmu()))
-        return 0
-
-    ok(run_main(main, **kw))
-    return out[0]
 
 
 # ------------------------------------------------------------------ the calls

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 host_sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "kernel"))
 
-from ksim import image, ok, register, run_main, shell  # noqa: E402
+from ksim import image, ok, register, run_main, run_with, shell  # noqa: E402
 
 from kernel.abi import (  # noqa: E402
     EINVAL,
@@ -40,21 +40,6 @@ from userland.libk.heap import (  # noqa: E402
     kmheapr,
 )
 from userland.libk.heap.config import apply, parse_conf  # noqa: E402
-
-
-def run_with(strategy: str, body: Any, **kw: Any) -> Any:
-    """Run ``body(mem)`` in a machine whose process installed a heap of ``strategy``."""
-    out: list[Any] = []
-    cfg_kw = kw.pop("cfg", {})
-
-    async def main(argv: list[str]) -> int:
-        await Heap.install(HeapConfig(strategy=strategy, **cfg_kw))
-        out.append(await body(await sys.mmu()))
-        return 0
-
-    r = run_main(main, **kw)
-    ok(r)
-    return out[0]
 
 
 # ------------------------------------------------------------------ settings

@@ -18,16 +18,13 @@ from kernel.abi import (
     KIND_LARGE,
     KIND_NAIVE,
     KIND_NAMES,
-    O_RDONLY,
-    SEEK_SET,
     Error,
     cell_stats,
-    heap_areas,
     region_cells,
-    regions_in,
 )
-from userland.libk import args, sys
+from userland.libk import args
 from userland.libk import io as kio
+from userland.libk.heap.fromproc import read_regions
 from userland.libk.procinfo import read_text
 
 USAGE = """Usage: heapstat [-r] PID...
@@ -64,60 +61,38 @@ class ArenaStat:
         return 1 - self.largest / self.free if self.free else 0.0
 
 
-async def read_mem(fd: int, addr: int, length: int) -> bytes:
-    """``length`` bytes of the process's memory at ``addr`` (fewer at an unreadable page)."""
-    await sys.lseek(fd, addr, SEEK_SET)
-    out = bytearray()
-    while len(out) < length:
-        chunk = await sys.read(fd, min(length - len(out), 1 << 20))
-        if not chunk:
-            break
-        out += chunk
-    return bytes(out)
-
-
 async def collect(pid: int) -> tuple[list[ArenaStat], str] | None:
     """The arenas of ``pid``'s heap (None: it has none), and its strategy."""
-    maps = await read_text(f"/proc/{pid}/maps", 1 << 26)
-    if maps is None:
-        raise Error(3, "No such process")
-    areas = heap_areas(maps)
-    if not areas:
+    regions = await read_regions(pid)
+    if not regions:
         return None
-    fd = await sys.open(f"/proc/{pid}/mem", O_RDONLY)
     arenas: dict[str, ArenaStat] = {}
     strategy = ""
-    try:
-        regions = []
-        for start, end in areas:
-            regions += regions_in(start, await read_mem(fd, start, end - start))
-        for hdr, raw in regions:
-            start, end = hdr.addr, hdr.addr + len(raw)
-            kind = hdr.kind  # type: ignore[attr-defined]
-            strategy = strategy or hdr.strategy  # type: ignore[attr-defined]
-            key = "mapped" if kind in (KIND_LARGE, KIND_NAIVE) else str(hdr.arena)  # type: ignore[attr-defined]
-            st = arenas.setdefault(key, ArenaStat(key, strategy=hdr.strategy))  # type: ignore[attr-defined]
-            used, free, longest = cell_stats(region_cells(hdr, raw, CELL))
-            if kind in (KIND_LARGE, KIND_NAIVE):
-                used, free, longest = hdr.in_use, 0, 0  # type: ignore[attr-defined]
-                used = -(-used // CELL)
-            st.regions += 1
-            st.size += end - start
-            st.used += used * CELL
-            st.free += free * CELL
-            st.largest = max(st.largest, longest * CELL)
-            if kind == KIND_HOME:
-                st.cpu = "-" if hdr.cpu == 0xFFFF_FFFF else str(hdr.cpu)  # type: ignore[attr-defined]
-                st.allocs = hdr.allocs  # type: ignore[attr-defined]
-                st.frees = hdr.frees  # type: ignore[attr-defined]
-                st.contended = hdr.contended  # type: ignore[attr-defined]
-                st.remote = hdr.remote_frees  # type: ignore[attr-defined]
-            st.lines.append(
-                f"  {start:#014x} {end - start:>9} {KIND_NAMES.get(kind, '?'):<5} "
-                f"used {used * CELL:>9} free {free * CELL:>9} largest {longest * CELL:>9}"
-            )
-    finally:
-        await sys.close(fd)
+    for hdr, raw in regions:
+        start, end = hdr.addr, hdr.addr + len(raw)
+        kind = hdr.kind  # type: ignore[attr-defined]
+        strategy = strategy or hdr.strategy  # type: ignore[attr-defined]
+        key = "mapped" if kind in (KIND_LARGE, KIND_NAIVE) else str(hdr.arena)  # type: ignore[attr-defined]
+        st = arenas.setdefault(key, ArenaStat(key, strategy=hdr.strategy))  # type: ignore[attr-defined]
+        used, free, longest = cell_stats(region_cells(hdr, raw, CELL))
+        if kind in (KIND_LARGE, KIND_NAIVE):
+            used, free, longest = hdr.in_use, 0, 0  # type: ignore[attr-defined]
+            used = -(-used // CELL)
+        st.regions += 1
+        st.size += end - start
+        st.used += used * CELL
+        st.free += free * CELL
+        st.largest = max(st.largest, longest * CELL)
+        if kind == KIND_HOME:
+            st.cpu = "-" if hdr.cpu == 0xFFFF_FFFF else str(hdr.cpu)  # type: ignore[attr-defined]
+            st.allocs = hdr.allocs  # type: ignore[attr-defined]
+            st.frees = hdr.frees  # type: ignore[attr-defined]
+            st.contended = hdr.contended  # type: ignore[attr-defined]
+            st.remote = hdr.remote_frees  # type: ignore[attr-defined]
+        st.lines.append(
+            f"  {start:#014x} {end - start:>9} {KIND_NAMES.get(kind, '?'):<5} "
+            f"used {used * CELL:>9} free {free * CELL:>9} largest {longest * CELL:>9}"
+        )
     order = sorted(
         arenas.values(), key=lambda a: (a.name == "mapped", int(a.name) if a.name.isdigit() else 0)
     )

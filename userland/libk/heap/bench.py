@@ -30,16 +30,12 @@ from kernel.abi import (
     FUTEX_WAKE,
     KIND_HOME,
     KIND_MORE,
-    O_RDONLY,
-    SEEK_SET,
     Error,
     cell_stats,
-    heap_areas,
     region_cells,
-    regions_in,
 )
-from userland.libk import io as kio
 from userland.libk import sys
+from userland.libk.heap.fromproc import read_regions
 
 ALLOC, FREE, REALLOC = 0, 1, 2
 SYNTHETIC = ("random", "small", "prodcons")
@@ -276,25 +272,12 @@ async def run_ops(
 async def heap_free_space() -> tuple[int, int]:
     """(free bytes, largest free block) in the arenas of the calling process's heap,
     decoded from /proc/self/maps and /proc/self/mem as heapstat does."""
-    maps = (await kio.read_file("/proc/self/maps")).decode()
     free = largest = 0
-    fd = await sys.open("/proc/self/mem", O_RDONLY)
-    try:
-        for start, end in heap_areas(maps):
-            await sys.lseek(fd, start, SEEK_SET)
-            raw = bytearray()
-            while len(raw) < end - start:
-                chunk = await sys.read(fd, min(end - start - len(raw), 1 << 20))
-                if not chunk:
-                    break
-                raw += chunk
-            for hdr, data in regions_in(start, bytes(raw)):
-                if hdr.kind in (KIND_HOME, KIND_MORE):  # type: ignore[attr-defined]
-                    _, cells, run = cell_stats(region_cells(hdr, data, 16))
-                    free += cells * 16
-                    largest = max(largest, run * 16)
-    finally:
-        await sys.close(fd)
+    for hdr, data in await read_regions("self"):
+        if hdr.kind in (KIND_HOME, KIND_MORE):  # type: ignore[attr-defined]
+            _, cells, run = cell_stats(region_cells(hdr, data, 16))
+            free += cells * 16
+            largest = max(largest, run * 16)
     return free, largest
 
 
