@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 from kernel.abi import EACCES, ENOENT, EPERM, S_IFREG, Error
 from kernel.fs.file import File
 from kernel.fs.procinfo import ProcInfo
-from kernel.fs.procmem import ProcMemFile, may_access
+from kernel.fs.procmem import may_access
+from kernel.fs.procmemfile import ProcMemFile
 from kernel.fs.vfs import DirInode, FileSystem, Inode, SymlinkInode
 from kernel.proc import ALIVE, ZOMBIE, Process
 
