@@ -5,10 +5,10 @@ sysctls and the heap's defaults (written to /etc/heap.conf at boot).
 from __future__ import annotations
 
 import re
-from importlib import metadata
 
 import yaml
 
+from kernel.abi import plugin_names
 from kernel.imagetypes import HEAP_SETTINGS, LIMITS, NR_OPEN, RLIM_INFINITY, format_limit
 from kernel.imageyaml import NodeReader, suggest
 
@@ -111,7 +111,7 @@ class TuningParser(NodeReader):
                 text = "1" if self.boolean(value, ctx) else "0"
             elif kind == "strategy":
                 text = self.string(value, ctx, _STRATEGY)
-                known = sorted(ep.name for ep in metadata.entry_points(group="libk.allocators"))
+                known = plugin_names("libk.allocators")
                 if known and text not in known:
                     hint = suggest(text, known, "known strategies")
                     self.fail(value, f"{ctx}: no heap strategy '{text}'{hint}")

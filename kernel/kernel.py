@@ -1,4 +1,5 @@
-"""The kernel: the run loop, time and timers, sleeping and waking, halting and panics.
+"""The kernel: the run loop, time, sleeping and waking, halting and panics (timers and
+the load average are ``kernel.timer``'s).
 
 A machine is brought up by ``kernel.main.start_kernel`` (the init order). ``Kernel.run``
 is the discrete-event
@@ -12,7 +13,6 @@ to the next timer (idle time is skipped; realtime pacing is the front end's busi
 from __future__ import annotations
 
 import heapq
-import math
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from kernel.klog import KernelLog
 from kernel.proc import ProcessTable
 from kernel.sched import CPU
 from kernel.thread import RUNNABLE, SLEEPING, STOPPED, Sleep, Thread, WaitQueue
+from kernel.timer import Timers
 
 if TYPE_CHECKING:
     from kernel.image import BootInfo
@@ -55,7 +56,7 @@ class Halt(Exception):  # noqa: N818 - control flow
     """Raised by reboot(2) after powering off: leave the run loop at once."""
 
 
-class Kernel:
+class Kernel(Timers):
     """One simulated machine. Built by :func:`start_kernel`; see the module docstring."""
 
     def __init__(self, info: BootInfo) -> None:
@@ -107,26 +108,6 @@ class Kernel:
         if cpu is not None:
             cpu.clock += ns
             cpu.system += ns
-
-    def add_timer(self, deadline: int, callback: Any) -> None:
-        """Call ``callback(deadline)`` when virtual time reaches ``deadline``."""
-        self._timer_seq += 1
-        heapq.heappush(self.timers, (deadline, self._timer_seq, callback, None))
-
-    def next_event(self) -> int | None:
-        """The virtual time of the next timer that will still do something, or None."""
-        self._prune_timers()
-        return self.timers[0][0] if self.timers else None
-
-    def _prune_timers(self) -> None:
-        """Drop timers at the head of the heap whose sleep already ended (woken or
-        killed), so an idle machine does not jump its clock to them."""
-        timers = self.timers
-        while timers:
-            _, _, target, token = timers[0]
-            if token is None or (target.sleep_seq == token and target.state is SLEEPING):
-                return
-            heapq.heappop(timers)
 
     @property
     def runnable(self) -> bool:
@@ -180,15 +161,6 @@ class Kernel:
             from kernel.abi import EINTR
 
             self.wake(t, exc=Error(EINTR))
-
-    def _fire_timers(self, now: int) -> None:
-        timers = self.timers
-        while timers and timers[0][0] <= now:
-            deadline, _, target, token = heapq.heappop(timers)
-            if token is None:
-                target(deadline)
-            elif target.sleep_seq == token and target.state is SLEEPING:
-                self.wake(target, value="timeout", at=deadline)
 
     # ------------------------------------------------------------------ the run loop
     def run(self, until: int | None = None, budget: int | None = None) -> str:
@@ -568,23 +540,6 @@ class Kernel:
         t.kgen = gen
         self.sleep(t, sl)
         return False
-
-    def _update_loadavg(self) -> None:
-        """Exponentially-decayed run-queue lengths, sampled every 5 s like Linux."""
-        n = sum(
-            len([x for x in c.runq if x.state is RUNNABLE]) + (c.current is not None)
-            for c in self.cpus
-        )
-        period = 5_000_000_000
-        if self._next_loadavg > self.now_ns:
-            return
-        # Every 5 s sample since the last one saw the same n: decay them at once (a long
-        # idle sleep skips millions of samples in fast mode).
-        steps = (self.now_ns - self._next_loadavg) // period + 1
-        for i, minutes in enumerate((1, 5, 15)):
-            e = math.exp(-5 * steps / (60 * minutes))
-            self.loadavg[i] = self.loadavg[i] * e + n * (1 - e)
-        self._next_loadavg += steps * period
 
     # ------------------------------------------------------------------ signals, sessions
     def signal_group(self, pgid: int, sig: int) -> None:

@@ -78,9 +78,9 @@ class Atomics:
         old = view.load32(addr) if size == 4 else view.load64(addr)
         view.stall = 0
         new = atomic_result(op, old, a, b, _M32 if size == 4 else _M64)
-        k = self.mm.k
-        cpu = getattr(k, "cur_cpu", None)
-        if cpu is not None and len(k.cpus) > 1:
+        k = self.mm.k  # the view calls this only on machines of several CPUs
+        cpu = k.cur_cpu
+        if cpu is not None:  # None: the front end's calls, between runs
             now = cpu.clock + view.n * k.cost_memory + view.fault_ns
             seen = self._order((addr, size), cpu.id, now, new, op, a, wait)
             if seen is not None:  # a trylock the history makes fail
