@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import Any
 
 import yaml
 
@@ -54,7 +55,7 @@ _PARAM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MAX_ID = 65535
 _TOP_KEYS = (
     "name", "hostname", "cpus", "memory", "page_size", "seed", "clock", "scheduler",
-    "users", "files", "mounts", "procfs", "init", "params", "limits", "vm", "heap",
+    "users", "files", "mounts", "procfs", "init", "params", "limits", "vm", "heap", "devices",
 )  # fmt: skip
 
 
@@ -114,6 +115,7 @@ class SchemaParser(TuningParser):
             overcommit_ratio=ratio,
             limits=self.limits(f["limits"][1]) if "limits" in f else (),
             heap=self.heap(f["heap"][1]) if "heap" in f else (),
+            devices=self.devices(f["devices"][1], memory) if "devices" in f else (),
         )
         self.check_fit(info, f["memory"][1] if "memory" in f else None, root)
         return info
@@ -133,7 +135,13 @@ class SchemaParser(TuningParser):
         costs = CostModel()
         if "costs" in f:
             c = self.fields(f["costs"][1], "clock.costs", tuple(CostModel.__dataclass_fields__))
-            ns = {k: self.duration(v, f"clock.costs.{k}", 0, 10**9) for k, (_, v) in c.items()}
+            ns: dict[str, Any] = {
+                k: self.duration(v, f"clock.costs.{k}", 0, 10**9)
+                for k, (_, v) in c.items()
+                if k != "block"
+            }
+            if "block" in c:
+                ns["block"] = self.block_costs(c["block"][1])
             costs = CostModel(**ns)
         return ClockConfig(mode, speed, costs)
 

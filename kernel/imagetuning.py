@@ -1,5 +1,6 @@
 """Machine images: the tuning sections — kernel parameters, resource limits, the vm
-sysctls and the heap's defaults (written to /etc/heap.conf at boot).
+sysctls, the heap's defaults (written to /etc/heap.conf at boot), the devices and the
+block devices' latency model.
 """
 
 from __future__ import annotations
@@ -9,11 +10,20 @@ import re
 import yaml
 
 from kernel.abi import plugin_names
-from kernel.imagetypes import HEAP_SETTINGS, LIMITS, NR_OPEN, RLIM_INFINITY, format_limit
+from kernel.imagetypes import (
+    HEAP_SETTINGS,
+    LIMITS,
+    NR_OPEN,
+    RLIM_INFINITY,
+    BlockCosts,
+    DeviceSpec,
+    format_limit,
+)
 from kernel.imageyaml import NodeReader, suggest
 
 _PARAM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _STRATEGY = re.compile(r"[A-Za-z0-9_-]{1,16}")
+_DEVICE = re.compile(r"[a-z][a-z0-9]{0,15}")
 
 
 class TuningParser(NodeReader):
@@ -118,4 +128,60 @@ class TuningParser(NodeReader):
             else:
                 text = self.choice(value, ctx, kind)
             out.append((var, text))
+        return tuple(out)
+
+    def block_costs(self, node: yaml.Node) -> BlockCosts:
+        """``clock.costs.block``: the block devices' latency model."""
+        f = self.fields(node, "clock.costs.block", tuple(BlockCosts.__dataclass_fields__))
+        d = BlockCosts()
+        latency = (
+            self.duration(f["latency"][1], "clock.costs.block.latency", 0, 10**9)
+            if "latency" in f
+            else d.latency
+        )
+        per_kib = (
+            self.duration(f["per_kib"][1], "clock.costs.block.per_kib", 0, 10**9)
+            if "per_kib" in f
+            else d.per_kib
+        )
+        depth = (
+            self.integer(f["depth"][1], "clock.costs.block.depth", 1, 1024)
+            if "depth" in f
+            else d.depth
+        )
+        channels = (
+            self.integer(f["channels"][1], "clock.costs.block.channels", 1, 64)
+            if "channels" in f
+            else d.channels
+        )
+        return BlockCosts(latency, per_kib, depth, channels)
+
+    def devices(self, node: yaml.Node, memory: int) -> tuple[DeviceSpec, ...]:
+        """``devices:``: ``NAME: {type: block, size: SIZE}`` for each device node the
+        machine has under /dev (a block device's contents live in page frames, taken as
+        it is written, so its size may not exceed the machine's memory)."""
+        self.expect(node, "devices", "map")
+        out: list[DeviceSpec] = []
+        seen: dict[str, int] = {}
+        for key_node, value in node.value:
+            name = self.key(key_node, "devices")
+            if not _DEVICE.fullmatch(name):
+                self.fail(key_node, f"devices: '{name}' is not a valid device name (like blk0)")
+            if name in seen:
+                self.fail(key_node, f"duplicate key '{name}' (first defined at line {seen[name]})")
+            seen[name] = key_node.start_mark.line + 1
+            ctx = f"devices.{name}"
+            f = self.fields(value, ctx, ("type", "size"))
+            if "type" not in f:
+                self.fail(value, f"missing required key 'type' in {ctx}")
+            kind = self.choice(f["type"][1], f"{ctx}.type", ("block",))
+            if "size" not in f:
+                self.fail(value, f"missing required key 'size' in {ctx}")
+            size_node = f["size"][1]
+            size = self.size(size_node, f"{ctx}.size", 4096, memory)
+            if size % 512:
+                self.fail(
+                    size_node, f"{ctx}.size: must be a multiple of 512 (a sector), got {size}"
+                )
+            out.append(DeviceSpec(name, kind, size))
         return tuple(out)

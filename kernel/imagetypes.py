@@ -70,8 +70,20 @@ HEAP_SETTINGS: dict[str, tuple[str, str | tuple[str, ...]]] = {
 
 
 @dataclass(slots=True, frozen=True)
+class BlockCosts:
+    """A block device's latency model: a request takes ``latency`` plus ``per_kib`` for
+    each KiB it moves; the device holds up to ``depth`` requests and serves up to
+    ``channels`` of them at once (later ones wait for a free channel)."""
+
+    latency: int = 50_000
+    per_kib: int = 1_000
+    depth: int = 32
+    channels: int = 8
+
+
+@dataclass(slots=True, frozen=True)
 class CostModel:
-    """Virtual-time prices, in nanoseconds."""
+    """Virtual-time prices, in nanoseconds (``block``: the block devices' model)."""
 
     syscall: int = 200
     context_switch: int = 2000
@@ -82,6 +94,7 @@ class CostModel:
     tty: int = 10000
     pipe: int = 500
     spawn: int = 50000
+    block: BlockCosts = field(default_factory=BlockCosts)
 
 
 @dataclass(slots=True, frozen=True)
@@ -147,6 +160,15 @@ class InitSpec:
     argv: tuple[str, ...] = ("/bin/sh", "-l")
     user: str = "root"
     on_exit: str = "respawn"
+
+
+@dataclass(slots=True, frozen=True)
+class DeviceSpec:
+    """A device of the image's ``devices:`` section (``/dev/<name>``)."""
+
+    name: str
+    kind: str  # "block"
+    size: int
 
 
 @dataclass(slots=True, frozen=True)
@@ -220,6 +242,7 @@ class BootInfo:
     overcommit_ratio: int = 50  # /proc/sys/vm/overcommit_ratio at boot
     limits: tuple[tuple[int, tuple[int, int]], ...] = ()  # (RLIMIT_*, (soft, hard)) defaults
     heap: tuple[tuple[str, str], ...] = ()  # (LIBK_HEAP* name, value): /etc/heap.conf
+    devices: tuple[DeviceSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.hostname:

@@ -145,9 +145,13 @@ class Kernel(Timers):
         self.sched.enqueue(t)
 
     def wake_all(self, q: WaitQueue) -> None:
-        """Wake every thread sleeping on ``q``."""
+        """Wake every thread sleeping on ``q`` (and retry the I/O requests parked
+        there: ``kernel.io.request.IoWaiter``)."""
         for t in q.take():
-            self.wake(t)
+            if type(t) is Thread:
+                self.wake(t)
+            else:
+                t.on_wake(self)
 
     def make_runnable(self, t: Thread) -> None:
         """Queue a new or continued thread."""

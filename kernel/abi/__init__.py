@@ -8,8 +8,8 @@ values with their messages and the one error type (``errno``); signals (``signal
 wait statuses (``wait``); open, seek and mode flags and the stat layout (``files``);
 terminal flags and ioctls (``terminal``); spawn actions and attributes (``process``);
 mmap flags, resource limits and futex operations (``memory``); the MMU view
-(``mmu``); the thread pointer (``tls``); the heap's layout in memory (``heap``);
-the plugins a program may load (``plugins``).
+(``mmu``); the thread pointer (``tls``); the heap's layout in memory (``heap``); I/O
+operations and the ring's layout (``io``); the plugins a program may load (``plugins``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 from kernel.abi.errno import *  # noqa: F403
 from kernel.abi.files import *  # noqa: F403
 from kernel.abi.heap import *  # noqa: F403
+from kernel.abi.io import *  # noqa: F403
 from kernel.abi.memory import *  # noqa: F403
 from kernel.abi.mmu import *  # noqa: F403
 from kernel.abi.plugins import *  # noqa: F403

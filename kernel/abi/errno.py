@@ -39,8 +39,12 @@ _ERRNO = [
     ("ENOSYS", 38, "Function not implemented"),
     ("ENOTEMPTY", 39, "Directory not empty"),
     ("ELOOP", 40, "Too many levels of symbolic links"),
+    ("ETIME", 62, "Timer expired"),
     ("ENOTSUP", 95, "Operation not supported"),
+    ("ENOBUFS", 105, "No buffer space available"),
     ("ETIMEDOUT", 110, "Connection timed out"),
+    ("EALREADY", 114, "Operation already in progress"),
+    ("ECANCELED", 125, "Operation canceled"),
     # libk's own: a thread id given to kill(). Threads are never killed.
     (
         "EISTHREAD",
@@ -89,8 +93,13 @@ ENAMETOOLONG = 36
 ENOSYS = 38
 ENOTEMPTY = 39
 ELOOP = 40
+ETIME = 62
 ENOTSUP = 95
+EOPNOTSUPP = ENOTSUP
+ENOBUFS = 105
 ETIMEDOUT = 110
+EALREADY = 114
+ECANCELED = 125
 EISTHREAD = 200
 EWOULDBLOCK = EAGAIN
 

@@ -199,6 +199,26 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     ),
     _spec(105, "getrusage", "who:int=0", "resource usage: self (0), children (-1), thread (1)"),
     _spec(106, "crypt", "key:str setting:str", "hash a password as a stored hash or salt says"),
+    _spec(
+        107,
+        "do_io",
+        "fd:fd op:uint arg:obj?=None offset:int=-1",
+        "one I/O request, one call: read (arg: count), write (arg: bytes), fsync, poll, nop",
+        blocks=True,
+    ),
+    _spec(
+        108,
+        "ring_setup",
+        "entries:uint flags:uint=0 cq_entries:uint=0",
+        "make a completion ring; its fd, to map with mmap (layout: ring_layout)",
+    ),
+    _spec(
+        109,
+        "ring_enter",
+        "fd:fd to_submit:uint min_complete:uint=0 flags:uint=0",
+        "submit a ring's entries and wait for completions (ENTER_GETEVENTS)",
+        blocks=True,
+    ),
 )
 
 SYSCALL_BY_NAME: dict[str, SyscallSpec] = {s.name: s for s in SYSCALLS}

@@ -27,6 +27,9 @@ from kernel.abi import (
     ISIG,
     ONLCR,
     OPOST,
+    POLLHUP,
+    POLLIN,
+    POLLOUT,
     SIG_IGN,
     SIGINT,
     SIGQUIT,
@@ -249,6 +252,17 @@ class Tty:
             ready.appendleft(chunk[count:])
             chunk = chunk[:count]
         return chunk
+
+    def poll(self, f: File) -> tuple[int, tuple[Any, ...]]:
+        """POLLIN when input is ready (or the line hung up), POLLOUT when output fits."""
+        ev = 0
+        if self._ready:
+            ev |= POLLIN
+        if self.hungup:
+            ev |= POLLIN | POLLHUP
+        if len(self._out) < OUTPUT_CAPACITY:
+            ev |= POLLOUT
+        return ev, (self.read_wait, self.write_wait)
 
     def write(self, t: Thread | None, f: File, data: bytes) -> int:
         """Write output; blocks while the front end has not drained enough."""

@@ -107,6 +107,10 @@ class CharDevice(Inode):
     def ioctl(self, t: Any, f: File, request: int, arg: Any) -> Any:
         return self.driver.ioctl(t, f, request, arg)
 
+    def poll(self, f: File) -> tuple[int, tuple[Any, ...]]:
+        poll = getattr(self.driver, "poll", None)
+        return poll(f) if poll is not None else super().poll(f)
+
 
 class TtyAlias(Driver):
     """/dev/tty: opening it opens the caller's controlling terminal instead."""

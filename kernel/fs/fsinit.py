@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from kernel.abi import Error
 from kernel.crypt import SALT_ALPHABET, hash_password
+from kernel.dev.block import block_init
 from kernel.dev.tty import Tty
 from kernel.fs.devfs import DevFS
 from kernel.fs.mount import Mount, MountNamespace
@@ -155,6 +156,7 @@ def dev_init(k: Kernel) -> None:
     k.devfs.populate(k.info.seed, k.console)
     k.console.node = k.devfs.console
     k.log("console [console0] enabled; devfs: null zero random urandom console tty")
+    block_init(k, k.devfs)  # the image's block devices: /dev/blk0, ...
 
 
 def make_fs(k: Kernel, fstype: str) -> FileSystem:

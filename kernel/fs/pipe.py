@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from kernel.abi import EPIPE, O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO, Error
+from kernel.abi import (
+    EPIPE,
+    O_ACCMODE,
+    O_RDONLY,
+    O_RDWR,
+    O_WRONLY,
+    POLLERR,
+    POLLHUP,
+    POLLIN,
+    POLLOUT,
+    S_IFIFO,
+    Error,
+)
 from kernel.fs.file import File
 from kernel.fs.vfs import FileSystem, Inode, WouldBlock
 from kernel.thread import Sleep, WaitQueue
@@ -65,6 +77,21 @@ class PipeInode(Inode):
             self.writers -= 1
             if self.writers == 0:
                 self._wake(self.read_wait)
+
+    def poll(self, f: File) -> tuple[int, tuple[Any, ...]]:
+        acc = f.flags & O_ACCMODE
+        ev = 0
+        if acc in (O_RDONLY, O_RDWR):
+            if self.buf:
+                ev |= POLLIN
+            if self.writers == 0:
+                ev |= POLLHUP
+        if acc in (O_WRONLY, O_RDWR):
+            if self.readers == 0:
+                ev |= POLLERR
+            elif PIPE_CAPACITY - len(self.buf) >= PIPE_BUF:
+                ev |= POLLOUT
+        return ev, (self.read_wait, self.write_wait)
 
     def read(self, t: Any, f: File, count: int) -> bytes:
         buf = self.buf

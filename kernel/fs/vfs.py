@@ -164,6 +164,13 @@ class Inode:
         """Write at ``f.pos`` (or the end, for O_APPEND); may raise WouldBlock."""
         raise Error(EINVAL)
 
+    def poll(self, f: File) -> tuple[int, tuple[Any, ...]]:
+        """Readiness for poll(2): the POLL* events that would not block now, and the
+        wait queues a change of them is announced on. A plain file is always ready."""
+        from kernel.abi import POLLIN, POLLOUT
+
+        return POLLIN | POLLOUT, ()
+
     def truncate(self, length: int) -> None:
         """Set the length (regular files)."""
         raise Error(EINVAL)

@@ -110,6 +110,10 @@ def resolve(mm: AddressSpace, addr: int, write: bool) -> None:
     vpn = addr >> shift
     pte = mm.pt.get(vpn)
     prot = area.prot
+    if mm.owned and vpn in mm.owned:
+        if mm.k is not None:
+            mm.k.log(f"io: {_who(mm)} touched {addr:#x}, owned by {mm.owned[vpn].describe()}")
+        raise Unresolved(SIGSEGV, SEGV_ACCERR, err | 1)
     if not prot or (write and not prot & PROT_WRITE):
         raise Unresolved(SIGSEGV, SEGV_ACCERR, err | (1 if pte is not None else 0))
     events = mm.frames.events
@@ -155,6 +159,11 @@ def resolve(mm: AddressSpace, addr: int, write: bool) -> None:
     new.data[:] = page.data
     events.cow_fault += 1
     mm.install(vpn, Pte(new, True, True, True), area)
+
+
+def _who(mm: AddressSpace) -> str:
+    proc = mm.owner
+    return f"{proc.comm}[{proc.pid}]" if proc is not None else "?"
 
 
 def _count(mm: AddressSpace) -> None:

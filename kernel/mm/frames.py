@@ -31,6 +31,8 @@ class Page:
         cached: a page cache (a tmpfs file, a memfd, shared memory) holds it.
         index: its page index in that cache's file.
         dirty: written since it was last clean (tmpfs pages are born dirty).
+        pins: I/O in flight holds it (an owned buffer's page): it is not freed while
+            pinned, even if nothing maps it any more.
     """
 
     pfn: int
@@ -40,6 +42,7 @@ class Page:
     cached: bool = False
     index: int = 0
     dirty: bool = False
+    pins: int = 0
 
 
 @dataclass(slots=True)

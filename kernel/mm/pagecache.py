@@ -157,5 +157,5 @@ class PageCache:
         page.cached = False
         if self.owner is not None:
             self.owner.pages -= 1
-        if page.mapcount == 0:
+        if page.mapcount == 0 and not page.pins:
             self.frames.free_page(page)

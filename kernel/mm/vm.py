@@ -135,6 +135,9 @@ class AddressSpace:
         hiwater_rss, hiwater_vm: peaks, in pages (VmHWM, VmPeak).
         minflt, majflt: page faults resolved without and with I/O.
         owner: the process (for the fault log and the OOM killer), if any.
+        owned: pages an I/O ring owns (virtual page number -> the owner, which says
+            what it is in the fault log): present but out of the view's dicts, so
+            any access faults (``kernel.io.buffers``).
     """
 
     frames: FrameAllocator
@@ -155,6 +158,7 @@ class AddressSpace:
     minflt: int = 0
     majflt: int = 0
     owner: Any = None
+    owned: dict[int, Any] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -263,8 +267,11 @@ class AddressSpace:
         self.sync(vpn, pte, area)
 
     def sync(self, vpn: int, pte: Pte, area: Area) -> None:
-        """Mirror a page's entry into ``rd``/``wr`` per the area's protection."""
+        """Mirror a page's entry into ``rd``/``wr`` per the area's protection (not for
+        a page a ring owns: no access may reach it)."""
         prot = area.prot
+        if self.owned and vpn in self.owned:
+            prot = 0
         data = pte.page.data
         if prot:  # write or exec imply read, as on x86
             self.rd[vpn] = data
@@ -291,7 +298,7 @@ class AddressSpace:
         page.mapcount -= 1
         kind = page.kind if page.kind in self.rss else "anon"
         self.rss[kind] -= 1
-        if page.mapcount == 0 and not page.cached:
+        if page.mapcount == 0 and not page.cached and not page.pins:
             self.frames.free_page(page)
 
     def zap(self, start: int, end: int) -> int:
@@ -305,7 +312,10 @@ class AddressSpace:
         else:
             vpns = [v for v in range(v0, v1) if v in pt]
         rd, wr = self.rd, self.wr
+        owned = self.owned
         for v in vpns:
+            if owned:
+                owned.pop(v, None)  # the ring keeps the frame pinned, not the address
             pte = pt.pop(v)
             rd.pop(v, None)
             wr.pop(v, None)

@@ -339,7 +339,7 @@ ERRORS = [
         (
             "m.yaml:2:1: unknown key 'zzz' in machine; expected one of: name, hostname, cpus,"
             " memory, page_size, seed, clock, scheduler, users, files, mounts, procfs, init,"
-            " params, limits, vm, heap"
+            " params, limits, vm, heap, devices"
         ),
     ),
     (
@@ -506,7 +506,7 @@ ERRORS = [
         (
             "m.yaml:2:1: unknown key 'merge' in machine; expected one of: name, hostname, cpus,"
             " memory, page_size, seed, clock, scheduler, users, files, mounts, procfs, init,"
-            " params, limits, vm, heap"
+            " params, limits, vm, heap, devices"
         ),
     ),
     (
