@@ -124,8 +124,6 @@ def sys_ring_setup(k: Kernel, t: Thread, entries: int, flags: int, cq_entries: i
 
     if not 0 < entries <= RING_MAX_ENTRIES or flags & ~(SETUP_CQSIZE | SETUP_SQPOLL):
         raise Error(EINVAL)
-    if flags & SETUP_SQPOLL:
-        raise Error(EOPNOTSUPP, "ring_setup: SQPOLL is not available yet")
     sq = _pow2(entries)
     if flags & SETUP_CQSIZE:
         if not sq <= cq_entries <= 2 * RING_MAX_ENTRIES * 8:
@@ -159,6 +157,14 @@ def sys_ring_setup(k: Kernel, t: Thread, entries: int, flags: int, cq_entries: i
         f.put()
         raise
     inode.ring.fd = fd
+    if flags & SETUP_SQPOLL:
+        from kernel.io.sqpoll import start_sq_thread
+
+        try:
+            start_sq_thread(k, inode.ring, t.cpu)
+        except Error:
+            proc.fds.close(fd)
+            raise
     return fd
 
 
@@ -177,7 +183,14 @@ def sys_ring_enter(
     if t.proc is not ring.proc:
         raise Error(EOPNOTSUPP, "ring_enter: a ring is entered by the process that set it up")
     ring.flush_overflow()
-    done = ring.submit(t, to_submit) if to_submit else 0
+    if ring.poller is not None:  # the polling thread submits; the caller may wake it
+        if flags & ENTER_SQ_WAKEUP:
+            from kernel.io.sqpoll import wake_sq_thread
+
+            wake_sq_thread(k, ring)
+        done = min(to_submit, ring.sq_pending)
+    else:
+        done = ring.submit(t, to_submit) if to_submit else 0
     if not flags & ENTER_GETEVENTS or not min_complete:
         return done
     want = min(min_complete, ring.cq_entries)

@@ -130,6 +130,7 @@ class Ring:
         self.wait_for = 0  # the fewest ready completions a sleeper in ring_enter wants
         self.cq_tail = 0
         self.closed = False
+        self.poller: Thread | None = None  # the SQPOLL thread
         self.submitted = 0
         self.completed = 0
         self.cancelled = 0
@@ -150,6 +151,11 @@ class Ring:
     def _set_u32(self, off: int, value: int) -> None:
         _U32.pack_into(self.pages[0], off, value & U32)
 
+    def set_sq_flag(self, flag: int, on: bool) -> None:
+        """Raise or clear a flag of the submission side's flags word."""
+        flags = self._u32(SQ_FLAGS)
+        self._set_u32(SQ_FLAGS, flags | flag if on else flags & ~flag)
+
     def _at(self, off: int) -> tuple[bytearray, int]:
         ps = self.page_size
         return self.pages[off // ps], off % ps
@@ -169,8 +175,10 @@ class Ring:
         return (self.cq_tail - self._u32(CQ_HEAD)) & U32
 
     # ------------------------------------------------------------------ submission
-    def submit(self, t: Thread, to_submit: int) -> int:
-        """Consume up to ``to_submit`` submission entries; returns how many."""
+    def submit(self, t: Thread, to_submit: int, *, charge: bool = True) -> int:
+        """Consume up to ``to_submit`` submission entries; returns how many. Reading
+        each entry and writing its completion is charged to the running CPU (the
+        polling thread counts its loads itself: ``charge`` False)."""
         head = self._u32(SQ_HEAD)
         avail = (self._u32(SQ_TAIL) - head) & U32
         if avail > self.sq_entries:  # a tail no ring could have: take what is there
@@ -181,7 +189,8 @@ class Ring:
         mask = self.sq_entries - 1
         base = self.layout.sqes
         chain: IoRequest | None = None  # the last request of a link chain in progress
-        self.k.charge(self.k.cost_memory * (SQE_SIZE + CQE_SIZE) // 8 * n)
+        if charge:
+            self.k.charge(self.k.cost_memory * (SQE_SIZE + CQE_SIZE) // 8 * n)
         for i in range(n):
             page, off = self._at(base + ((head + i) & mask) * SQE_SIZE)
             (op, flags, _prio, fd, sqe_off, addr, length, op_flags, user_data, group, *_rest) = (
@@ -456,6 +465,10 @@ class Ring:
                 buf.give_back()
             group.free.clear()
         self.k.wake_all(self.cq_wait)
+        if self.poller is not None:
+            from kernel.io.sqpoll import wake_sq_thread
+
+            wake_sq_thread(self.k, self)
 
     # ------------------------------------------------------------------ /proc
     def fdinfo(self) -> str:
@@ -475,8 +488,8 @@ class Ring:
             f"CachedCqTail:\t{self.cq_tail}",
             f"SQEs:\t{(sq_tail - sq_head) & U32}",
             f"CQEs:\t{(self.cq_tail - cq_head) & U32}",
-            "SqThread:\t-1",
-            "SqThreadCpu:\t-1",
+            f"SqThread:\t{self.poller.tid if self.poller is not None else -1}",
+            f"SqThreadCpu:\t{self.poller.cpu if self.poller is not None else -1}",
             "UserFiles:\t0",
             "UserBufs:\t0",
             "PollList:",

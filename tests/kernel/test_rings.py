@@ -31,8 +31,11 @@ from kernel.abi import (
     POLLIN,
     POLLOUT,
     SIGSEGV,
+    SQ_FLAGS,
+    SQ_NEED_WAKEUP,
     WTERMSIG,
     Error,
+    checkpoint,
 )
 from userland.libk import sys
 from userland.libk.ring import BufferSpent, Ring, alloc_buffers
@@ -434,3 +437,46 @@ def test_ring_fdinfo_shows_queues_and_requests() -> None:
     assert "SqMask:\t0x3\n" in info and "SqHead:\t1\n" in info and "CqTail:\t0\n" in info
     assert "InFlight:\t1\n" in info and "user_data=0x2a op=read" in info
     assert "OwnedPages:\t1\n" in info
+
+
+async def _count(name: str) -> int:
+    """How many times this process has called ``name`` (/proc/self/syscalls)."""
+    fd = await sys.open("/proc/self/syscalls")
+    text = (await sys.read(fd, 65536)).decode()
+    await sys.close(fd)
+    counts = dict(line.split() for line in text.splitlines())
+    return int(counts.get(name, 0))
+
+
+def test_sqpoll_submits_with_no_system_call() -> None:
+    async def body(seen: dict[str, Any]) -> None:
+        fd = await _blk()
+        ring = await Ring.setup(16, sqpoll=True)
+        bufs = await alloc_buffers(16, PS)
+        tfd = await sys.open("/proc/self/task")
+        tids = []
+        while batch := await sys.getdents(tfd):
+            tids += [d.d_name for d in batch if d.d_name[0].isdigit()]
+        for tid in tids:
+            cfd = await sys.open(f"/proc/self/task/{tid}/comm")
+            seen.setdefault("comms", []).append((await sys.read(cfd, 64)).decode().strip())
+        enters = await _count("ring_enter")
+        for i, b in enumerate(bufs):
+            ring.read(fd, b, i * PS, user_data=i)
+        await ring.submit()  # a store of the tail: the polling thread takes it
+        got = []
+        while len(got) < 16:  # poll the completion queue with loads
+            got += ring.completions()
+            await checkpoint()
+        assert sorted(c.user_data for c in got) == list(range(16))
+        assert await _count("ring_enter") == enters  # no system call for 16 reads
+        await sys.nanosleep(5 * MS)  # idle: the thread sleeps and asks to be woken
+        mem = await sys.mmu()
+        assert mem.load32(ring.base + SQ_FLAGS) & SQ_NEED_WAKEUP
+        ring.nop(user_data=99)
+        await ring.submit(wait=1)  # wakes it
+        assert [c.user_data for c in ring.completions()] == [99]
+        await ring.close()
+
+    seen = _run(body)
+    assert any(c.startswith("iou-sqp-") for c in seen["comms"]), seen["comms"]

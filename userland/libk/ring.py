@@ -30,6 +30,7 @@ from kernel.abi import (
     CQE_F_BUFFER,
     CQE_SIZE,
     ENTER_GETEVENTS,
+    ENTER_SQ_WAKEUP,
     IOSQE_BUFFER_SELECT,
     MAP_ANONYMOUS,
     MAP_POPULATE,
@@ -50,8 +51,10 @@ from kernel.abi import (
     PROT_READ,
     PROT_WRITE,
     SETUP_CQSIZE,
+    SETUP_SQPOLL,
     SQ_ENTRIES,
     SQ_FLAGS,
+    SQ_NEED_WAKEUP,
     SQ_TAIL,
     SQE,
     SQE_SIZE,
@@ -136,8 +139,11 @@ class Completion:
 class Ring:
     """A completion ring mapped into this process; see the module docstring."""
 
-    def __init__(self, fd: int, mem: MMU, base: int, sq: int, cq: int, size: int) -> None:
+    def __init__(
+        self, fd: int, mem: MMU, base: int, sq: int, cq: int, size: int, sqpoll: bool = False
+    ) -> None:
         self.fd = fd
+        self.sqpoll = sqpoll
         self.mem = mem
         self.base = base
         self.size = size
@@ -159,13 +165,15 @@ class Ring:
         self.path_next = 0
 
     @classmethod
-    async def setup(cls, entries: int = 32, cq_entries: int = 0) -> Ring:
-        """Make a ring of ``entries`` submissions and map it.
+    async def setup(cls, entries: int = 32, cq_entries: int = 0, *, sqpoll: bool = False) -> Ring:
+        """Make a ring of ``entries`` submissions and map it; with ``sqpoll`` a kernel
+        thread polls the submission queue, so submitting needs no system call.
 
         Raises:
             Error: EINVAL for a bad size, ENOMEM, EMFILE.
         """
-        fd = await sys.ring_setup(entries, SETUP_CQSIZE if cq_entries else 0, cq_entries)
+        flags = (SETUP_CQSIZE if cq_entries else 0) | (SETUP_SQPOLL if sqpoll else 0)
+        fd = await sys.ring_setup(entries, flags, cq_entries)
         mem = await sys.mmu()
         sq = 1 << max(0, entries - 1).bit_length()
         cq = (1 << max(0, cq_entries - 1).bit_length()) if cq_entries else 2 * sq
@@ -176,7 +184,7 @@ class Ring:
             await sys.close(fd)
             raise
         assert mem.load32(base + SQ_ENTRIES) == sq and mem.load32(base + CQ_ENTRIES) == cq
-        return cls(fd, mem, base, sq, cq, size)
+        return cls(fd, mem, base, sq, cq, size, sqpoll)
 
     # ------------------------------------------------------------------ preparing
     @property
@@ -373,9 +381,15 @@ class Ring:
         if n:
             self.mem.store32(self.base + SQ_TAIL, self.sq_tail)
             self.sq_published = self.sq_tail
-        if not n and not wait:
+        flags = ENTER_GETEVENTS if wait else 0
+        if self.sqpoll:  # the kernel's thread takes them: enter only to wake it or wait
+            if n and self.mem.load32(self.base + SQ_FLAGS) & SQ_NEED_WAKEUP:
+                flags |= ENTER_SQ_WAKEUP
+            if not flags:
+                return n
+        elif not n and not wait:
             return 0
-        return await sys.ring_enter(self.fd, n, wait, ENTER_GETEVENTS if wait else 0)
+        return await sys.ring_enter(self.fd, n, wait, flags)
 
     @property
     def ready(self) -> int:
