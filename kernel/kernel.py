@@ -33,6 +33,7 @@ BUDGET = "budget"  # dispatched the requested number of requests
 HALTED = "halted"  # powered off, or panicked
 
 RELEASE = "0.1.0"
+NEVER = 1 << 62
 NR_YIELD = SYSCALL_BY_NAME["sched_yield"].nr
 NR_SPAWN = SYSCALL_BY_NAME["spawn"].nr
 
@@ -85,6 +86,7 @@ class Kernel(Timers):
         self.loadavg = [0.0, 0.0, 0.0]
         self._next_loadavg = 5_000_000_000
         self.cpus: list[CPU] = []
+        self.window_end = NEVER  # the end of the running CPU's window (add_timer shortens it)
         self.table: list[Any] = []
         self.syscount: list[int] = []
 
@@ -125,6 +127,8 @@ class Kernel(Timers):
         if sl.deadline is not None:
             self._timer_seq += 1
             heapq.heappush(self.timers, (sl.deadline, self._timer_seq, t, seq))
+            if sl.deadline < self.window_end:
+                self.window_end = sl.deadline
 
     def wake(
         self, t: Thread, value: Any = None, exc: BaseException | None = None, at: int | None = None
@@ -223,10 +227,12 @@ class Kernel(Timers):
                 if until is not None and until < end:
                     end = until
                 self.cur_cpu = best
+                self.window_end = end
                 try:
                     left -= self._run_cpu(best, end, left)
                 finally:
                     self.cur_cpu = None
+                    self.window_end = NEVER
                 if best.clock > self.now_ns:
                     self.now_ns = best.clock
                     if self.now_ns >= self._next_loadavg:
@@ -394,6 +400,9 @@ class Kernel(Timers):
                         clock += ns
                         t.utime += ns
                         wmem += ns
+                        if self.window_end < end:  # a fault set a timer (a doorbell)
+                            end = self.window_end
+                            bound = end if end < slice_end else slice_end
                         if view.fatal is not None:  # the program caught its own fault
                             t.stime += (wsc - sc0) * cost_sc
                             t.utime += (wck - ck0) * cost_ck
@@ -472,6 +481,9 @@ class Kernel(Timers):
                                     + traceback.format_exc()
                                 ) from None
                             clock = cpu.clock
+                            if self.window_end < end:  # it set a timer due in this window
+                                end = self.window_end
+                                bound = end if end < slice_end else slice_end
                         if nr == nr_spawn:
                             trace = self.trace_hook  # the child may be traced from now on
                         if trace is not None:

@@ -18,6 +18,7 @@ from kernel.abi import (
     EPERM,
     ESRCH,
     MAP_ANONYMOUS,
+    MAP_SHARED,
     MFD_ALLOW_SEALING,
     MFD_CLOEXEC,
     MMU,
@@ -62,7 +63,10 @@ def sys_mmap(
     f = t.proc.fds.get(fd)
     inode = f.inode
     if not isinstance(inode, FileInode):
-        raise Error(ENODEV)
+        source = getattr(inode, "mmap_cache", None)
+        if source is None:
+            raise Error(ENODEV)
+        return _map_device(mm, t, f, source(t, f), addr, length, prot, flags, offset)
     if f.flags & O_ACCMODE == O_WRONLY:
         raise Error(EACCES)
     return vmops.do_mmap(
@@ -79,6 +83,38 @@ def sys_mmap(
         dev=inode.fs.dev,
         ino=inode.ino,
     )
+
+
+def _map_device(
+    mm: Any,
+    t: Thread,
+    f: Any,
+    cache: Any,
+    addr: int,
+    length: int,
+    prot: int,
+    flags: int,
+    offset: int,
+) -> int:
+    """mmap of a device's memory (a claimed block device's queue): shared only."""
+    if not flags & MAP_SHARED:
+        raise Error(EINVAL)
+    inode = f.inode
+    start = vmops.do_mmap(
+        mm,
+        addr,
+        length,
+        prot,
+        flags,
+        cache=cache,
+        inode=inode,
+        pgoff_bytes=offset,
+        name=f.path,
+        dev=inode.fs.dev,
+        ino=inode.ino,
+    )
+    inode.mapped(mm, start, offset // mm.page_size, -(-length // mm.page_size))
+    return start
 
 
 def sys_munmap(k: Kernel, t: Thread, addr: int, length: int) -> int:

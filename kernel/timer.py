@@ -26,11 +26,15 @@ class Timers:
     now_ns: int
     loadavg: list[float]
     _next_loadavg: int
+    window_end: int
 
     def add_timer(self, deadline: int, callback: Any) -> None:
-        """Call ``callback(deadline)`` when virtual time reaches ``deadline``."""
+        """Call ``callback(deadline)`` when virtual time reaches ``deadline`` (a CPU
+        running a window past it stops there, so the timer is not late)."""
         self._timer_seq += 1
         heapq.heappush(self.timers, (deadline, self._timer_seq, callback, None))
+        if deadline < self.window_end:
+            self.window_end = deadline
 
     def next_event(self) -> int | None:
         """The virtual time of the next timer that will still do something, or None."""

@@ -189,3 +189,52 @@ def ring_bytes(sq_entries: int, cq_entries: int, page_size: int) -> int:
     """Bytes to map for a ring: its layout's size rounded up to whole pages."""
     size = ring_layout(sq_entries, cq_entries).size
     return (size + page_size - 1) & ~(page_size - 1)
+
+
+# ---------------------------------------------------------------------- level 4
+# An integrated driver: a privileged process claims a block device (ioctl BLK_CLAIM on
+# its node: EPERM unless root, EBUSY while anyone else has it open) and maps the
+# device's own queue (mmap of the node at offset 0, the size BLK_CLAIM returned). Page
+# 0 holds the doorbells: a store there is seen by the device (an uncached write to it,
+# costing a cache transfer), never a system call. Page 1 holds the queue: the device's
+# heads and tails, then DQ_ENTRIES submission entries, then as many completion entries.
+# Buffers are addresses in the driver's memory; the device moves data through the
+# driver's page table (an IOMMU) when a request completes.
+
+BLK_CLAIM = 0x4C01  # ioctl: take the device; returns the bytes to map
+BLK_RELEASE = 0x4C02  # ioctl: let it go
+
+DQ_OP_READ = 1
+DQ_OP_WRITE = 2
+DQ_OP_FLUSH = 3
+DQ_ENTRIES = 64
+
+DB_SQ_TAIL = 0  # doorbell page: the driver's new submission tail
+DQ_SQ_HEAD = 0  # queue page (page 1), device-written: entries consumed
+DQ_CQ_TAIL = 4  # device-written: completions posted
+DQ_CQ_HEAD = 8  # driver-written: completions consumed
+DQ_SIZE = 16  # u64: the device's size in bytes
+DQ_SQES = 64
+#: A device submission entry: op, flags, tag, length, position, buffer address.
+DQ_SQE = struct.Struct("<BBHIQQ8x")
+#: A device completion entry: tag, status (bytes moved, or -errno).
+DQ_CQE = struct.Struct("<H2xi8x")
+DQ_CQES = DQ_SQES + DQ_ENTRIES * DQ_SQE.size
+
+__all__ += [
+    "BLK_CLAIM",
+    "BLK_RELEASE",
+    "DQ_OP_READ",
+    "DQ_OP_WRITE",
+    "DQ_OP_FLUSH",
+    "DQ_ENTRIES",
+    "DB_SQ_TAIL",
+    "DQ_SQ_HEAD",
+    "DQ_CQ_TAIL",
+    "DQ_CQ_HEAD",
+    "DQ_SIZE",
+    "DQ_SQES",
+    "DQ_SQE",
+    "DQ_CQE",
+    "DQ_CQES",
+]

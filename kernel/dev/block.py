@@ -15,8 +15,9 @@ weighted time in queue. Its node in /dev is a :class:`BlockNode` (S_IFBLK): read
 and write(2) on it are synchronous requests at the file's offset, and block the caller
 until the device is done.
 
-A process can take the device for itself (``claim``, level 4 of the I/O API: an
-integrated driver); while it holds it, every other open gets EBUSY.
+A root process can take the device for itself (ioctl BLK_CLAIM, level 4 of the I/O
+API: an integrated driver that maps the device's own queue, ``kernel.dev.blkqueue``);
+while it holds it, every other open gets EBUSY.
 """
 
 from __future__ import annotations
@@ -26,7 +27,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kernel.abi import EBUSY, EINVAL, EIO, ENOSPC, S_IFBLK, Error
+from kernel.abi import (
+    BLK_CLAIM,
+    BLK_RELEASE,
+    EBUSY,
+    EINVAL,
+    EIO,
+    ENODEV,
+    ENOSPC,
+    ENOTTY,
+    EPERM,
+    S_IFBLK,
+    Error,
+)
 from kernel.fs.vfs import Inode, WouldBlock
 from kernel.mm.pagecache import PageCache
 from kernel.thread import DEAD, Sleep, WaitQueue
@@ -142,6 +155,9 @@ class BlockDevice:
     inflight: set[BlkRequest] = field(default_factory=set)  # issued, not yet done
     stats: DiskStats = field(default_factory=DiskStats)
     holder: Any = None  # the process that claimed the device (level 4), or None
+    claim_file: Any = None  # the open file it claimed it through
+    queue: Any = None  # its DeviceQueue (kernel.dev.blkqueue)
+    old_queues: list[Any] = field(default_factory=list)  # released, still mapped
     opens: int = 0
 
     def __post_init__(self) -> None:
@@ -233,22 +249,6 @@ class BlockDevice:
         if req.done is not None:
             req.done(req)
 
-    # ------------------------------------------------------------------ level 4
-    def claim(self, proc: Any) -> None:
-        """Give the device to ``proc`` alone (an integrated driver).
-
-        Raises:
-            Error: EBUSY if someone else holds it or has it open.
-        """
-        if self.holder is not None and self.holder is not proc:
-            raise Error(EBUSY)
-        self.holder = proc
-
-    def release_claim(self, proc: Any) -> None:
-        """``proc`` lets the device go."""
-        if self.holder is proc:
-            self.holder = None
-
 
 class BlockNode(Inode):
     """A block-device node in /dev: read(2) and write(2) are synchronous requests."""
@@ -278,6 +278,70 @@ class BlockNode(Inode):
 
     def release(self, f: File) -> None:
         self.dev.opens -= 1
+        if self.dev.claim_file is f:
+            self._unclaim()
+
+    # ------------------------------------------------------------------ level 4
+    def ioctl(self, t: Any, f: File, request: int, arg: Any) -> Any:
+        """BLK_CLAIM: take the device for an integrated driver (root; EBUSY while
+        anyone else has it open); returns the bytes of its queue to map.
+        BLK_RELEASE: give it back."""
+        dev = self.dev
+        if request == BLK_CLAIM:
+            if t is None or t.proc.cred.euid != 0:
+                raise Error(EPERM)
+            if dev.claim_file is f:
+                return 2 * dev.k.frames.page_size
+            if dev.holder is not None or dev.opens > 1:
+                raise Error(EBUSY)
+            from kernel.dev.blkqueue import DeviceQueue
+
+            dev.queue = DeviceQueue(dev, t.proc)
+            dev.holder = t.proc
+            dev.claim_file = f
+            dev.k.log(f"{dev.name}: claimed by {t.proc.comm}[{t.proc.pid}] (integrated driver)")
+            return 2 * dev.k.frames.page_size
+        if request == BLK_RELEASE:
+            if dev.claim_file is not f:
+                raise Error(EINVAL)
+            self._unclaim()
+            return 0
+        raise Error(ENOTTY)
+
+    def _unclaim(self) -> None:
+        dev = self.dev
+        queue = dev.queue
+        dev.holder = dev.claim_file = dev.queue = None
+        if queue is not None:
+            queue.close()
+            dev.old_queues.append(queue)
+            self.drop_if_unused()
+            dev.k.log(f"{dev.name}: released by its driver")
+
+    def mmap_cache(self, t: Any, f: File) -> PageCache:
+        """What mmap of the node maps: the queue of the device this file claimed.
+
+        Raises:
+            Error: ENODEV if it did not claim the device.
+        """
+        if self.dev.claim_file is not f or self.dev.queue is None:
+            raise Error(ENODEV)
+        return self.dev.queue.cache
+
+    def mapped(self, mm: Any, start: int, pgoff: int, pages: int) -> None:
+        """The queue was mapped: arm the doorbell page."""
+        if self.dev.queue is not None:
+            self.dev.queue.mapped(mm, start, pgoff, pages)
+
+    def drop_if_unused(self) -> None:
+        """Free the pages of released queues nobody maps any more."""
+        keep = []
+        for queue in self.dev.old_queues:
+            if queue.cache.mappings:
+                keep.append(queue)
+            else:
+                queue.cache.release()
+        self.dev.old_queues = keep
 
     def _sync(self, t: Any, f: File, op: str, pos: int, length: int, data: bytes) -> BlkRequest:
         """Run one request for ``t``: the first call submits it and blocks, the call

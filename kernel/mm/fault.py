@@ -181,6 +181,13 @@ def handle_fault(mm: AddressSpace, addr: int, write: bool) -> None:
     """
     view = mm.view
     k = mm.k
+    if mm.mmio and write:
+        device = mm.mmio.get(addr >> view.shift)
+        if device is not None:  # a device register: the store goes to the device
+            if k is not None:
+                view.fault_ns += k.cost_transfer
+            device.store(mm, addr >> view.shift)
+            return
     _count(mm)
     if k is not None:
         view.fault_ns += k.cost_fault

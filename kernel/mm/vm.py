@@ -138,6 +138,8 @@ class AddressSpace:
         owned: pages an I/O ring owns (virtual page number -> the owner, which says
             what it is in the fault log): present but out of the view's dicts, so
             any access faults (``kernel.io.buffers``).
+        mmio: device register pages (virtual page number -> the device): readable,
+            but a store traps to the device (``kernel.dev.blkqueue``).
     """
 
     frames: FrameAllocator
@@ -159,6 +161,7 @@ class AddressSpace:
     majflt: int = 0
     owner: Any = None
     owned: dict[int, Any] = field(default_factory=dict)
+    mmio: dict[int, Any] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -277,7 +280,7 @@ class AddressSpace:
             self.rd[vpn] = data
         else:
             self.rd.pop(vpn, None)
-        if pte.write and prot & PROT_WRITE:
+        if pte.write and prot & PROT_WRITE and not (self.mmio and vpn in self.mmio):
             self.wr[vpn] = data
         else:
             self.wr.pop(vpn, None)
@@ -316,6 +319,8 @@ class AddressSpace:
         for v in vpns:
             if owned:
                 owned.pop(v, None)  # the ring keeps the frame pinned, not the address
+            if self.mmio:
+                self.mmio.pop(v, None)
             pte = pt.pop(v)
             rd.pop(v, None)
             wr.pop(v, None)
