@@ -2,12 +2,15 @@
 the load average are ``kernel.timer``'s).
 
 A machine is brought up by ``kernel.main.start_kernel`` (the init order). ``Kernel.run``
-is the discrete-event
-loop: it always advances the CPU with the lowest virtual clock that has work, for at
-most one quantum (its *window*), so the CPUs stay within a quantum of each other;
-inside a window the CPU runs threads request by request, charging the cost model,
-switching on sleep, yield, or the end of a slice. When no CPU has work the clock jumps
-to the next timer (idle time is skipped; realtime pacing is the front end's business).
+is the discrete-event loop: it always advances the CPU with the lowest virtual clock
+that has work, for at most ``WINDOW`` (20 us) of virtual time or until the next timer,
+so the CPUs stay within a window of each other and a thread spinning on memory that
+another CPU writes (a ring's completion queue, a shared-memory queue) sees the write at
+most a window late; a timer set during a window (a device's completion) ends it at its
+deadline. Inside a window the CPU runs threads request by request, charging the cost
+model, switching on sleep, yield, or the end of a slice (the scheduler's quantum). When
+no CPU has work the clock jumps to the next timer (idle time is skipped; realtime
+pacing is the front end's business).
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ HALTED = "halted"  # powered off, or panicked
 
 RELEASE = "0.1.0"
 NEVER = 1 << 62
+#: The longest a CPU runs before the others catch up (its window): a thread spinning on
+#: memory another CPU writes sees the write at most this late.
+WINDOW = 20_000
 NR_YIELD = SYSCALL_BY_NAME["sched_yield"].nr
 NR_SPAWN = SYSCALL_BY_NAME["spawn"].nr
 
@@ -86,6 +92,7 @@ class Kernel(Timers):
         self.loadavg = [0.0, 0.0, 0.0]
         self._next_loadavg = 5_000_000_000
         self.cpus: list[CPU] = []
+        self.host_clock: Any = None  # a front end's host clock (CLOCK_HOST), if it gives one
         self.window_end = NEVER  # the end of the running CPU's window (add_timer shortens it)
         self.table: list[Any] = []
         self.syscount: list[int] = []
@@ -187,7 +194,7 @@ class Kernel(Timers):
             return BUDGET
         left = budget if budget is not None else 1 << 62
         cpus = self.cpus
-        quantum = self.sched.quantum
+        window = min(self.sched.quantum, WINDOW)
         timers = self.timers
         try:
             while True:
@@ -221,7 +228,7 @@ class Kernel(Timers):
                     self.now_ns = max(self.now_ns, clock)
                     self._fire_timers(clock)
                     continue
-                end = clock + quantum
+                end = clock + window
                 if timers and timers[0][0] < end:
                     end = timers[0][0]
                 if until is not None and until < end:

@@ -16,6 +16,7 @@ from kernel.abi import (
     EINVAL,
     ENOMEM,
     ENTER_GETEVENTS,
+    ENTER_SQ_IDLE,
     ENTER_SQ_WAKEUP,
     EOPNOTSUPP,
     O_RDWR,
@@ -109,8 +110,9 @@ class RingInode(FileInode):
         return self.ring.fdinfo()
 
     def release(self, f: File) -> None:
-        self.ring.close()
         super().release(f)
+        if self.opens == 0:  # the last open description (a reopen via /proc/PID/fd is one)
+            self.ring.close()
 
 
 def _pow2(n: int) -> int:
@@ -177,11 +179,17 @@ def sys_ring_enter(
     inode = f.inode
     if not isinstance(inode, RingInode):
         raise Error(EOPNOTSUPP)
-    if flags & ~(ENTER_GETEVENTS | ENTER_SQ_WAKEUP):
+    if flags & ~(ENTER_GETEVENTS | ENTER_SQ_WAKEUP | ENTER_SQ_IDLE):
         raise Error(EINVAL)
     ring = inode.ring
     if t.proc is not ring.proc:
         raise Error(EOPNOTSUPP, "ring_enter: a ring is entered by the process that set it up")
+    if flags & ENTER_SQ_IDLE:  # the polling thread sleeps until it is woken
+        if t is not ring.poller:
+            raise Error(EINVAL)
+        if not ring.closed and not ring.sq_pending:
+            yield Sleep((ring.sq_wait,), None, "io_uring_sqpoll")
+        return 0
     ring.flush_overflow()
     if ring.poller is not None:  # the polling thread submits; the caller may wake it
         if flags & ENTER_SQ_WAKEUP:

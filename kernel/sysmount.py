@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from kernel.thread import Thread
 
 #: mount(2)'s type names (and the names images use) -> make_fs's.
-FSTYPES = {"tmpfs": "tmpfs", "proc": "procfs", "procfs": "procfs", "devfs": "devfs"}
+FSTYPES = {
+    "tmpfs": "tmpfs",
+    "proc": "procfs",
+    "procfs": "procfs",
+    "devfs": "devfs",
+    "sysfs": "sysfs",
+}
 
 
 def _options(flags: int, data: str | None) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ import inspect
 from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
+    CLOCK_HOST,
     CLOCK_REALTIME,
     EBUSY,
     ECHILD,
@@ -429,6 +430,8 @@ def sys_clock_gettime(k: Kernel, t: Thread, clock: int) -> int:
         return epoch_ns(k) + k.now()
     if clock == 1:
         return k.now()
+    if clock == CLOCK_HOST and k.host_clock is not None:
+        return k.host_clock()
     raise Error(EINVAL)
 
 

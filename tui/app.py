@@ -47,6 +47,7 @@ PANES: list[tuple[str, str, str]] = [
     ("threads", "Threads", "tui.widgets.panes.threads:ThreadsPane"),
     ("procfs", "/proc", "tui.widgets.panes.procbrowser:ProcBrowserPane"),
     ("heap", "Heap", "tui.widgets.panes.heap:HeapPane"),
+    ("rings", "Rings", "tui.widgets.panes.rings:RingsPane"),
 ]
 
 #: Host time left to the app between two slices of a busy machine (a slice is at most

@@ -50,6 +50,7 @@ __all__ = [
     "SETUP_CQSIZE",
     "ENTER_GETEVENTS",
     "ENTER_SQ_WAKEUP",
+    "ENTER_SQ_IDLE",
     "SQ_NEED_WAKEUP",
     "SQ_CQ_OVERFLOW",
     "POLLIN",
@@ -127,6 +128,7 @@ SETUP_SQPOLL = 1 << 1  # a kernel thread polls the submission queue
 SETUP_CQSIZE = 1 << 3  # ring_setup's cq_entries says the completion queue's size
 ENTER_GETEVENTS = 1 << 0  # wait for min_complete completions
 ENTER_SQ_WAKEUP = 1 << 1  # wake the polling thread
+ENTER_SQ_IDLE = 1 << 4  # the polling thread's own: sleep until ENTER_SQ_WAKEUP or close
 SQ_NEED_WAKEUP = 1 << 0  # the polling thread sleeps: ring_enter(SQ_WAKEUP) to wake it
 SQ_CQ_OVERFLOW = 1 << 1  # completions wait in the overflow list: reap, then enter
 

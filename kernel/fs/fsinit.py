@@ -2,7 +2,8 @@
 
 Called from ``kernel.main.start_kernel`` in order: ``vfs_init`` (root tmpfs, the
 initial mount namespace, the image's tree, /etc/passwd, /etc/group and /etc/shadow), ``dev_init``
-(devfs and the console TTY), ``mounts_init`` (what the image mounts where).
+(devfs and the console TTY), ``mounts_init`` (what the image mounts where, and sysfs on
+/sys beside procfs).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from kernel.fs.devfs import DevFS
 from kernel.fs.mount import Mount, MountNamespace
 from kernel.fs.pipe import PipeFS
 from kernel.fs.procfs import ProcFS
+from kernel.fs.sysfs import SysFS
 from kernel.fs.tmpfs import TmpFS
 from kernel.fs.vfs import DirInode, FileInode, FileSystem, PathWalk
 from kernel.proc import Cred
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from kernel.imagetypes import User
     from kernel.kernel import Kernel
 
+SYSFS_OPTS = ("rw", "nosuid", "nodev", "noexec", "relatime")
 STANDARD_DIRS = (
     "bin",
     "sbin",
@@ -167,6 +170,8 @@ def make_fs(k: Kernel, fstype: str) -> FileSystem:
         return k.devfs
     if fstype == "procfs":
         return ProcFS(_dev(k), k)
+    if fstype == "sysfs":
+        return SysFS(_dev(k), k)
     raise Error(19, f"unknown file system type {fstype}")
 
 
@@ -187,6 +192,10 @@ def mounts_init(k: Kernel) -> None:
             shm = walk.resolve(m.target.rstrip("/") + "/shm")
             k.root_ns.mount(make_fs(k, "tmpfs"), shm, "tmpfs", "/dev/shm", ("rw", "mode=1777"))
             k.log(f"mount: tmpfs on {m.target.rstrip('/')}/shm")
+        if m.fstype == "procfs" and not any(x.target == "/sys" for x in k.info.mounts):
+            # A machine with /proc has /sys too, mounted as Linux's init mounts it.
+            k.root_ns.mount(make_fs(k, "sysfs"), walk.resolve("/sys"), "sysfs", "/sys", SYSFS_OPTS)
+            k.log("mount: sysfs on /sys")
     if not k.info.procfs:
         k.log("procfs: disabled by the machine file")
 

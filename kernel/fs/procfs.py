@@ -6,7 +6,9 @@ the ``cwd`` and ``exe`` links, ``fd/`` (magic links that reopen the very file),
 ``task/<tid>/{stat,status,comm}``, ``self``, ``meminfo``, ``stat``, ``uptime``,
 ``loadavg``, ``cpuinfo``, ``version``, ``mounts``, ``filesystems`` and ``kmsg`` (the
 kernel log; reading it does not consume it), and ``wchan`` (per process and per task:
-what the thread sleeps on, ``0`` when it does not). The memory files
+what the thread sleeps on, ``0`` when it does not). The I/O files (``kernel.fs.procio``):
+``/proc/<pid>/fdinfo/<fd>`` (an open file's offset, flags, mount and inode, and what its
+inode adds; like ``fd/``, for the owner or root) and ``/proc/diskstats``. The memory files
 (``kernel.fs.procmem``): ``/proc/<pid>/{statm,smaps,smaps_rollup,mem,oom_score,
 oom_score_adj,limits}`` (``mem`` reads and writes the address space at offsets that are
 addresses; ``maps``, ``smaps``, ``smaps_rollup`` and ``mem`` open only for the same
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from kernel.abi import EACCES, ENOENT, EPERM, S_IFREG, Error
 from kernel.fs.file import File
 from kernel.fs.procinfo import ProcInfo
+from kernel.fs.procio import ProcIo
 from kernel.fs.procmem import may_access
 from kernel.fs.procmemfile import ProcMemFile
 from kernel.fs.vfs import DirInode, FileSystem, Inode, SymlinkInode
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
 PID_INO_BASE = 1 << 32  # /proc/<pid>: + pid * 256; its files follow it
 TASK_INO_BASE = 1 << 44  # /proc/<pid>/task/<tid>: + tid * 256
 FD_INO_BASE = 1 << 56  # /proc/<pid>/fd/<n>: + pid * 4096 + n
+FDINFO_INO_BASE = 1 << 57  # /proc/<pid>/fdinfo/<n>: + pid * 4096 + n
 SYS_INO_BASE = 1 << 30  # /proc/sys and what is under it
 
 
@@ -186,7 +190,7 @@ class ProcDir(DirInode):
         raise Error(EPERM)
 
 
-class ProcFS(FileSystem, ProcInfo):
+class ProcFS(FileSystem, ProcInfo, ProcIo):
     """The /proc file system of one kernel."""
 
     fstype = "proc"
@@ -212,6 +216,7 @@ class ProcFS(FileSystem, ProcInfo):
             "vmstat": lambda: self._file(self.vmstat),
             "buddyinfo": lambda: self._file(self.buddyinfo),
             "sys": self._sys_dir,
+            "diskstats": lambda: self._file(self.diskstats),
         }
         self.root = ProcDir(self, None, "", self._root_names, self._root_lookup)
         self.root.cache = _NoCache()  # a pid's directory must not outlive its process
@@ -311,6 +316,7 @@ class ProcFS(FileSystem, ProcInfo):
                 lambda t, f, data: self._oom_adj_write(t, f, data, proc),
             ),
             "limits": lambda: self._file(lambda: self.limits(proc), uid=uid),
+            "fdinfo": lambda: self._fd_dir(proc, info=True),
         }
         return self._live_dir(proc, files, uid, gid, ino=PID_INO_BASE + proc.pid * 256)
 
@@ -374,7 +380,10 @@ class ProcFS(FileSystem, ProcInfo):
         d = ProcDir(self, None, "", names, lookup, mode, uid, gid)
         return _stamp(d, proc.start_time, ino)
 
-    def _fd_dir(self, proc: Process) -> ProcDir:
+    def _fd_dir(self, proc: Process, *, info: bool = False) -> ProcDir:
+        """``fd/``: a magic link per descriptor; with ``info``, ``fdinfo/``: a file per
+        descriptor. Both directories open only for the owner or root (mode 0500; Linux
+        shows fdinfo/ as 0555 but refuses others just the same)."""
         uid = proc.cred.euid
 
         def names() -> list[str]:
@@ -384,6 +393,11 @@ class ProcFS(FileSystem, ProcInfo):
             if not name.isdigit() or int(name) not in proc.fds.files:
                 return None
             fd = int(name)
+            if info:
+                node: Inode = self._file(
+                    lambda: self.fdinfo_text(proc, fd), uid=uid, gate=lambda t: _gate(t, proc)
+                )
+                return _stamp(node, proc.start_time, FDINFO_INO_BASE + proc.pid * 4096 + fd)
 
             def target(_p: Any) -> str:
                 f = proc.fds.files.get(fd)
@@ -429,6 +443,12 @@ class ProcFS(FileSystem, ProcInfo):
         d = ProcDir(self, None, "", names, lookup, 0o555, uid, proc.cred.egid)
         d.cache = _NoCache()
         return d
+
+
+def _gate(t: Any, proc: Process) -> None:
+    """Linux's ptrace rule for maps, smaps and fdinfo: the same user, or root."""
+    if not may_access(t.proc.cred, proc):
+        raise Error(EACCES)
 
 
 def _stamp(node: Inode, ns: int, ino: int) -> Inode:

@@ -297,7 +297,7 @@ class ProcInfo(ProcMem, ProcVm):
 
     def filesystems(self) -> str:
         """The file-system types the kernel knows."""
-        return "".join(f"nodev\t{name}\n" for name in ("tmpfs", "devfs", "proc", "pipefs"))
+        return "".join(f"nodev\t{name}\n" for name in ("tmpfs", "devfs", "proc", "sysfs", "pipefs"))
 
     def generation(self) -> str:
         """/proc/generation: counters that together change whenever anything the

@@ -171,6 +171,11 @@ class Inode:
 
         return POLLIN | POLLOUT, ()
 
+    def fdinfo(self, f: File) -> str:
+        """Lines of its own for /proc/<pid>/fdinfo/<fd> (each ending in a newline), after
+        pos, flags, mnt_id and ino; a plain file has none."""
+        return ""
+
     def truncate(self, length: int) -> None:
         """Set the length (regular files)."""
         raise Error(EINVAL)

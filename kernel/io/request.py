@@ -262,6 +262,12 @@ def attempt(k: Kernel, req: IoRequest) -> None:
             k.signals.send(req.thread.proc, SIGPIPE)
         finish(k, req, req.progress if req.progress else -err.errno)
         return
+    cost = k.io_costs.get(getattr(inode, "io_cost", ""), 0)
+    cpu = k.cur_cpu
+    if cost and cpu is not None and cpu.current is req.thread:
+        # What read(2) and write(2) pay for the same file (a pipe, a tty), when it runs
+        # in its submitter's time; a retry another thread's wake-up runs is not charged.
+        k.charge(cost)
     if op == OP_READ:
         _deliver(req, data)
         finish(k, req, len(data))

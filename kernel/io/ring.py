@@ -127,6 +127,7 @@ class Ring:
         self.groups: dict[int, BufferGroup] = {}
         self.timeouts: list[list[Any]] = []  # [request, completions still to see]
         self.cq_wait = WaitQueue("io_uring")
+        self.sq_wait = WaitQueue("io_uring_sqpoll")  # the polling thread, idle
         self.wait_for = 0  # the fewest ready completions a sleeper in ring_enter wants
         self.cq_tail = 0
         self.closed = False

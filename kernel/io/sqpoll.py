@@ -5,8 +5,9 @@ It is a thread of the ring's process (``ps -L`` shows it as ``iou-sqp-<pid>``), 
 kernel code: it loads the submission tail in a loop and consumes whatever the process
 published, paying for every load and every pass of the loop in virtual time like any
 spinning thread. After ``SQ_THREAD_IDLE`` with nothing to do it sets SQ_NEED_WAKEUP in
-the ring's flags and sleeps; ``ring_enter(fd, 0, 0, ENTER_SQ_WAKEUP)`` (which libk's
-``submit`` calls only when it sees the flag) wakes it. It leaves when the ring closes.
+the ring's flags and sleeps (``ring_enter(fd, 0, 0, ENTER_SQ_IDLE)``, with no deadline);
+``ring_enter(fd, 0, 0, ENTER_SQ_WAKEUP)`` (which libk's ``submit`` calls only when it
+sees the flag) wakes it. It leaves when the ring closes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from kernel.abi import (
     CHECKPOINT,
     CQE_SIZE,
+    ENTER_SQ_IDLE,
     SQ_NEED_WAKEUP,
     SQE_SIZE,
     SYSCALL_BY_NAME,
@@ -30,8 +32,8 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 SQ_THREAD_IDLE = 1_000_000  # ns of finding nothing before it sleeps
+_RING_ENTER = SYSCALL_BY_NAME["ring_enter"].nr
 _NANOSLEEP = SYSCALL_BY_NAME["nanosleep"].nr
-_FOREVER = 1 << 62
 _SPIN = Req(CHECKPOINT, ())
 
 
@@ -53,9 +55,9 @@ async def sq_thread(k: Kernel, ring: Ring) -> int:
                 ring.set_sq_flag(SQ_NEED_WAKEUP, False)
                 continue
             try:
-                await Req(_NANOSLEEP, (_FOREVER,))
-            except Error:  # EINTR: ring_enter(SQ_WAKEUP), or the ring closed
-                pass
+                await Req(_RING_ENTER, (ring.fd, 0, 0, ENTER_SQ_IDLE))
+            except Error:  # its descriptor is gone or another file: look again in a while
+                await Req(_NANOSLEEP, (SQ_THREAD_IDLE,))
             ring.set_sq_flag(SQ_NEED_WAKEUP, False)
             last = k.now()
         else:
@@ -88,6 +90,5 @@ def start_sq_thread(k: Kernel, ring: Ring, cpu: int) -> Thread:
 
 def wake_sq_thread(k: Kernel, ring: Ring) -> None:
     """ENTER_SQ_WAKEUP, or the ring closing: end the thread's sleep."""
-    th = ring.poller
-    if th is not None:
-        k.interrupt(th)
+    if ring.sq_wait:
+        k.wake_all(ring.sq_wait)

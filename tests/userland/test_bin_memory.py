@@ -182,7 +182,7 @@ def test_vmstat_layout_and_figures() -> None:
             "vmstat 0",
             "vmstat x",
             "vmstat -S z",
-            "vmstat -d",
+            "vmstat -m",
         ]
     )
     line, *mem = got[0].splitlines()[:-1]
@@ -220,7 +220,7 @@ def test_vmstat_layout_and_figures() -> None:
     assert got[6] == "vmstat: delay must be positive integer\n[1]"
     assert got[7] == "vmstat: failed to parse argument: 'x'\n[1]"
     assert got[8] == "vmstat: -S requires k, K, m or M (default is KiB)\n[1]"
-    assert got[9] == "vmstat: Unable to create diskstat structure\n[1]"
+    assert got[9] == "vmstat: Unable to create slabinfo structure: No such file or directory\n[1]"
 
 
 def test_vmstat_columns_and_percents() -> None:

@@ -20,11 +20,10 @@ from kernel.abi import (
     PROT_READ,
     PROT_WRITE,
     Error,
-    checkpoint,
 )
 from userland.libk import args, sys
 from userland.libk import io as kio
-from userland.libk.blkdev import BlockDriver
+from userland.libk.blkdev import BlockDriver, random_offsets
 
 USAGE = """Usage: blkdrv [OPTION]... DEVICE
 Drive the block device DEVICE from this program: claim it, map its queue, and do
@@ -95,32 +94,10 @@ async def main(argv: list[str]) -> int:
     if write:
         for i in range(depth):
             mem.fill(slots + i * block, 0x30 + i % 10, block)
-    blocks = max(1, drv.device_size // block)
-    state = seed or 1
+    offsets = random_offsets(seed, count, max(1, drv.device_size // block), block)
     start = await sys.clock_gettime()
     calls0 = await syscalls_so_far()
-    free = list(range(depth))
-    issued = done = failed = 0
-    op = DQ_OP_WRITE if write else DQ_OP_READ
-    while done < count:
-        submitted = False
-        while free and issued < count:
-            state = (state * 6364136223846793005 + 1442695040888963407) & ((1 << 64) - 1)
-            tag = free.pop()
-            pos = (state >> 33) % blocks * block
-            if not drv.submit(op, pos, block, slots + tag * block, tag):
-                free.append(tag)
-                break
-            issued += 1
-            submitted = True
-        if submitted:
-            drv.kick()
-        for tag, status in drv.reap():
-            done += 1
-            free.append(tag)
-            if status < 0:
-                failed += 1
-        await checkpoint()  # polling: let the machine run the device's completions
+    failed = await drv.run(DQ_OP_WRITE if write else DQ_OP_READ, offsets, block, depth, slots)
     calls1 = await syscalls_so_far()
     took = await sys.clock_gettime() - start
     counting = await syscalls_so_far() - calls1 - 1  # what one look at the counters costs

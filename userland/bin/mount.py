@@ -21,7 +21,7 @@ Usage:
 Mount a filesystem, or list the mounted ones.
 
 Options:
- -t, --types <list>      the filesystem type (tmpfs, proc or devfs); when
+ -t, --types <list>      the filesystem type (tmpfs, proc, sysfs or devfs); when
                          listing, show only these types
  -o, --options <list>    comma-separated mount options (ro, rw, mode=1777)
  -r, --read-only         mount the filesystem read-only (same as -o ro)
@@ -91,7 +91,9 @@ async def main(argv: list[str]) -> int:
     source, target = opts.operands
     fstype = types[0] if types else ""
     if not fstype:
-        await kio.warn("mount", f"{target}: no filesystem type given (-t tmpfs, proc or devfs).")
+        await kio.warn(
+            "mount", f"{target}: no filesystem type given (-t tmpfs, proc, sysfs or devfs)."
+        )
         return EX_USAGE
     flags = 0
     data = []

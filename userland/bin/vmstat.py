@@ -4,7 +4,8 @@ procps-ng's vmstat: processes, memory, swap, I/O, system and CPU activity from
 /proc/stat, /proc/meminfo and /proc/vmstat. The first line averages the rates since
 boot (per second of /proc/uptime; the CPU columns since boot); each later line, one
 every DELAY seconds of the machine's clock (nanosleep), covers the DELAY just past.
-``-s`` prints the event counters once; ``-f`` the forks since boot.
+``-s`` prints the event counters once; ``-f`` the forks since boot. ``-d`` (every
+DELAY, with ``-w`` and ``-t``), ``-D`` and ``-p DEV`` show /proc/diskstats.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from dataclasses import dataclass, field
 from kernel.abi import CLOCK_REALTIME, TIOCGWINSZ, Error
 from userland.libk import args, sys
 from userland.libk import io as kio
-from userland.libk.procinfo import MemInfo, read_meminfo, read_text, read_uptime
+from userland.libk.procinfo import (
+    MemInfo,
+    parse_diskstats,
+    read_meminfo,
+    read_text,
+    read_uptime,
+)
 
 USAGE = """
 Usage:
@@ -306,6 +313,75 @@ async def summary(unit: int, letter: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+DISK_HEADER = (
+    "disk- ------------reads------------ ------------writes----------- -----IO------",
+    "disk- -------------------reads------------------- -------------------writes------------------"
+    " ------IO-------",
+)
+DISK_COLS = ("total", "merged", "sectors", "ms", "total", "merged", "sectors", "ms", "cur", "sec")
+DISK_WIDTHS = ((6, 6, 7, 7, 6, 6, 7, 7, 6, 6), (9, 9, 11, 11, 9, 9, 11, 11, 7, 7))
+DISK_SUM = (
+    "total reads", "merged reads", "read sectors", "milli reading", "writes", "merged writes",
+    "written sectors", "milli writing", "inprogress IO", "milli spent IO", "milli weighted IO",
+)  # fmt: skip
+
+
+async def read_disks() -> list[tuple[str, list[int]]] | None:
+    """(name, its 11 first counters) per line of /proc/diskstats; None without it."""
+    text = await read_text("/proc/diskstats")
+    if text is None:
+        return None
+    return [(name, nums[:11]) for name, nums in parse_diskstats(text).items()]
+
+
+async def disks(mode: str, o: args.Options, delay: int, count: int, forever: bool) -> int:
+    """``-d``: the disk table (each DELAY); ``-D``: the summary; ``-p DEV``: one device."""
+    stats = await read_disks()
+    if stats is None:
+        await kio.warn("vmstat", "Unable to create diskstat structure")
+        return 1
+    out = kio.Output(1)
+    if mode == "D":
+        total = [sum(c) for c in zip(*(v for _, v in stats), strict=True)] or [0] * 11
+        lines = [f"{len(stats):13d} disks", f"{0:13d} partitions"]
+        lines += [f"{v:13d} {what}" for v, what in zip(total, DISK_SUM, strict=True)]
+        await out.write("\n".join(lines) + "\n")
+    elif mode == "p":
+        name = (o.value("p") or "").removeprefix("/dev/")
+        found = next((v for n, v in stats if n == name), None)
+        if found is None:
+            await kio.warn("vmstat", f"Disk/Partition {name} not found")
+            return 1
+        await out.write(
+            f"{name:<10} {'reads':>10} {'read sectors':>17} {'writes':>11} "
+            f"{'requested writes':>17}\n{found[0]:21d} {found[2]:17d} {found[4]:11d} "
+            f"{found[6]:17d}\n"
+        )
+    else:
+        wide, stamp = int(o.has("w")), o.has("t")
+        widths = DISK_WIDTHS[wide]
+        head = DISK_HEADER[wide] + (STAMP_HEADER if stamp else "") + "\n"
+        head += " " * 5 + "".join(f" {c:>{w}}" for c, w in zip(DISK_COLS, widths, strict=True))
+        head += f" {'UTC':>{len(STAMP_HEADER) - 1}}\n" if stamp else "\n"
+        i = 0
+        while True:
+            when = f" {await stamp_now()}" if stamp else ""
+            if i == 0 or not o.has("n"):
+                await out.write(head)
+            for name, v in stats:
+                values = v[:8] + [v[8], v[9] // 1000]
+                row = "".join(f" {x:{w}d}" for x, w in zip(values, widths, strict=True))
+                await out.write(f"{name:<5}{row}{when}\n")
+            await out.flush()
+            i += 1
+            if not forever and i >= count:
+                break
+            await sys.nanosleep(delay * 1_000_000_000)
+            stats = await read_disks() or []
+    await out.flush()
+    return 0
+
+
 def parse_long(text: str) -> int:
     """strtol_or_err: a whole decimal number.
 
@@ -365,18 +441,11 @@ async def main(argv: list[str]) -> int:
     if len(modes) > 1:
         await kio.write_all(2, USAGE)
         return 1
-    if modes and modes[0] in "dDpm":
-        # The machine has no block devices and no slab allocator: procps's messages
-        # for a kernel without /proc/diskstats or /proc/slabinfo.
-        what = "slabinfo" if modes[0] == "m" else "diskstats"
-        missing = await read_text(f"/proc/{what}") is None
-        if what == "diskstats":
-            message = "Unable to create diskstat structure"
-        else:
-            message = "Unable to create slabinfo structure: No such file or directory"
-        if not missing:
-            message = f"{'slab' if what == 'slabinfo' else 'disk'} statistics are not supported"
-        await kio.warn("vmstat", message)
+    if modes and modes[0] in "dDp":
+        return await disks(modes[0], opts, delay, count, forever)
+    if modes == ["m"]:
+        # No slab allocator: procps's message for a kernel without /proc/slabinfo.
+        await kio.warn("vmstat", "Unable to create slabinfo structure: No such file or directory")
         return 1
     if modes == ["s"]:
         await kio.write_all(1, await summary(unit, letter))

@@ -31,10 +31,22 @@ from kernel.abi import (
     PROT_READ,
     PROT_WRITE,
     Error,
+    checkpoint,
 )
 from userland.libk import sys
 
 U32 = 0xFFFF_FFFF
+
+
+def random_offsets(seed: int, count: int, blocks: int, block: int) -> list[int]:
+    """``count`` block-aligned offsets in a device of ``blocks`` blocks, from a 64-bit
+    LCG seeded with ``seed`` (the same seed gives the same offsets everywhere)."""
+    state = seed or 1
+    out = []
+    for _ in range(count):
+        state = (state * 6364136223846793005 + 1442695040888963407) & ((1 << 64) - 1)
+        out.append((state >> 33) % blocks * block)
+    return out
 
 
 class BlockDriver:
@@ -107,6 +119,32 @@ class BlockDriver:
         self.cq_head = head
         mem.store32(self.q + DQ_CQ_HEAD, head)
         return out
+
+    async def run(self, op: int, offsets: list[int], block: int, depth: int, bufs: int) -> int:
+        """Do one request per offset with up to ``depth`` in flight, buffers at
+        ``bufs`` (``depth`` slots of ``block`` bytes), polling for completions; returns
+        how many failed."""
+        free = list(range(depth))
+        issued = done = failed = 0
+        count = len(offsets)
+        while done < count:
+            submitted = False
+            while free and issued < count:
+                tag = free.pop()
+                if not self.submit(op, offsets[issued], block, bufs + tag * block, tag):
+                    free.append(tag)
+                    break
+                issued += 1
+                submitted = True
+            if submitted:
+                self.kick()
+            for tag, status in self.reap():
+                done += 1
+                free.append(tag)
+                if status < 0:
+                    failed += 1
+            await checkpoint()  # polling: let the machine run the device's completions
+        return failed
 
     async def detach(self) -> None:
         """Give the device back and unmap its queue."""

@@ -434,6 +434,18 @@ async def read_loadavg() -> LoadAvg:
 # ------------------------------------------------------------------ formatting helpers
 
 
+def parse_diskstats(text: str) -> dict[str, list[int]]:
+    """/proc/diskstats: each device's name -> its 17 counters (fewer on old kernels are
+    padded with zeros), in the file's order."""
+    out: dict[str, list[int]] = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 14 and all(w.isdigit() for w in words[3:]):
+            nums = [int(w) for w in words[3:20]]
+            out[words[2]] = nums + [0] * (17 - len(nums))
+    return out
+
+
 def tty_name(tty_nr: int) -> str:
     """The terminal's name as ps shows it: ``console``, ``ttyN``, or ``?`` for none."""
     if tty_nr == 0:
