@@ -68,7 +68,8 @@ def test_ls_sorting_and_sizes() -> None:
 
 def test_ls_columns_on_a_terminal_and_recursion() -> None:
     out = sh("ls /dev")
-    assert out == "blk0  console  fd  null  random  shm  stderr  stdin  stdout  tty  urandom  zero\n"
+    want = "blk0  console  fd  null  random  shm  stderr  stdin  stdout  tty  urandom  zero\n"
+    assert out == want
     out = sh("cd /tmp; mkdir -p r/s/t; touch r/f r/s/g; ls -R r | cat")
     assert out == "r:\nf\ns\n\nr/s:\ng\nt\n\nr/s/t:\n"
 
