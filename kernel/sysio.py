@@ -66,16 +66,17 @@ def sys_do_io(k: Kernel, t: Thread, fd: int, op: int, arg: Any, offset: int) -> 
         if type(arg) is not int or arg < 0:
             raise Error(EINVAL, "do_io: a poll's argument is the events to wait for")
         req.op_flags = arg
-    wait = WaitQueue("do_io")
-    req.on_done = lambda _r: k.wake_all(wait) if wait else None
     start(k, req)
-    while req.state is not DONE:
-        try:
-            yield Sleep((wait,), None, "do_io")
-        except Error as err:
-            if err.errno == EINTR and cancellable(req):
-                cancel(k, req)
-            raise
+    if req.state is not DONE:  # parked on its file or on the device: sleep until done
+        wait = WaitQueue("do_io")
+        req.on_done = lambda _r: k.wake_all(wait) if wait else None
+        while req.state is not DONE:
+            try:
+                yield Sleep((wait,), None, "do_io")
+            except Error as err:
+                if err.errno == EINTR and cancellable(req):
+                    cancel(k, req)
+                raise
     if req.result < 0:
         raise Error(-req.result)
     return req.data if op == OP_READ else req.result

@@ -52,6 +52,7 @@ from kernel.abi import (
     IOSQE_KNOWN,
     OP_CANCEL,
     OP_NAMES,
+    OP_NOP,
     OP_PROVIDE_BUFFERS,
     OP_READ,
     OP_REMOVE_BUFFERS,
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
 
 _U32 = struct.Struct("<I")
 U32 = 0xFFFF_FFFF
+U64 = (1 << 64) - 1
 
 
 class BufferGroup:
@@ -189,33 +191,43 @@ class Ring:
             return 0
         mask = self.sq_entries - 1
         base = self.layout.sqes
+        pages = self.pages
+        ps = self.page_size
+        unpack = SQE.unpack_from
+        inflight = self.inflight
+        ready = self.ready
+        complete = self._complete
         chain: IoRequest | None = None  # the last request of a link chain in progress
         if charge:
             self.k.charge(self.k.cost_memory * (SQE_SIZE + CQE_SIZE) // 8 * n)
         for i in range(n):
-            page, off = self._at(base + ((head + i) & mask) * SQE_SIZE)
+            pos = base + ((head + i) & mask) * SQE_SIZE
             (op, flags, _prio, fd, sqe_off, addr, length, op_flags, user_data, group, *_rest) = (
-                SQE.unpack_from(page, off)
+                unpack(pages[pos // ps], pos % ps)
             )
-            if fd >= 1 << 31:
-                fd -= 1 << 32
             if sqe_off >= 1 << 63:
                 sqe_off -= 1 << 64
             req = IoRequest(
                 t, op, flags, fd, sqe_off, addr, length, op_flags, user_data, group, self
             )
-            req.on_done = self._complete
-            self.inflight[req] = None
-            self.submitted += 1
+            req.on_done = complete
+            inflight[req] = None
             linked_behind = chain is not None
-            if chain is not None:
-                chain.link = req
-            chain = req if flags & IOSQE_IO_LINK else None
-            err = self._prepare(req)
-            if err:
-                req.result = -err  # it fails when it would start (its chain with it)
+            if linked_behind:
+                chain.link = req  # type: ignore[union-attr]
+            if flags or op in (OP_READ, OP_WRITE) or not 0 <= op < len(OP_NAMES):
+                chain = req if flags & IOSQE_IO_LINK else None
+                err = self._prepare(req)
+                if err:
+                    req.result = -err  # it fails when it would start (its chain with it)
+            else:
+                chain = None
             if not linked_behind:
-                self._schedule(req)
+                if self.defer or flags & IOSQE_IO_DRAIN:
+                    self._schedule(req)
+                else:
+                    ready.append(req)
+        self.submitted += n
         self._set_u32(SQ_HEAD, head + n)
         self._pump()
         return n
@@ -270,12 +282,16 @@ class Ring:
     def _start(self, req: IoRequest) -> None:
         if req.state is DONE:
             return
+        op = req.op
+        if op == OP_NOP and not req.result:  # nothing to do: done at once
+            req.state = DONE
+            self._complete(req)
+            return
         if req.result < 0:  # a linked entry that failed its checks
             err, req.result = -req.result, 0
             req.state = PENDING
             finish(self.k, req, -err)
             return
-        op = req.op
         if op == OP_CANCEL:
             req.state = PENDING
             finish(self.k, req, self._cancel(req))
@@ -303,11 +319,11 @@ class Ring:
         """A request ended: return its buffer, post its completion, go on with its
         chain, the drain, and the timeouts counting completions."""
         self.inflight.pop(req, None)
-        if req.state is DONE and req in self.defer:
+        if self.defer and req in self.defer:
             self.defer.remove(req)
         buf = req.buffer
-        req.buffer = None
         if buf is not None:
+            req.buffer = None
             if req.cflags & CQE_F_BUFFER and req.result < 0:  # unused: back to its group
                 group = self.groups.get(req.buf_group)
                 if group is not None and not self.closed:
@@ -318,30 +334,33 @@ class Ring:
                 req.cflags = 0
             else:
                 buf.give_back()
-        if req.result == -ECANCELED:
+        result = req.result
+        if result == -ECANCELED:
             self.cancelled += 1
         self.completed += 1
-        self.post(req.user_data, req.result, req.cflags)
+        self.post(req.user_data, result, req.cflags)
         nxt = req.link
-        req.link = None
         if nxt is not None:
-            if req.result < 0 or self.closed:
+            req.link = None
+            if result < 0 or self.closed:
                 self._cancel_chain(nxt)
             else:
                 self.ready.append(nxt)
-        if req.op != OP_TIMEOUT and self.timeouts:
-            for entry in list(self.timeouts):
-                entry[1] -= 1
-                if entry[1] <= 0:
-                    self.timeouts.remove(entry)
-                    finish(self.k, entry[0], 0)
-        if req.op == OP_TIMEOUT:
-            self.timeouts = [e for e in self.timeouts if e[0] is not req]
+        if self.timeouts:
+            if req.op == OP_TIMEOUT:
+                self.timeouts = [e for e in self.timeouts if e[0] is not req]
+            else:
+                for entry in list(self.timeouts):
+                    entry[1] -= 1
+                    if entry[1] <= 0:
+                        self.timeouts.remove(entry)
+                        finish(self.k, entry[0], 0)
         if req is self.draining:
             self.draining = None
         if self.defer:
             self._undefer()
-        self._pump()
+        if self.ready and not self.pumping:
+            self._pump()
 
     def _cancel_chain(self, req: IoRequest | None) -> None:
         """Complete the rest of a broken chain with ECANCELED (iteratively)."""
@@ -358,22 +377,25 @@ class Ring:
         (after close, nobody reads the queue: the completion is only counted)."""
         if self.closed:
             return
-        if self.overflow or self.cq_ready >= self.cq_entries:
+        ready = (self.cq_tail - _U32.unpack_from(self.pages[0], CQ_HEAD)[0]) & U32
+        if self.overflow or ready >= self.cq_entries:
             self.overflow.append((user_data, res, flags))
             self.overflowed += 1
             self._set_u32(CQ_OVERFLOW, self._u32(CQ_OVERFLOW) + 1)
             self._set_u32(SQ_FLAGS, self._u32(SQ_FLAGS) | SQ_CQ_OVERFLOW)
         else:
             self._write_cqe(user_data, res, flags)
-        if self.cq_wait and self.cq_ready >= self.wait_for:
+            ready += 1
+        if ready >= self.wait_for and self.cq_wait:
             self.k.wake_all(self.cq_wait)
 
     def _write_cqe(self, user_data: int, res: int, flags: int) -> None:
         tail = self.cq_tail
-        page, off = self._at(self.layout.cqes + (tail & (self.cq_entries - 1)) * CQE_SIZE)
-        CQE.pack_into(page, off, user_data & ((1 << 64) - 1), res, flags)
-        self.cq_tail = (tail + 1) & U32
-        self._set_u32(CQ_TAIL, self.cq_tail)
+        pos = self.layout.cqes + (tail & (self.cq_entries - 1)) * CQE_SIZE
+        ps = self.page_size
+        CQE.pack_into(self.pages[pos // ps], pos % ps, user_data & U64, res, flags)
+        self.cq_tail = tail = (tail + 1) & U32
+        _U32.pack_into(self.pages[0], CQ_TAIL, tail)
 
     def flush_overflow(self) -> None:
         """Move overflowed completions into the queue as far as there is room."""

@@ -65,6 +65,8 @@ from kernel.abi import (
 from userland.libk import sys
 
 U32 = 0xFFFF_FFFF
+U64 = (1 << 64) - 1
+_pack = SQE.pack
 PATH_SLOTS = 16
 
 
@@ -148,6 +150,7 @@ class Ring:
         self.base = base
         self.size = size
         self.sq_entries = sq
+        self.sq_mask = sq - 1
         self.cq_entries = cq
         layout = ring_layout(sq, cq)
         self.sqes = base + layout.sqes
@@ -206,32 +209,17 @@ class Ring:
     ) -> int:
         """Fill the next submission entry; returns its user data (given, or a fresh
         number). Raises SubmissionQueueFull when there is no free entry."""
-        if not self.space:
+        tail = self.sq_tail
+        if (tail - self.sq_published) & U32 >= self.sq_entries:
             raise SubmissionQueueFull(f"all {self.sq_entries} submission entries are prepared")
         if user_data is None:
             user_data = self.next_user_data
             self.next_user_data += 1
-        slot = self.sq_tail & (self.sq_entries - 1)
-        self.mem.write(
-            self.sqes + slot * SQE_SIZE,
-            SQE.pack(
-                op,
-                flags,
-                0,
-                fd,
-                off & ((1 << 64) - 1),
-                addr,
-                length,
-                op_flags,
-                user_data,
-                buf_group,
-                0,
-                0,
-                0,
-                0,
-            ),
+        entry = _pack(
+            op, flags, 0, fd, off & U64, addr, length, op_flags, user_data, buf_group, 0, 0, 0, 0
         )
-        self.sq_tail = (self.sq_tail + 1) & U32
+        self.mem.write(self.sqes + (tail & self.sq_mask) * SQE_SIZE, entry)
+        self.sq_tail = (tail + 1) & U32
         return user_data
 
     def _lend(self, buf: Buffer, user_data: int | None) -> tuple[int, int, int]:
@@ -410,19 +398,27 @@ class Ring:
             return []
         out = []
         mask = self.cq_entries - 1
-        while head != tail:
-            ud, res, flags = mem.unpack(self.cqes + (head & mask) * CQE_SIZE, CQE)
-            out.append(self._completion(ud, res, flags))
-            head = (head + 1) & U32
+        count = (tail - head) & U32
+        completion = self._completion
+        while count:  # one read per contiguous run of entries (twice at the wrap)
+            first = head & mask
+            run = min(count, self.cq_entries - first)
+            raw = mem.read(self.cqes + first * CQE_SIZE, run * CQE_SIZE)
+            out += [completion(*entry) for entry in CQE.iter_unpack(raw)]
+            head = (head + run) & U32
+            count -= run
         self.cq_head = head
         mem.store32(self.base + CQ_HEAD, head)
         return out
 
     def _completion(self, ud: int, res: int, flags: int) -> Completion:
         c = Completion(ud, res, flags)
-        lent = self.lent.pop(ud, None)
-        if lent is not None:
-            c.buffer = Buffer(*lent)
+        if self.lent:
+            lent = self.lent.pop(ud, None)
+            if lent is not None:
+                c.buffer = Buffer(*lent)
+        if not self.selecting and not self.removing:
+            return c
         group = self.selecting.pop(ud, None)
         if flags & CQE_F_BUFFER and group is not None:
             c.bid = flags >> CQE_BUFFER_SHIFT
