@@ -1,8 +1,14 @@
-"""``cp [-rRpafinvT] SOURCE… DEST``: copy files and directories.
+"""``cp [-rRpafinvT] [--ring[=WHEN]] SOURCE… DEST``: copy files and directories.
 
 Executables are ordinary files here, so a copy of /bin/ls runs like /bin/ls as long
 as the execute bits come along (they do: a new file gets the source's mode minus the
 umask). :class:`Copier` is also how ``mv`` moves a tree to another file system.
+
+A file's bytes are copied with read(2) and write(2), or through a completion ring
+(``--ring``, and on its own when the source or the destination is a block device,
+unless ``--ring=never``): libk's ``ring_copy`` keeps several reads in flight and moves
+each filled buffer into a positional write at the same offset. The bytes and the
+messages are the same.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from kernel.abi import (
 )
 from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk.ringcopy import is_block, ring_copy, take_ring_flag
 from userland.libk.walk import join, listdir
 
 USAGE = """Usage: cp [OPTION]... [-T] SOURCE DEST
@@ -39,6 +46,9 @@ Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY.
   -R, -r, --recursive          copy directories recursively
   -T, --no-target-directory    treat DEST as a normal file
   -v, --verbose                explain what is being done
+      --ring[=WHEN]             copy through a completion ring, several requests in
+                                 flight: always (no WHEN), never, or auto (the
+                                 default: when SOURCE or DEST is a block device)
       --help                   display this help and exit
 """
 
@@ -86,6 +96,8 @@ class Copier:
         interactive: ask before overwriting.
         no_clobber: never overwrite.
         verbose: print ``'a' -> 'b'`` for each copy.
+        ring: copy files' bytes through a completion ring: True always, False never,
+            None when the source or the destination is a block device.
     """
 
     def __init__(
@@ -99,6 +111,7 @@ class Copier:
         interactive: bool = False,
         no_clobber: bool = False,
         verbose: bool = False,
+        ring: bool | None = None,
     ) -> None:
         self.prog = prog
         self.recursive = recursive
@@ -108,6 +121,7 @@ class Copier:
         self.interactive = interactive
         self.no_clobber = no_clobber
         self.verbose = verbose
+        self.ring = ring
         self.umask = 0o022
         self.status = 0
 
@@ -207,8 +221,14 @@ class Copier:
                     await self.fail(f"cannot create regular file '{dst}': {err2.message}")
                     return False
             try:
-                while chunk := await sys.read(inp, CHUNK):
-                    await kio.write_all(out, chunk)
+                use_ring = self.ring
+                if use_ring is None:
+                    use_ring = await self.on_block_device(inp, out)
+                if use_ring:
+                    await ring_copy(inp, out)
+                else:
+                    while chunk := await sys.read(inp, CHUNK):
+                        await kio.write_all(out, chunk)
             except Error as err:
                 await self.fail(f"error copying '{src}' to '{dst}': {err.message}")
                 return False
@@ -219,6 +239,13 @@ class Copier:
         if self.preserve:
             await self.keep_attrs(dst, st)
         return True
+
+    async def on_block_device(self, inp: int, out: int) -> bool:
+        """Is either end a block device (where the ring path pays off)?"""
+        for fd in (inp, out):
+            if is_block((await sys.fstat(fd)).st_mode):
+                return True
+        return False
 
     async def copy_dir(self, src: str, dst: str, st: Stat, dst_st: Stat | None) -> bool:
         if dst_st is not None and not S_ISDIR(dst_st.st_mode):
@@ -347,6 +374,7 @@ async def plan(prog: str, operands: list[str], no_target: bool) -> list[tuple[st
 async def main(argv: list[str]) -> int:
     """Entry point."""
     try:
+        argv, ring = take_ring_flag(argv)
         opts = args.getopt(argv, "adfinPLpRrTv", long=LONG)
     except args.UsageError as err:
         await kio.warn("cp", f"{err}\nTry 'cp --help' for more information.")
@@ -374,6 +402,7 @@ async def main(argv: list[str]) -> int:
         interactive=interactive,
         no_clobber=no_clobber,
         verbose=opts.has("v"),
+        ring=ring,
     )
     await copier.setup()
     pairs = await plan("cp", opts.operands, opts.has("T"))
