@@ -45,6 +45,7 @@ from kernel.abi import (
     parse_region,
     region_cells,
 )
+from tui.procview import proc_pids
 
 if TYPE_CHECKING:
     from kernel.host import HostClient
@@ -349,11 +350,7 @@ class HeapReader:
 
     def pids(self) -> list[int]:
         """The pids in /proc, ascending."""
-        try:
-            names = self.host.listdir("/proc")
-        except Error:
-            return []
-        return sorted(int(n) for n in names if n.isdigit())
+        return proc_pids(self.host)
 
     def has_heap(self, pid: int) -> bool:
         """Does ``pid`` have a libk heap (an area named ``[anon:libk-heap]``)?"""

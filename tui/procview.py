@@ -40,6 +40,15 @@ STATE_NAMES = {
 }
 
 
+def proc_pids(host: HostClient) -> list[int]:
+    """The pids /proc lists, ascending (none if /proc cannot be read)."""
+    try:
+        names = host.listdir("/proc")
+    except Error:
+        return []
+    return sorted(int(n) for n in names if n.isdigit())
+
+
 @dataclass(slots=True)
 class ProcessRow:
     """One process as the processes pane shows it.
@@ -221,11 +230,7 @@ class ProcView:
     # ------------------------------------------------------------------ processes
     def pids(self) -> list[int]:
         """The pids in /proc, ascending."""
-        try:
-            names = self.host.listdir("/proc")
-        except Error:
-            return []
-        return sorted(int(n) for n in names if n.isdigit())
+        return proc_pids(self.host)
 
     def stat_lines(self) -> list[str]:
         """Every process's stat line: /proc/allstat in one read (libk's), or one

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kernel.abi import CLOCK_MONOTONIC, Error
+from tui.procview import proc_pids
 
 if TYPE_CHECKING:
     from kernel.host import HostClient
@@ -291,11 +292,7 @@ class RingSampler:
 
     def pids(self) -> list[int]:
         """The pids in /proc, ascending."""
-        try:
-            names = self.host.listdir("/proc")
-        except Error:
-            return []
-        return sorted(int(n) for n in names if n.isdigit())
+        return proc_pids(self.host)
 
     def ring_fds(self, pid: int) -> list[int]:
         """The descriptors of ``pid`` that are rings, ascending ([] if it is gone or not

@@ -27,7 +27,6 @@ from kernel.abi import (
     EPIPE,
     ETIME,
     O_ACCMODE,
-    O_CLOEXEC,
     O_RDONLY,
     O_WRONLY,
     OP_CLOSE,
@@ -334,7 +333,7 @@ def _timeout(k: Kernel, req: IoRequest) -> None:
 
 def _open(k: Kernel, req: IoRequest) -> int:
     from kernel.mm.fault import copy_from
-    from kernel.sysfile import open_file, walker
+    from kernel.sysfile import sys_open
 
     proc = req.thread.proc
     path = b""
@@ -348,11 +347,4 @@ def _open(k: Kernel, req: IoRequest) -> int:
     name = path.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
     if len(name) >= PATH_MAX:
         raise Error(ENAMETOOLONG)
-    flags = req.op_flags
-    f = open_file(k, req.thread, walker(k, req.thread), name, flags, req.length, proc.umask)
-    try:
-        return proc.fds.install(f, cloexec=bool(flags & O_CLOEXEC))
-    except Error:
-        f.refs = 1
-        f.put()
-        raise
+    return sys_open(k, req.thread, name, req.op_flags, req.length)

@@ -174,6 +174,29 @@ async def _listdir(path: str) -> list[str]:
     return names
 
 
+def run_body(body: Callable[[dict[str, Any]], Any], **kw: Any) -> dict[str, Any]:
+    """Run ``await body(seen)`` as a machine's program; return ``seen`` with the kernel
+    log under ``"log"``. A traceback in the program fails the test with the program's
+    own story (the machine would only say that the process died)."""
+    import traceback
+
+    seen: dict[str, Any] = {}
+
+    async def main(argv: list[str]) -> int:
+        try:
+            await body(seen)
+        except BaseException:
+            seen["error"] = traceback.format_exc()
+            raise
+        return 0
+
+    r = run_main(main, **kw)
+    assert "error" not in seen, seen["error"]
+    ok(r)
+    seen["log"] = r.log
+    return seen
+
+
 def run_with(strategy: str, body: Callable[[Any], Any], **kw: Any) -> Any:
     """Run ``await body(mem)`` in a machine whose process installed a libk heap of
     ``strategy`` (``cfg={...}``: more HeapConfig fields); returns what body returned."""

@@ -4,10 +4,9 @@ I/O; everyone else gets EBUSY meanwhile; root only; exit lets the device go."""
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
-from ksim import ok, register, run_main, shell
+from ksim import ok, register, run_body, shell
 
 from kernel.abi import (
     BLK_CLAIM,
@@ -33,24 +32,6 @@ from userland.libk import sys
 from userland.libk.blkdev import BlockDriver
 
 PS = 4096
-
-
-def _run(body: Any) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-
-    async def main(argv: list[str]) -> int:
-        try:
-            await body(seen)
-        except BaseException:
-            seen["error"] = traceback.format_exc()
-            raise
-        return 0
-
-    r = run_main(main)
-    assert "error" not in seen, seen["error"]
-    ok(r)
-    seen["log"] = r.log
-    return seen
 
 
 async def _errno(coro: Any) -> int:
@@ -97,7 +78,7 @@ def test_driver_reads_and_writes_with_no_system_call_per_io() -> None:
         fd = await sys.open("/dev/blk0", O_RDONLY)
         assert await sys.do_io(fd, OP_READ, 3, 100 * PS) == b"ZZZ"
 
-    seen = _run(body)
+    seen = run_body(body)
     assert seen["calls"] == 0
 
 
@@ -147,7 +128,7 @@ def test_others_get_ebusy_while_the_driver_holds_the_device() -> None:
         _, status = await sys.wait4(other)
         assert status == 0
 
-    seen = _run(body)
+    seen = run_body(body)
     assert "claimed by t__holder" in seen["log"] and "released by its driver" in seen["log"]
 
 
@@ -170,7 +151,7 @@ def test_only_root_may_claim() -> None:
         _, status = await sys.wait4(pid)
         seen["errno"] = status >> 8
 
-    assert _run(body)["errno"] == EPERM
+    assert run_body(body)["errno"] == EPERM
 
 
 def test_blkdrv_from_the_shell() -> None:

@@ -4,11 +4,9 @@ flight — plus do_io (level 1)."""
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ksim import ok, register, run_main
+from ksim import register, run_body
 
 from kernel.abi import (
     EALREADY,
@@ -42,27 +40,6 @@ from userland.libk.ring import BufferSpent, Ring, alloc_buffers
 
 PS = 4096
 MS = 1_000_000
-
-Body = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-def _run(body: Body, **kw: Any) -> dict[str, Any]:
-    """Run ``body(seen)`` as a program; return what it saw (fail on its exception)."""
-    seen: dict[str, Any] = {}
-
-    async def main(argv: list[str]) -> int:
-        try:
-            await body(seen)
-        except BaseException:
-            seen["error"] = traceback.format_exc()
-            raise
-        return 0
-
-    r = run_main(main, **kw)
-    assert "error" not in seen, seen["error"]
-    ok(r)
-    seen["log"] = r.log
-    return seen
 
 
 async def _blk() -> int:
@@ -99,7 +76,7 @@ def test_do_io_reads_writes_and_fails_with_errno() -> None:
             else:
                 raise AssertionError(f"do_io{args} did not fail")
 
-    seen = _run(body)
+    seen = run_body(body)
     # 50 us of latency + 1 us for the KiB, plus the system call: one request, one call.
     assert 51_000 <= seen["took"] <= 60_000
 
@@ -124,7 +101,7 @@ def test_ring_reads_a_batch_from_the_device_in_parallel() -> None:
         assert got == {100 + i: bytes([65 + i]) * 2 for i in range(8)}
         await ring.close()
 
-    seen = _run(body)
+    seen = run_body(body)
     assert seen["took"] < 2 * 55_000  # 8 channels: one latency, not eight
 
 
@@ -182,7 +159,7 @@ def test_every_operation_on_files_pipes_and_timeouts() -> None:
         assert {(c.user_data, c.res) for c in ring.completions()} == {(11, -EBADF), (12, -EINVAL)}
         await ring.close()
 
-    _run(body)
+    run_body(body)
 
 
 def test_links_run_in_order_and_a_failure_cancels_the_rest() -> None:
@@ -207,7 +184,7 @@ def test_links_run_in_order_and_a_failure_cancels_the_rest() -> None:
         assert got == {3: -EBADF, 4: -ECANCELED, 5: -ECANCELED, 6: 0}
         await ring.close()
 
-    _run(body)
+    run_body(body)
 
 
 def test_drain_waits_for_everything_before_it() -> None:
@@ -224,7 +201,7 @@ def test_drain_waits_for_everything_before_it() -> None:
         assert order[2:] == [3, 4] and sorted(order[:2]) == [1, 2]
         await ring.close()
 
-    _run(body)
+    run_body(body)
 
 
 def test_cancel_outcomes() -> None:
@@ -262,7 +239,7 @@ def test_cancel_outcomes() -> None:
         assert got == {30: -ECANCELED, 31: -ECANCELED, 32: 2}
         await ring.close()
 
-    _run(body)
+    run_body(body)
 
 
 def test_a_device_queue_deeper_than_its_depth_can_be_cancelled() -> None:
@@ -282,7 +259,7 @@ def test_a_device_queue_deeper_than_its_depth_can_be_cancelled() -> None:
         assert sum(1 for u in range(39) if got[u] == PS) == 39
         await ring.close()
 
-    _run(body)
+    run_body(body)
 
 
 async def _toucher(argv: list[str]) -> int:
@@ -313,7 +290,7 @@ def test_owned_buffer_is_untouchable_until_its_completion() -> None:
         _, status = await sys.wait4(pid)
         seen["sig"] = WTERMSIG(status)
 
-    seen = _run(body)
+    seen = run_body(body)
     assert seen["sig"] == SIGSEGV
     assert "owned by ring fd 5 of" in seen["log"] and "request 0x7 (read fd" in seen["log"]
 
@@ -327,7 +304,7 @@ def test_buffers_must_be_whole_pages() -> None:
         assert [(c.user_data, c.res) for c in ring.completions()] == [(1, -EINVAL)]
         await ring.close()
 
-    _run(body)
+    run_body(body)
 
 
 def test_buffer_groups_choose_and_return_buffers() -> None:
@@ -358,7 +335,7 @@ def test_buffer_groups_choose_and_return_buffers() -> None:
         mem.store8(back.addr, 1)  # ours again
         await ring.close()
 
-    _run(body)
+    run_body(body)
 
 
 def test_the_completion_queue_never_loses_a_completion() -> None:
@@ -378,7 +355,7 @@ def test_the_completion_queue_never_loses_a_completion() -> None:
         assert got == list(range(10)) and not ring.overflowing
         await ring.close()
 
-    _run(body)
+    run_body(body)
 
 
 async def _dying(argv: list[str]) -> int:
@@ -418,7 +395,7 @@ def test_exit_with_requests_in_flight_returns_every_frame() -> None:
         await sys.nanosleep(MS)  # the device finishes; the pinned pages go
         seen["frames"] = (before, during, await free())
 
-    before, during, after = _run(body)["frames"]
+    before, during, after = run_body(body)["frames"]
     assert during < before  # the device still held the dead process's buffers
     assert after == before
 
@@ -433,7 +410,7 @@ def test_ring_fdinfo_shows_queues_and_requests() -> None:
         fd = await sys.open(f"/proc/self/fdinfo/{ring.fd}")
         seen["info"] = (await sys.read(fd, 8192)).decode()
 
-    info = _run(body)["info"]
+    info = run_body(body)["info"]
     assert "SqMask:\t0x3\n" in info and "SqHead:\t1\n" in info and "CqTail:\t0\n" in info
     assert "InFlight:\t1\n" in info and "user_data=0x2a op=read" in info
     assert "OwnedPages:\t1\n" in info
@@ -478,5 +455,5 @@ def test_sqpoll_submits_with_no_system_call() -> None:
         assert [c.user_data for c in ring.completions()] == [99]
         await ring.close()
 
-    seen = _run(body)
+    seen = run_body(body)
     assert any(c.startswith("iou-sqp-") for c in seen["comms"]), seen["comms"]

@@ -4,12 +4,11 @@ duplicate a completion, and every buffer comes back."""
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ksim import ok, run_main
+from ksim import ok, run_body, run_main
 
 from kernel.abi import IOSQE_IO_LINK, O_RDWR
 from userland.libk import sys
@@ -32,20 +31,7 @@ ACTIONS = st.one_of(
 
 
 def _play(actions: list[tuple[Any, ...]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-
-    async def main(argv: list[str]) -> int:
-        try:
-            await _body(actions, seen)
-        except BaseException:
-            seen["error"] = traceback.format_exc()
-            raise
-        return 0
-
-    r = run_main(main)
-    assert "error" not in seen, seen["error"]
-    ok(r)
-    return seen
+    return run_body(lambda seen: _body(actions, seen))
 
 
 async def _body(actions: list[tuple[Any, ...]], seen: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ from kernel.abi import (
 from userland.libk import args, sys
 from userland.libk import io as kio
 from userland.libk.blkdev import BlockDriver, random_offsets
+from userland.libk.procinfo import syscall_counts
 
 USAGE = """Usage: blkdrv [OPTION]... DEVICE
 Drive the block device DEVICE from this program: claim it, map its queue, and do
@@ -46,32 +47,18 @@ LONG = {"count": "n", "depth": "q", "block": "b", "write": "w", "seed": "s", "ho
 
 async def syscalls_so_far() -> int:
     """Every system call this process has made (/proc/self/syscalls)."""
-    fd = await sys.open("/proc/self/syscalls")
-    try:
-        text = (await sys.read(fd, 65536)).decode()
-    finally:
-        await sys.close(fd)
-    return sum(int(line.split()[1]) for line in text.splitlines() if line.strip())
-
-
-def _number(opts: args.Options, flag: str, default: int, lo: int, hi: int) -> int:
-    text = opts.value(flag)
-    if text is None:
-        return default
-    if not text.isdigit() or not lo <= int(text) <= hi:
-        raise args.UsageError(f"invalid value '{text}' for -{flag} (want {lo} to {hi})")
-    return int(text)
+    return sum((await syscall_counts()).values())
 
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
     try:
         opts = args.getopt(argv, "n:q:b:ws:H:", long=LONG)
-        count = _number(opts, "n", 1000, 1, 1 << 24)
-        depth = _number(opts, "q", 32, 1, DQ_ENTRIES)
-        block = _number(opts, "b", 4096, 1, 1 << 20)
-        seed = _number(opts, "s", 1, 0, 1 << 32)
-        hold = _number(opts, "H", 0, 0, 1 << 20)
+        count = args.number(opts, "n", 1000, 1, 1 << 24)
+        depth = args.number(opts, "q", 32, 1, DQ_ENTRIES)
+        block = args.number(opts, "b", 4096, 1, 1 << 20)
+        seed = args.number(opts, "s", 1, 0, 1 << 32)
+        hold = args.number(opts, "H", 0, 0, 1 << 20)
         if opts.help:
             await kio.write_all(1, USAGE)
             return 0

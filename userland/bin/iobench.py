@@ -38,6 +38,7 @@ from kernel.abi import (
 from userland.libk import args, sys
 from userland.libk import io as kio
 from userland.libk.blkdev import BlockDriver, random_offsets
+from userland.libk.procinfo import syscall_counts
 from userland.libk.ring import Ring, alloc_buffers
 from userland.libk.shmq import ShmQueue
 
@@ -93,12 +94,8 @@ class Meter:
         self.own_calls = 0
 
     async def calls(self) -> int:
-        fd = await sys.open("/proc/self/syscalls")
-        try:
-            text = (await sys.read(fd, 65536)).decode()
-        finally:
-            await sys.close(fd)
-        return sum(int(line.split()[1]) for line in text.splitlines() if line.strip())
+        """Every system call of the process so far."""
+        return sum((await syscall_counts()).values())
 
     async def host(self) -> int | None:
         if not self.has_host:
@@ -342,22 +339,13 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _number(opts: args.Options, flag: str, default: int, lo: int, hi: int) -> int:
-    text = opts.value(flag)
-    if text is None:
-        return default
-    if not text.isdigit() or not lo <= int(text) <= hi:
-        raise args.UsageError(f"invalid value '{text}' for -{flag} (want {lo} to {hi})")
-    return int(text)
-
-
 async def main(argv: list[str]) -> int:
     """Entry point."""
     try:
         opts = args.getopt(argv, "n:r:s:D:XY", long=LONG)
-        count = _number(opts, "n", 2000, 1, 1 << 20)
-        records = _number(opts, "r", 2000, 1, 1 << 20)
-        size = _number(opts, "s", 64, 1, 4096)
+        count = args.number(opts, "n", 2000, 1, 1 << 20)
+        records = args.number(opts, "r", 2000, 1, 1 << 20)
+        size = args.number(opts, "s", 64, 1, 4096)
         if opts.help:
             await kio.write_all(1, USAGE)
             return 0

@@ -105,3 +105,17 @@ def getopt(
             break
         opts.operands.append(a)
     return opts
+
+
+def number(opts: Options, flag: str, default: int, lo: int, hi: int) -> int:
+    """The integer value of ``-flag`` (``default`` when absent).
+
+    Raises:
+        UsageError: not a whole number from ``lo`` to ``hi``.
+    """
+    text = opts.value(flag)
+    if text is None:
+        return default
+    if not text.isdigit() or not lo <= int(text) <= hi:
+        raise UsageError(f"invalid value '{text}' for -{flag} (want {lo} to {hi})")
+    return int(text)

@@ -434,6 +434,12 @@ async def read_loadavg() -> LoadAvg:
 # ------------------------------------------------------------------ formatting helpers
 
 
+async def syscall_counts(pid: str = "self") -> dict[str, int]:
+    """How many times the process has made each system call (/proc/PID/syscalls)."""
+    text = await read_text(f"/proc/{pid}/syscalls") or ""
+    return {name: int(n) for name, n in (line.split() for line in text.splitlines() if line)}
+
+
 def parse_diskstats(text: str) -> dict[str, list[int]]:
     """/proc/diskstats: each device's name -> its 17 counters (fewer on old kernels are
     padded with zeros), in the file's order."""
