@@ -3,14 +3,14 @@ the load average are ``kernel.timer``'s).
 
 A machine is brought up by ``kernel.main.start_kernel`` (the init order). ``Kernel.run``
 is the discrete-event loop: it always advances the CPU with the lowest virtual clock
-that has work, for at most ``WINDOW`` (20 us) of virtual time or until the next timer,
-so the CPUs stay within a window of each other and a thread spinning on memory that
-another CPU writes (a ring's completion queue, a shared-memory queue) sees the write at
-most a window late; a timer set during a window (a device's completion) ends it at its
-deadline. Inside a window the CPU runs threads request by request, charging the cost
-model, switching on sleep, yield, or the end of a slice (the scheduler's quantum). When
-no CPU has work the clock jumps to the next timer (idle time is skipped; realtime
-pacing is the front end's business).
+that has work, until the next timer and for at most ``WINDOW`` (20 us) of virtual time
+when other CPUs have work too (a quantum when it is alone), so busy CPUs stay within a
+window of each other and a thread spinning on memory that another CPU writes (a ring's
+completion queue, a shared-memory queue) sees the write at most a window late; a timer
+set during a window (a device's completion) ends it at its deadline. Inside a window the
+CPU runs threads request by request, charging the cost model, switching on sleep, yield,
+or the end of a slice (the scheduler's quantum). When no CPU has work the clock jumps to
+the next timer (idle time is skipped; realtime pacing is the front end's business).
 """
 
 from __future__ import annotations
@@ -153,7 +153,17 @@ class Kernel(Timers):
             t.state = STOPPED
             return
         t.state = RUNNABLE
+        self._enqueue(t)
+
+    def _enqueue(self, t: Thread) -> None:
+        """Queue ``t``; if that gives another CPU work, the running CPU's window ends
+        within WINDOW, so the two keep in step from now on."""
         self.sched.enqueue(t)
+        cpu = self.cur_cpu
+        if cpu is not None and t.cpu != cpu.id:
+            end = cpu.clock + WINDOW
+            if end < self.window_end:
+                self.window_end = end
 
     def wake_all(self, q: WaitQueue) -> None:
         """Wake every thread sleeping on ``q`` (and retry the I/O requests parked
@@ -168,7 +178,7 @@ class Kernel(Timers):
         """Queue a new or continued thread."""
         t.state = RUNNABLE
         t.ready_at = max(t.ready_at, self.now())
-        self.sched.enqueue(t)
+        self._enqueue(t)
 
     def interrupt(self, t: Thread) -> None:
         """End an interruptible sleep with EINTR (a signal or an exit request)."""
@@ -194,16 +204,18 @@ class Kernel(Timers):
             return BUDGET
         left = budget if budget is not None else 1 << 62
         cpus = self.cpus
-        window = min(self.sched.quantum, WINDOW)
+        quantum = self.sched.quantum
+        window = min(quantum, WINDOW)
         timers = self.timers
         try:
             while True:
                 best = None
+                busy = 0
                 for cpu in cpus:
-                    if (cpu.current is not None or cpu.runq) and (
-                        best is None or cpu.clock < best.clock
-                    ):
-                        best = cpu
+                    if cpu.current is not None or cpu.runq:
+                        busy += 1
+                        if best is None or cpu.clock < best.clock:
+                            best = cpu
                 if best is None:
                     self._prune_timers()
                     if not timers:
@@ -228,7 +240,8 @@ class Kernel(Timers):
                     self.now_ns = max(self.now_ns, clock)
                     self._fire_timers(clock)
                     continue
-                end = clock + window
+                # CPUs keep in step only when several have work: alone, one runs on.
+                end = clock + (window if busy > 1 else quantum)
                 if timers and timers[0][0] < end:
                     end = timers[0][0]
                 if until is not None and until < end:
