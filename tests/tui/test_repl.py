@@ -31,7 +31,10 @@ def run_repl(
             for chunk in keys:
                 if callable(chunk):
                     chunk()  # e.g. resize the host terminal
-                    await asyncio.sleep(0.2)  # past the next look at the size
+                    for _ in range(1000):  # until the REPL has looked at the size again
+                        await asyncio.sleep(0.005)
+                        if repl._sent_size == repl.host_size():
+                            break
                     continue
                 busy = chunk.startswith("!")
                 for _ in range(2000):  # until the machine asks for a line (or is busy)
