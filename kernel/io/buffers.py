@@ -33,6 +33,7 @@ class OwnedBuffer:
         mm: the address space it was taken from.
         addr, length: where it is there.
         pages: its frames, in order (pinned).
+        vpns: the virtual pages they are at (mremap moves them: ``moved``).
         owner: what owns it now (a request or a buffer group; ``describe()`` says
             which, for the fault log and /proc).
     """
@@ -42,6 +43,7 @@ class OwnedBuffer:
     length: int
     pages: list[Page]
     owner: Any
+    vpns: list[int]
 
     def describe(self) -> str:
         """What owns it, for the kernel log."""
@@ -71,20 +73,20 @@ class OwnedBuffer:
     def hand_to(self, owner: Any) -> None:
         """A new owner (a group's buffer picked by a request) for the same pages."""
         self.owner = owner
-        mm = self.mm
-        shift = mm.view.shift
-        for i in range(len(self.pages)):
-            vpn = (self.addr >> shift) + i
-            if vpn in mm.owned:
-                mm.owned[vpn] = self
+        owned = self.mm.owned
+        for vpn in self.vpns:
+            if vpn in owned:
+                owned[vpn] = self
+
+    def moved(self, old: int, new: int) -> None:
+        """mremap moved the page at ``old`` to ``new`` (it stays owned there)."""
+        self.vpns[self.vpns.index(old)] = new
 
     def give_back(self) -> None:
         """Return the pages to the process and unpin the frames."""
         mm = self.mm
         shift = mm.view.shift
-        first = self.addr >> shift
-        for i, page in enumerate(self.pages):
-            vpn = first + i
+        for vpn, page in zip(self.vpns, self.pages, strict=True):
             if mm.owned.get(vpn) is self:
                 del mm.owned[vpn]
                 pte = mm.pt.get(vpn)
@@ -131,7 +133,7 @@ def take(mm: AddressSpace, addr: int, length: int, owner: Any, *, write: bool) -
         if vpn not in (mm.wr if write else mm.rd):
             fault_in(mm, vpn << shift, write)
         pages.append(mm.pt[vpn].page)
-    buf = OwnedBuffer(mm, addr, length, pages, owner)
+    buf = OwnedBuffer(mm, addr, length, pages, owner, list(range(first, first + count)))
     for i, page in enumerate(pages):
         page.pins += 1
         vpn = first + i

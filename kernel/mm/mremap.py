@@ -147,6 +147,7 @@ def _move(
         mm.insert(moved)
         for v, pte in entries:
             pt[v + delta] = pte
+            _move_owned(mm, v, v + delta)
             mm.sync(v + delta, pte, moved)
     else:
         mm.insert(moved)
@@ -156,5 +157,15 @@ def _move(
                 rd.pop(v, None)
                 wr.pop(v, None)
                 pt[v + delta] = pte
+                _move_owned(mm, v, v + delta)
                 mm.sync(v + delta, pte, moved)
     return dest
+
+
+def _move_owned(mm: AddressSpace, old: int, new: int) -> None:
+    """A page a ring owns stays owned (and out of the view) where mremap puts it."""
+    if mm.owned:
+        buf = mm.owned.pop(old, None)
+        if buf is not None:
+            mm.owned[new] = buf
+            buf.moved(old, new)

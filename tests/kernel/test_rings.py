@@ -18,6 +18,9 @@ from kernel.abi import (
     ETIME,
     IOSQE_IO_DRAIN,
     IOSQE_IO_LINK,
+    MAP_ANONYMOUS,
+    MAP_PRIVATE,
+    MREMAP_MAYMOVE,
     O_CREAT,
     O_RDONLY,
     O_RDWR,
@@ -28,6 +31,8 @@ from kernel.abi import (
     OP_WRITE,
     POLLIN,
     POLLOUT,
+    PROT_READ,
+    PROT_WRITE,
     SIGSEGV,
     SQ_FLAGS,
     SQ_NEED_WAKEUP,
@@ -36,7 +41,7 @@ from kernel.abi import (
     checkpoint,
 )
 from userland.libk import sys
-from userland.libk.ring import BufferSpent, Ring, alloc_buffers
+from userland.libk.ring import Buffer, BufferSpent, Ring, alloc_buffers
 
 PS = 4096
 MS = 1_000_000
@@ -457,3 +462,41 @@ def test_sqpoll_submits_with_no_system_call() -> None:
 
     seen = run_body(body)
     assert any(c.startswith("iou-sqp-") for c in seen["comms"]), seen["comms"]
+
+
+async def _remapper(argv: list[str]) -> int:
+    """Moves a mapping that holds an owned buffer; touches the moved page."""
+    r, w = await sys.pipe()
+    ring = await Ring.setup(4)
+    mem = await sys.mmu()
+    base = await sys.mmap(0, 2 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
+    mem.store8(base + PS, 1)
+    ring.read(r, Buffer(base, PS), user_data=1)
+    await ring.submit()
+    new = await sys.mremap(base, 2 * PS, 64 * PS, MREMAP_MAYMOVE)
+    assert new != base
+    mem.store8(new + PS, 2)  # the other page moved with it and is ours
+    await sys.write(w, b"moved")
+    (c,) = await ring.wait(1)
+    assert c.res == 5 and mem.read(new, 5) == b"moved"  # given back where it went
+    if argv[1:] == ["touch"]:
+        ring.read(r, Buffer(new, PS), user_data=2)
+        await ring.submit()
+        new2 = await sys.mremap(new, 64 * PS, 128 * PS, MREMAP_MAYMOVE)
+        mem.load8(new2)  # still owned after the move: SIGSEGV
+    return 0
+
+
+REMAPPER = register(_remapper)
+
+
+def test_mremap_moves_ownership_with_the_pages() -> None:
+    async def body(seen: dict[str, Any]) -> None:
+        for how in ("ok", "touch"):
+            pid = await sys.spawn(REMAPPER, ["remapper", how])
+            _, status = await sys.wait4(pid)
+            seen[how] = status
+
+    seen = run_body(body)
+    assert seen["ok"] == 0
+    assert WTERMSIG(seen["touch"]) == SIGSEGV
