@@ -336,9 +336,10 @@ def _create(
     env = dict(env) if env is not None else dict(parent.env if parent else {})
     rlimits = [list(r) for r in parent.rlimits] if parent is not None else default_rlimits(k)
     mm = AddressSpace(k.frames, k, stack_limit=min(rlimits[RLIMIT_STACK][0], 1 << 40))
-    strings = "".join(a + "\0" for a in loaded.argv) + "".join(f"{a}={b}\0" for a, b in env.items())
+    argv = "".join(a + "\0" for a in loaded.argv).encode(errors="surrogateescape")
+    envp = "".join(f"{a}={b}\0" for a, b in env.items()).encode(errors="surrogateescape")
     try:
-        setup_program(mm, loaded.image, exe, strings.encode(errors="surrogateescape"))
+        setup_program(mm, loaded.image, exe, argv + envp, len(argv))
         if parent is not None and parent.state != ALIVE:  # the OOM killer chose the parent
             raise Error(ENOMEM)
     except Error:

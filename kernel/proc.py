@@ -71,6 +71,9 @@ class Process:
             continued), so waiting costs nothing per child that has not.
         child_wait: where the parent sleeps in wait4.
         counters: system calls made, indexed by number (sized to the table at spawn).
+        rchar, wchar, syscr, syscw: bytes read and written, and read-like and
+            write-like calls made (read, write, do_io's reads and writes), as Linux's
+            task_io_accounting; /proc/<pid>/io shows them.
         cutime, cstime: CPU time of reaped children.
         start_time: virtual time of creation.
         rlimits: [soft, hard] per resource (RLIMIT_*), inherited by children.
@@ -124,6 +127,10 @@ class Process:
     cnivcsw: int = 0
     runtime: dict[str, Any] = field(default_factory=dict)
     end_time: int = 0  # virtual time it exited at
+    rchar: int = 0
+    wchar: int = 0
+    syscr: int = 0
+    syscw: int = 0
 
     @property
     def main_thread(self) -> Thread | None:

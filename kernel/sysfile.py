@@ -185,6 +185,7 @@ def _charge(k: Kernel, inode: Inode) -> None:
 
 
 def sys_read(k: Kernel, t: Thread, fd: int, count: int) -> Any:
+    t.proc.syscr += 1  # counted whatever the outcome, as Linux's inc_syscr
     f = t.proc.fds.get(fd)
     if f.flags & O_ACCMODE == O_WRONLY:
         raise Error(EBADF)
@@ -199,10 +200,12 @@ def sys_read(k: Kernel, t: Thread, fd: int, count: int) -> Any:
             yield wb.sleep
             continue
         _charge(k, inode)
+        t.proc.rchar += len(data)
         return data
 
 
 def sys_write(k: Kernel, t: Thread, fd: int, data: bytes) -> Any:
+    t.proc.syscw += 1  # counted whatever the outcome, as Linux's inc_syscw
     f = t.proc.fds.get(fd)
     if f.flags & O_ACCMODE == O_RDONLY:
         raise Error(EBADF)
@@ -232,6 +235,7 @@ def sys_write(k: Kernel, t: Thread, fd: int, data: bytes) -> Any:
                 return done
             raise
         done += n
+        t.proc.wchar += n
         _charge(k, inode)
         if done >= total:
             return total

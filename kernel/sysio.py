@@ -66,6 +66,11 @@ def sys_do_io(k: Kernel, t: Thread, fd: int, op: int, arg: Any, offset: int) -> 
         if type(arg) is not int or arg < 0:
             raise Error(EINVAL, "do_io: a poll's argument is the events to wait for")
         req.op_flags = arg
+    proc = t.proc  # /proc/<pid>/io counts do_io's reads and writes like read(2)'s
+    if op == OP_READ:
+        proc.syscr += 1
+    elif op == OP_WRITE:
+        proc.syscw += 1
     start(k, req)
     if req.state is not DONE:  # parked on its file or on the device: sleep until done
         wait = WaitQueue("do_io")
@@ -79,6 +84,10 @@ def sys_do_io(k: Kernel, t: Thread, fd: int, op: int, arg: Any, offset: int) -> 
                 raise
     if req.result < 0:
         raise Error(-req.result)
+    if op == OP_READ:
+        proc.rchar += len(req.data)
+    elif op == OP_WRITE:
+        proc.wchar += req.result
     return req.data if op == OP_READ else req.result
 
 

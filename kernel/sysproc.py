@@ -335,7 +335,7 @@ def sys_thread_spawn(k: Kernel, t: Thread, func: Any, arg: Any) -> int:
             coro.close()
         raise Error(EINVAL, "thread_spawn: the function must be async")
     tid = k.procs.alloc_id()
-    name = getattr(func, "__name__", proc.comm)[:15]
+    name = proc.comm  # a new thread inherits its process's name, as a pthread does
     th = Thread(
         tid=tid,
         proc=proc,

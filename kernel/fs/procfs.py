@@ -3,10 +3,13 @@
 Formats follow Linux's proc(5) wherever Linux has the same file, so tools written for
 Linux can read them: ``/proc/<pid>/{stat,status,cmdline,comm,environ,maps,schedstat}``,
 the ``cwd`` and ``exe`` links, ``fd/`` (magic links that reopen the very file),
-``task/<tid>/{stat,status,comm}``, ``self``, ``meminfo``, ``stat``, ``uptime``,
-``loadavg``, ``cpuinfo``, ``version``, ``mounts``, ``filesystems`` and ``kmsg`` (the
-kernel log; reading it does not consume it), and ``wchan`` (per process and per task:
-what the thread sleeps on, ``0`` when it does not). The I/O files (``kernel.fs.procio``):
+``task/<tid>/`` (``kernel.fs.proctask``: the thread's own stat, status, comm, and the
+process's cmdline, environ, cwd, exe, fd, maps, ...; a zombie's lists its pid),
+``/proc/<tid>`` of a thread (hidden from the listing, as Linux's), ``self``,
+``meminfo``, ``stat``, ``uptime``, ``loadavg``, ``cpuinfo``, ``version``, ``mounts``,
+``filesystems`` and ``kmsg`` (the kernel log; reading it does not consume it), and
+``wchan`` (per process and per task: what the thread sleeps on, ``0`` when it does
+not). The I/O files (``kernel.fs.procio``):
 ``/proc/<pid>/fdinfo/<fd>`` (an open file's offset, flags, mount and inode, and what its
 inode adds; like ``fd/``, for the owner or root) and ``/proc/diskstats``. The memory files
 (``kernel.fs.procmem``): ``/proc/<pid>/{statm,smaps,smaps_rollup,mem,oom_score,
@@ -24,6 +27,10 @@ thread files show may have changed (front ends poll it to skip needless refreshe
 ``/proc/allstat``, every process's ``/proc/<pid>/stat`` line in one file (a process
 monitor reads one file per refresh instead of one per process); and ``/proc/threads``,
 one line per thread: its state, CPU, times, exit-request flag and what it waits on.
+The files other Linux tools open (``kernel.fs.procmisc``): ``/proc/<pid>/{io,mounts,
+root,cgroup}``, ``/proc/<pid>/ns/``, ``/proc/tty/drivers``, ``/proc/locks`` and
+``/proc/sys/kernel/{pid_max,osrelease,ostype,hostname}``; ``fd/`` links carry the open
+mode in their permission bits, as Linux's.
 New entries go at the end of their directory's table: inode numbers follow the order.
 """
 
@@ -32,14 +39,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from kernel.abi import EACCES, ENOENT, EPERM, S_IFREG, Error
+from kernel.abi import EACCES, ENOENT, EPERM, S_IFLNK, S_IFREG, Error
 from kernel.fs.file import File
 from kernel.fs.procinfo import ProcInfo
 from kernel.fs.procio import ProcIo
 from kernel.fs.procmem import may_access
 from kernel.fs.procmemfile import ProcMemFile
+from kernel.fs.procmisc import ProcMisc, fd_link_mode
+from kernel.fs.proctask import ProcTask
 from kernel.fs.vfs import DirInode, FileSystem, Inode, SymlinkInode
 from kernel.proc import ALIVE, ZOMBIE, Process
+from kernel.thread import Thread
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -190,7 +200,7 @@ class ProcDir(DirInode):
         raise Error(EPERM)
 
 
-class ProcFS(FileSystem, ProcInfo, ProcIo):
+class ProcFS(FileSystem, ProcInfo, ProcIo, ProcMisc, ProcTask):
     """The /proc file system of one kernel."""
 
     fstype = "proc"
@@ -217,6 +227,7 @@ class ProcFS(FileSystem, ProcInfo, ProcIo):
             "buddyinfo": lambda: self._file(self.buddyinfo),
             "sys": self._sys_dir,
             "diskstats": lambda: self._file(self.diskstats),
+            **self.misc_globals(),  # tty/, locks (kernel.fs.procmisc)
         }
         self.root = ProcDir(self, None, "", self._root_names, self._root_lookup)
         self.root.cache = _NoCache()  # a pid's directory must not outlive its process
@@ -257,7 +268,7 @@ class ProcFS(FileSystem, ProcInfo, ProcIo):
     def _root_lookup(self, name: str) -> Inode | None:
         if name.isdigit():
             pid = int(name)
-            proc = self.k.procs.procs.get(pid)
+            proc, t = self.pid_or_tid(pid)  # a thread's tid too (kernel.fs.proctask)
             if proc is None or pid == 0:
                 return None
             cached = self._pid_dirs.get(pid)
@@ -266,7 +277,7 @@ class ProcFS(FileSystem, ProcInfo, ProcIo):
             if len(self._pid_dirs) > 2 * len(self.k.procs.procs) + 64:
                 procs = self.k.procs.procs
                 self._pid_dirs = {p: e for p, e in self._pid_dirs.items() if procs.get(p) is e[0]}
-            d = self._pid_dir(proc)
+            d = self._pid_dir(proc, t)
             self._pid_dirs[pid] = (proc, d)
             return d
         return self._global(name) if name in self.globals else None
@@ -278,16 +289,28 @@ class ProcFS(FileSystem, ProcInfo, ProcIo):
         return node
 
     # ------------------------------------------------------------------ /proc/<pid>
-    def _pid_dir(self, proc: Process) -> ProcDir:
-        uid, gid = proc.cred.euid, proc.cred.egid
+    def _pid_dir(self, proc: Process, t: Thread | None = None) -> ProcDir:
+        """/proc/<pid>, or /proc/<tid> of thread ``t`` (not the leader: hidden from the
+        listing, as on Linux, and its stat and status are the thread's)."""
+        ino = PID_INO_BASE + (t.tid if t is not None else proc.pid) * 256
+        files = self._pid_files(proc, t)
+        return self._live_dir(proc, files, proc.cred.euid, proc.cred.egid, ino=ino)
+
+    def _pid_files(self, proc: Process, t: Thread | None = None) -> dict[str, Callable[[], Inode]]:
+        """The files of /proc/<pid> (those of thread ``t``, or the leader's); a task
+        directory takes its share of them (kernel.fs.proctask)."""
+        uid = proc.cred.euid
+
+        def thread() -> Thread | None:
+            return t if t is not None else proc.main_thread
 
         def gate(t: Any) -> None:
             if not may_access(t.proc.cred, proc):
                 raise Error(EACCES)
 
         files: dict[str, Callable[[], Inode]] = {
-            "stat": lambda: self._file(lambda: self.pid_stat(proc, proc.main_thread), uid=uid),
-            "status": lambda: self._file(lambda: self.status(proc, proc.main_thread), uid=uid),
+            "stat": lambda: self._file(lambda: self.pid_stat(proc, thread()), uid=uid),
+            "status": lambda: self._file(lambda: self.status(proc, thread()), uid=uid),
             "cmdline": lambda: self._file(lambda: self.cmdline(proc), uid=uid),
             "comm": lambda: self._file(lambda: proc.comm + "\n", uid=uid),
             "environ": lambda: self._file(lambda: self.environ(proc), 0o400, uid),
@@ -300,10 +323,10 @@ class ProcFS(FileSystem, ProcInfo, ProcIo):
                 lambda _p: proc.cwd if proc.state == ALIVE else None,
                 uid,
             ),
-            "exe": lambda: ProcLink(self, lambda _p: proc.exe, None, uid),
+            "exe": lambda: ProcLink(self, lambda _p: self.exe(proc), None, uid),
             "fd": lambda: self._fd_dir(proc),
             "task": lambda: self._task_dir(proc),
-            "wchan": lambda: self._file(lambda: self.wchan(proc.main_thread), uid=uid),
+            "wchan": lambda: self._file(lambda: self.wchan(thread()), uid=uid),
             "statm": lambda: self._file(lambda: self.statm(proc), uid=uid),
             "smaps": lambda: self._file(lambda: self.smaps(proc), uid=uid, gate=gate),
             "smaps_rollup": lambda: self._file(lambda: self.smaps_rollup(proc), uid=uid, gate=gate),
@@ -318,7 +341,8 @@ class ProcFS(FileSystem, ProcInfo, ProcIo):
             "limits": lambda: self._file(lambda: self.limits(proc), uid=uid),
             "fdinfo": lambda: self._fd_dir(proc, info=True),
         }
-        return self._live_dir(proc, files, uid, gid, ino=PID_INO_BASE + proc.pid * 256)
+        files.update(self.misc_pid_files(proc))  # io, mounts, root, cgroup, ns/
+        return files
 
     def _oom_adj_write(self, t: Any, f: File, data: bytes, proc: Process) -> int:
         self.set_oom_score_adj(t, proc, data)
@@ -342,6 +366,7 @@ class ProcFS(FileSystem, ProcInfo, ProcIo):
             node = self._file(lambda get=get: f"{get()}\n", 0o644, put=put)
             node.ino = next(ino)
             subdirs.setdefault(sub, {})[name] = node
+        self.add_misc_sysctls(subdirs, ino)  # the string ones: kernel/hostname, ...
 
         def directory(entries: dict[str, Inode]) -> ProcDir:
             d = ProcDir(self, None, "", lambda: list(entries), entries.get)
@@ -411,36 +436,11 @@ class ProcFS(FileSystem, ProcInfo, ProcIo):
                     raise Error(ENOENT)
                 return f.inode
 
-            return _stamp(
-                ProcLink(self, target, inode, uid),
-                proc.start_time,
-                FD_INO_BASE + proc.pid * 4096 + fd,
-            )
+            link = ProcLink(self, target, inode, uid)
+            link.mode = S_IFLNK | fd_link_mode(proc.fds.files[fd])  # lsof reads r/w/u here
+            return _stamp(link, proc.start_time, FD_INO_BASE + proc.pid * 4096 + fd)
 
         d = ProcDir(self, None, "", names, lookup, 0o500, uid, proc.cred.egid)
-        d.cache = _NoCache()
-        return d
-
-    def _task_dir(self, proc: Process) -> ProcDir:
-        uid = proc.cred.euid
-
-        def names() -> list[str]:
-            return [str(t.tid) for t in proc.threads]
-
-        def lookup(name: str) -> Inode | None:
-            t = next((x for x in proc.threads if str(x.tid) == name), None)
-            if t is None:
-                return None
-            files: dict[str, Callable[[], Inode]] = {
-                "stat": lambda: self._file(lambda: self.pid_stat(proc, t, task=True), uid=uid),
-                "status": lambda: self._file(lambda: self.status(proc, t), uid=uid),
-                "comm": lambda: self._file(lambda: (t.name or proc.comm) + "\n", uid=uid),
-                "schedstat": lambda: self._file(lambda: self.schedstat([t]), uid=uid),
-                "wchan": lambda: self._file(lambda: self.wchan(t), uid=uid),
-            }
-            return self._live_dir(proc, files, uid, proc.cred.egid, ino=TASK_INO_BASE + t.tid * 256)
-
-        d = ProcDir(self, None, "", names, lookup, 0o555, uid, proc.cred.egid)
         d.cache = _NoCache()
         return d
 

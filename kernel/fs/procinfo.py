@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.abi import ENOENT, RLIMIT_RSS, Error
+from kernel.abi import ENOENT, ESRCH, RLIMIT_RSS, Error
 from kernel.fs.procmem import ProcMem, vm_counts
 from kernel.fs.procvm import ProcVm
 from kernel.proc import ALIVE, Process
 from kernel.thread import RUNNABLE, SLEEPING, STOPPED, Thread
 
 if TYPE_CHECKING:
+    from kernel.fs.mount import MountNamespace
     from kernel.kernel import Kernel
 
 USER_HZ = 100
@@ -31,6 +32,12 @@ STATE_NAMES = {
     "Z": "Z (zombie)",
     "X": "X (dead)",
 }
+
+
+def status_text(rows: list[tuple[str, object]]) -> str:
+    """A status file from its rows: ``Key:<TAB>value`` per line, as every line of
+    Linux's /proc/<pid>/status (procps stops parsing at a line without the TAB)."""
+    return "".join(f"{key}:\t{value}\n" for key, value in rows)
 
 
 def _ignored_mask(proc: Process) -> int:
@@ -84,13 +91,18 @@ class ProcInfo(ProcMem, ProcVm):
         cpu = threads[0].cpu if threads else 0
         comm = (t.name if t is not None and t.tid != proc.pid else proc.comm) or proc.comm
         mm = proc.mm
+        exit_signal = -1 if t is not None and t.tid != proc.pid else 17  # SIGCHLD: leaders
         if alive:
-            vsize = mm.size
-            code, end_code, arg_start, arg_end, env_end = self.layout(proc)
+            # Fields 26-28 and 45-51: where setup_program put the text, stack and strings
+            # (no data segment: start_data and end_data are end_code, as for a PIE).
             mem = (
-                f"{vsize} {mm.resident} {proc.rlimits[RLIMIT_RSS][0]} {code} {end_code} {arg_start}"
+                f"{mm.size} {mm.resident} {proc.rlimits[RLIMIT_RSS][0]} {mm.start_code} "
+                f"{mm.end_code} {mm.start_stack}"
             )
-            tail = f"{end_code} {end_code} {mm.start_brk} {arg_start} {arg_end} {arg_end} {env_end}"
+            tail = (
+                f"{mm.end_code} {mm.end_code} {mm.start_brk} {mm.arg_start} {mm.arg_end} "
+                f"{mm.env_start} {mm.env_end}"
+            )
         else:
             mem = f"0 0 {proc.rlimits[RLIMIT_RSS][0]} 0 0 0"
             tail = "0 0 0 0 0 0 0"
@@ -100,8 +112,8 @@ class ProcInfo(ProcMem, ProcVm):
             f"{tty_nr} {tpgid} 4194304 {mm.minflt} {proc.cminflt} {mm.majflt} {proc.cmajflt} "
             f"{utime // TICK_NS} {stime // TICK_NS} {proc.cutime // TICK_NS} "
             f"{proc.cstime // TICK_NS} 20 0 {len(proc.threads) if proc.threads else 1} 0 "
-            f"{proc.start_time // TICK_NS} {mem} 0 0 0 0 {ignored} 0 {wchan} 0 0 17 {cpu} "
-            f"0 0 0 0 0 {tail} {proc.exit_status if proc.state != ALIVE else 0}\n"
+            f"{proc.start_time // TICK_NS} {mem} 0 0 0 0 {ignored} 0 {wchan} 0 0 {exit_signal} "
+            f"{cpu} 0 0 0 0 0 {tail} {proc.exit_status if proc.state != ALIVE else 0}\n"
         )
 
     def status(self, proc: Process, t: Thread | None) -> str:
@@ -112,49 +124,47 @@ class ProcInfo(ProcMem, ProcVm):
         name = (t.name if t is not None and t.tid != proc.pid else proc.comm) or proc.comm
         ignored = _ignored_mask(proc)
         threads = [t] if t is not None else proc.threads
-        lines = [
-            f"Name:\t{name}",
-            f"Umask:\t{proc.umask:04o}",
-            f"State:\t{STATE_NAMES[self.proc_state(proc, t)]}",
-            f"Tgid:\t{proc.pid}",
-            "Ngid:\t0",
-            f"Pid:\t{tid}",
-            f"PPid:\t{proc.ppid}",
-            "TracerPid:\t0",
-            f"Uid:\t{c.uid}\t{c.euid}\t{c.euid}\t{c.euid}",
-            f"Gid:\t{c.gid}\t{c.egid}\t{c.egid}\t{c.egid}",
-            f"FDSize:\t{64 if len(proc.fds.files) <= 64 else 1024}",
-            "Groups:\t" + " ".join(str(g) for g in c.groups),
-            f"NStgid:\t{proc.pid}",
-            f"NSpid:\t{tid}",
-            f"NSpgid:\t{proc.pgid}",
-            f"NSsid:\t{proc.sid}",
+        rows: list[tuple[str, object]] = [
+            ("Name", name),
+            ("Umask", f"{proc.umask:04o}"),
+            ("State", STATE_NAMES[self.proc_state(proc, t)]),
+            ("Tgid", proc.pid),
+            ("Ngid", 0),
+            ("Pid", tid),
+            ("PPid", proc.ppid),
+            ("TracerPid", 0),
+            ("Uid", f"{c.uid}\t{c.euid}\t{c.euid}\t{c.euid}"),
+            ("Gid", f"{c.gid}\t{c.egid}\t{c.egid}\t{c.egid}"),
+            ("FDSize", 64 if len(proc.fds.files) <= 64 else 1024),
+            ("Groups", "".join(f"{g} " for g in c.groups)),  # Linux: "%d " per group
+            ("NStgid", proc.pid),
+            ("NSpid", tid),
+            ("NSpgid", proc.pgid),
+            ("NSsid", proc.sid),
         ]
         if alive:
-            lines.append(self.status_mem(proc))
-        lines += [
-            f"Threads:\t{max(1, len(proc.threads))}",
-            "SigQ:\t0/31675",
-            "SigPnd:\t0000000000000000",
-            "ShdPnd:\t0000000000000000",
-            "SigBlk:\t0000000000000000",
-            f"SigIgn:\t{ignored:016x}",
-            "SigCgt:\t0000000000000000",
-            f"Cpus_allowed_list:\t0-{len(self.k.cpus) - 1}"
-            if len(self.k.cpus) > 1
-            else "Cpus_allowed_list:\t0",
-            f"voluntary_ctxt_switches:\t{sum(x.nvcsw for x in threads)}",
-            f"nonvoluntary_ctxt_switches:\t{sum(x.nivcsw for x in threads)}",
+            rows += self.status_mem(proc)
+        cpus = f"0-{len(self.k.cpus) - 1}" if len(self.k.cpus) > 1 else "0"
+        if t is None:
+            t = proc.main_thread
+        rows += [
+            ("Threads", max(1, len(proc.threads))),
+            ("SigQ", "0/31675"),
+            ("SigPnd", "0000000000000000"),
+            ("ShdPnd", "0000000000000000"),
+            ("SigBlk", "0000000000000000"),
+            ("SigIgn", f"{ignored:016x}"),
+            ("SigCgt", "0000000000000000"),
+            ("Cpus_allowed_list", cpus),
+            ("voluntary_ctxt_switches", sum(x.nvcsw for x in threads)),
+            ("nonvoluntary_ctxt_switches", sum(x.nivcsw for x in threads)),
+            ("ExitRequested", int(t.exit_requested) if t is not None else 0),
         ]
-        if t is not None:
-            lines.append(f"ExitRequested:\t{int(t.exit_requested)}")
-        else:
-            main = proc.main_thread
-            lines.append(f"ExitRequested:\t{int(main.exit_requested) if main else 0}")
-        return "\n".join(lines) + "\n"
+        return status_text(rows)
 
-    def status_mem(self, proc: Process) -> str:
-        """The Vm* and Rss* lines of a live process's status (Linux's task_mem)."""
+    def status_mem(self, proc: Process) -> list[tuple[str, object]]:
+        """The Vm* and Rss* rows of a live process's status (Linux's task_mem): each
+        value in kB, right-aligned in 8 columns, as ``seq_put_decimal_ull_width``."""
         mm = proc.mm
         ps = mm.page_size
         total, data, stack, exe = vm_counts(mm)
@@ -181,7 +191,7 @@ class ProcInfo(ProcMem, ProcVm):
             ("VmSwap", 0),
             ("HugetlbPages", 0),
         )
-        return "\n".join(f"{label}:\t{value >> 10:>8} kB" for label, value in rows)
+        return [(label, f"{value >> 10:>8} kB") for label, value in rows]
 
     def wchan(self, t: Thread | None) -> str:
         """/proc/<pid>/wchan: where the thread sleeps (``pipe_read``, ``wait4``, …),
@@ -197,8 +207,14 @@ class ProcInfo(ProcMem, ProcVm):
         return "".join(a + "\0" for a in proc.argv)
 
     def environ(self, proc: Process) -> str:
-        """NUL-separated KEY=value pairs."""
-        return "".join(f"{a}={b}\0" for a, b in proc.env.items()) if proc.state == ALIVE else ""
+        """NUL-separated KEY=value pairs.
+
+        Raises:
+            Error: ESRCH once the process has ended (its memory is gone, as Linux's).
+        """
+        if proc.state != ALIVE:
+            raise Error(ESRCH)
+        return "".join(f"{a}={b}\0" for a, b in proc.env.items())
 
     def schedstat(self, threads: list[Thread]) -> str:
         """Time on CPU (ns), time waiting to run (ns, not tracked: 0), and slices run."""
@@ -213,6 +229,12 @@ class ProcInfo(ProcMem, ProcVm):
         return "".join(
             f"{s.name} {counts[s.nr]}\n" for s in SYSCALLS if s.nr < len(counts) and counts[s.nr]
         )
+
+    def exe(self, proc: Process) -> str:
+        """The program's path (the ``exe`` link); ENOENT for a zombie, as on Linux."""
+        if proc.state != ALIVE:
+            raise Error(ENOENT)
+        return proc.exe
 
     def cwd(self, proc: Process) -> str:
         """The working directory as a path."""
@@ -278,9 +300,9 @@ class ProcInfo(ProcMem, ProcVm):
                 f"model name\t: libk simulated CPU (coroutine dispatch)\nstepping\t: 0\n"
                 f"cpu MHz\t\t: 1000.000\ncache size\t: 0 KB\nphysical id\t: 0\n"
                 f"siblings\t: {n}\ncore id\t\t: {i}\ncpu cores\t: {n}\n"
-                f"flags\t\t: coroutine checkpoint syscall\nbogomips\t: 2000.00\n"
+                f"flags\t\t: coroutine checkpoint syscall\nbogomips\t: 2000.00\n\n"
             )
-        return "\n".join(blocks)
+        return "".join(blocks)  # every block ends with a blank line, the last too
 
     def version(self) -> str:
         """The kernel version line."""
@@ -288,12 +310,12 @@ class ProcInfo(ProcMem, ProcVm):
 
         return f"libk version {RELEASE} (libk@{self.k.info.name}) #1 SMP\n"
 
-    def mounts(self) -> str:
-        """The mounts of the namespace, as /proc/mounts lists them."""
-        return "".join(
-            f"{m.source} {m.target} {m.fs.fstype} {','.join(m.options)} 0 0\n"
-            for m in self.k.root_ns.mounts
-        )
+    def mounts(self, ns: MountNamespace | None = None) -> str:
+        """The mounts of a namespace (the machine's by default) as /proc/mounts lists
+        them, with Linux's names (``proc``, ``devtmpfs``) and its octal escapes."""
+        from kernel.fs.procmisc import mount_line
+
+        return "".join(mount_line(m) for m in (ns or self.k.root_ns).mounts)
 
     def filesystems(self) -> str:
         """The file-system types the kernel knows."""

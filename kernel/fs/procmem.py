@@ -28,7 +28,6 @@ from kernel.abi import (
     Error,
 )
 from kernel.fs.procvm import parse_kstrtoint
-from kernel.mm.vm import TEXT_BASE
 from kernel.proc import ALIVE
 
 if TYPE_CHECKING:
@@ -62,17 +61,12 @@ def vm_counts(mm: AddressSpace) -> tuple[int, int, int, int]:
 def mm_layout(proc: Process) -> tuple[int, int, int, int, int]:
     """(start_code, end_code, arg_start, arg_end, env_end) of a live process.
 
-    The program's text is mapped at TEXT_BASE up to the heap's start; the argv and then
-    the environment strings sit 16-aligned below the top of the stack, where
-    ``kernel.mm.mmap.setup_program`` wrote them (arg_start is also where the stack
-    started).
+    As ``kernel.mm.mmap.setup_program`` recorded them in the address space: the
+    program's text, and the argv and then the environment strings below the top of
+    the stack.
     """
-    start_code = TEXT_BASE if proc.mm.start_brk else 0
-    args = len("".join(a + "\0" for a in proc.argv).encode(errors="surrogateescape"))
-    env = "".join(f"{a}={b}\0" for a, b in proc.env.items())
-    envlen = len(env.encode(errors="surrogateescape"))
-    arg_start = (proc.mm.stack_top - 16 - args - envlen) & ~15
-    return start_code, proc.mm.start_brk, arg_start, arg_start + args, arg_start + args + envlen
+    mm = proc.mm
+    return mm.start_code, mm.end_code, mm.arg_start, mm.arg_end, mm.env_end
 
 
 def may_access(cred: Cred, target: Process) -> bool:

@@ -141,11 +141,15 @@ class ProcVm:
         _, low, high = self._watermarks()
         free = fr.free
         file_lru = file  # shmem sits on the anon lists, as in Linux
+        # Linux's si_mem_available: free pages less the reserve (the high watermark),
+        # plus the page cache that could be reclaimed (all of the file LRU but what the
+        # low watermark keeps); reclaimable slab would add the same way (libk has none).
         avail = free - high + file_lru - min(file_lru // 2, low)
+        total = fr.buddy.total_pages
         return {
-            "total": fr.buddy.total_pages,
+            "total": total,
             "free": free,
-            "available": max(0, avail),
+            "available": min(total, max(0, avail)),
             "cached": shmem + file,
             "anon": anon,
             "shmem": shmem,

@@ -433,10 +433,14 @@ def do_brk(mm: AddressSpace, new_brk: int) -> int:
 
 
 # ---------------------------------------------------------------------- a new program
-def setup_program(mm: AddressSpace, exe: Any, exe_path: str, args: bytes) -> None:
+def setup_program(
+    mm: AddressSpace, exe: Any, exe_path: str, args: bytes, env_at: int | None = None
+) -> None:
     """Lay out a freshly loaded program: its executable mapped at TEXT_BASE (read and
     execute, private), the empty heap after it, the stack at the top of user space with
-    ``args`` (argv and envp strings, NUL-terminated) written at its top.
+    ``args`` (argv and envp strings, NUL-terminated; the environment from byte
+    ``env_at``, none if not given) written at its top. Records where each lies in
+    ``mm`` (start_code ... env_end), as Linux's mm_struct.
 
     Raises:
         Error: ENOMEM when memory runs out.
@@ -456,6 +460,7 @@ def setup_program(mm: AddressSpace, exe: Any, exe_path: str, args: bytes) -> Non
         ino=exe.ino,
     )
     mm.start_brk = mm.brk = TEXT_BASE + text_len
+    mm.start_code, mm.end_code = TEXT_BASE, TEXT_BASE + text_len
     stack_len = page_up(mm, max(STACK_INITIAL, len(args) + 64))
     do_mmap(
         mm,
@@ -470,3 +475,7 @@ def setup_program(mm: AddressSpace, exe: Any, exe_path: str, args: bytes) -> Non
     from kernel.mm.fault import copy_to
 
     copy_to(mm, top & ~15, args)
+    env_at = len(args) if env_at is None else env_at
+    mm.start_stack = mm.arg_start = top & ~15  # no argc/argv pointers: the strings start it
+    mm.arg_end = mm.env_start = mm.arg_start + env_at
+    mm.env_end = mm.arg_start + len(args)

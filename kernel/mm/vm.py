@@ -130,6 +130,10 @@ class AddressSpace:
         rd, wr: frames of the pages the MMU view may read / write without a fault.
         view: the MMU view handed to userland.
         start_brk, brk: the heap's start and current end.
+        start_code, end_code, start_stack, arg_start, arg_end, env_start, env_end:
+            where the program's text lies, where its stack started, and where its
+            argument and environment strings are (set by ``setup_program``; /proc's
+            stat shows them, as Linux's mm_struct fields of the same names).
         mmap_base: where top-down mmap placement starts.
         rss: resident pages by kind (anon, file, shmem; the zero page is not counted).
         hiwater_rss, hiwater_vm: peaks, in pages (VmHWM, VmPeak).
@@ -152,6 +156,13 @@ class AddressSpace:
     atomics: Atomics = field(init=False)
     start_brk: int = 0
     brk: int = 0
+    start_code: int = 0
+    end_code: int = 0
+    start_stack: int = 0
+    arg_start: int = 0
+    arg_end: int = 0
+    env_start: int = 0
+    env_end: int = 0
     mmap_base: int = 0
     stack_limit: int = 8 * 1024 * 1024
     rss: dict[str, int] = field(default_factory=lambda: {"anon": 0, "file": 0, "shmem": 0})

@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 from ksim import MS, SECOND, machine, register
+from procdump import dump_proc
 
 from kernel.abi import (
     MAP_ANONYMOUS,
@@ -24,8 +25,6 @@ from kernel.abi import (
     PR_SET_VMA_ANON_NAME,
     PROT_READ,
     PROT_WRITE,
-    S_ISDIR,
-    S_ISLNK,
     SpawnAttr,
 )
 from kernel.host import HostClient
@@ -76,20 +75,6 @@ class Dump:
     root: Path
     proc: Process
     child: Process
-
-
-def dump_proc(host: HostClient, src: str, dst: Path) -> None:
-    """Copy /proc's tree (files, links, directories) to ``dst``; ``mem`` is left out."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for name in host.listdir(src):
-        path = f"{src}/{name}"
-        st = host.lstat(path)
-        if S_ISLNK(st.st_mode):
-            os.symlink(host.readlink(path), dst / name)
-        elif S_ISDIR(st.st_mode):
-            dump_proc(host, path, dst / name)
-        elif name != "mem":
-            (dst / name).write_bytes(host.read_file(path))
 
 
 @pytest.fixture(scope="module")

@@ -362,6 +362,7 @@ def test_task_directory_lists_threads() -> None:
             if line.startswith("Threads:")
         ]
         seen["task_comm"] = await kio.read_file(f"/proc/{pid}/task/{tids[0]}/comm")
+        seen["comm"] = await kio.read_file("/proc/self/comm")
         seen["task_pid"] = [
             line
             for line in (await kio.read_file(f"/proc/{pid}/task/{tids[0]}/status"))
@@ -380,7 +381,7 @@ def test_task_directory_lists_threads() -> None:
     pid, tids = seen["ids"]
     assert seen["tasks"] == sorted([pid, *tids])
     assert seen["threads_line"] == ["Threads:\t3"]
-    assert seen["task_comm"] == b"idle\n"
+    assert seen["task_comm"] == seen["comm"]  # the process's name, not the function's
     assert seen["task_pid"] == [f"Tgid:\t{pid}", f"Pid:\t{tids[0]}"]
     assert seen["after"] == [pid]
 

@@ -284,8 +284,9 @@ def test_mount_and_umount() -> None:
         ]
     )
     assert "rootfs on / type tmpfs (rw)\n" in got[0]
-    assert "procfs on /proc type proc (rw)\n" in got[0]
-    assert got[1] == "procfs on /proc type proc (rw)\n[0]"
+    assert "proc on /proc type proc (rw)\n" in got[0]
+    assert "devtmpfs on /dev type devtmpfs (rw)\n" in got[0]
+    assert got[1] == "proc on /proc type proc (rw)\n[0]"
     assert got[2].startswith("none on /mnt type tmpfs (rw,mode=700)\ndrwx------ ")
     assert got[3] == "umount: /mnt unmounted\n[0]"
     assert got[4] == "umount: /mnt: not mounted.\n[32]"

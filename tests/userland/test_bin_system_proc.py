@@ -280,13 +280,13 @@ def test_uptime_shape_matches_host() -> None:
 
 
 async def _thread_owner(argv: list[str]) -> int:
-    """Start a named thread, then run kill/ps/pstree on it; report into /tmp/out."""
+    """Start a thread (it takes the process's name, as a pthread), then run
+    kill/ps/pstree on it; report into /tmp/out."""
 
     async def worker(_: object) -> None:
         while not await lsys.thread_should_exit():
             await lsys.nanosleep(10_000_000)
 
-    worker.__name__ = "worker"
     tid = await lsys.thread_spawn(worker, None)
     me = await lsys.getpid()
     script = (
@@ -318,10 +318,10 @@ def test_threads_are_never_killed_and_show_in_ps_and_pstree() -> None:
     )
     assert re.search(msg, text), text
     assert text.count("status=1") == 2
-    assert re.search(r"\s+2\s+2\s+2 t_thread_owner\n\s+2\s+3\s+2 worker\n", text), text
+    assert re.search(r"\s+2\s+2\s+2 t_thread_owner\n\s+2\s+3\s+2 t_thread_owner\n", text), text
     assert "t_thread_owner(2)-+-sh(4)---pstree(" in text, text
-    assert "\n                  `-{worker}(3)\n" in text, text
-    assert "t_thread_owner-+-sh---pstree\n               `-{worker}\n" in text, text
+    assert "\n                  `-{t_thread_owner}(3)\n" in text, text
+    assert "t_thread_owner-+-sh---pstree\n               `-{t_thread_owner}\n" in text, text
     assert re.search(r"^Ssl\+?$", text, re.M), text
 
 

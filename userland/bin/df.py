@@ -1,6 +1,6 @@
 """``df [-ahHTi] [FILE…]``: report file system space usage, from /proc/mounts and statfs.
 
-Like GNU df, file systems without blocks (proc, sysfs, devfs) are left out unless
+Like GNU df, file systems without blocks (proc, sysfs, devtmpfs) are left out unless
 ``-a`` is given; a FILE operand shows the file system that holds it.
 """
 

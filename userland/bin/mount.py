@@ -1,7 +1,8 @@
 """``mount [-t TYPE]``, ``mount [-r] [-o OPTS] -t TYPE SOURCE DIR``: list or mount.
 
 Without a device to mount, lists /proc/mounts the way util-linux does
-(``procfs on /proc type proc (rw)``), optionally only one type. Mounting calls
+(``proc on /proc type proc (rw)``), optionally only one type (Linux's names:
+``devtmpfs`` for devfs). Mounting calls
 mount(2), which only root may do; the kernel has tmpfs, proc and devfs. Messages and
 exit statuses follow util-linux (32: the mount failed).
 """
@@ -35,6 +36,8 @@ LONG = {"types": "t", "options": "o", "read-only": "r", "read-write": "w", "rw":
 MS_RDONLY = 1
 EX_USAGE = 1
 EX_FAIL = 32
+#: /proc/mounts shows Linux's names for these types.
+LINUX_NAMES = {"devfs": "devtmpfs", "procfs": "proc"}
 
 
 async def mounts() -> list[list[str]]:
@@ -46,6 +49,7 @@ async def mounts() -> list[list[str]]:
 async def list_mounts(types: list[str]) -> int:
     """``SOURCE on TARGET type TYPE (OPTIONS)`` for each mount (of ``types``)."""
     out = kio.Output(1)
+    types = [LINUX_NAMES.get(t, t) for t in types]
     for source, target, fstype, options, *_ in await mounts():
         if types and fstype not in types:
             continue

@@ -285,11 +285,15 @@ async def b_kill(sh: Shell, argv: list[str], io: IO) -> int:
         for pid in targets:
             try:
                 await sys.kill(pid, sig)
-                if job is not None and job.state == "Stopped" and sig != SIGCONT:
-                    await sys.kill(pid, SIGCONT)  # so a stopped job sees the signal
             except Error as err:
                 await sh.error(f"kill: ({abs(pid)}) - {err.message}", io)
                 status = 1
+                continue
+            if job is not None and job.state == "Stopped" and sig != SIGCONT:
+                try:
+                    await sys.kill(pid, SIGCONT)  # so a stopped job sees the signal
+                except Error:
+                    pass  # the signal ended it already (SIGKILL)
     return status
 
 

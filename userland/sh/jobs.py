@@ -25,6 +25,8 @@ from kernel.abi import (
     SIGTTIN,
     SIGTTOU,
     TIOCSPGRP,
+    WCONTINUED,
+    WIFCONTINUED,
     WIFSTOPPED,
     WNOHANG,
     WUNTRACED,
@@ -385,8 +387,10 @@ class JobsMixin:
 
     async def poll_jobs(self) -> None:
         """Collect the processes of background jobs that have ended, without waiting;
-        notice the ones that stopped (``Stopped`` in ``jobs``)."""
-        options = WNOHANG | (WUNTRACED if self.jobctl else 0)
+        notice the ones that stopped (``Stopped`` in ``jobs``, whoever sent the stop:
+        ``kill -STOP`` as well as ^Z) and the ones continued (``Running`` again, as
+        bash shows after ``kill -CONT``)."""
+        options = WNOHANG | WUNTRACED | WCONTINUED
         for job in self.jobs:
             if job.state == "Done":
                 continue
@@ -402,6 +406,8 @@ class JobsMixin:
                     if job.state != "Stopped":
                         job.state = "Stopped"
                         job.order = self.next_order()
+                elif got and WIFCONTINUED(st):
+                    job.state = "Running"
                 elif got:
                     job.collected[pid] = st
             if (not job.threads or job.joined) and len(job.collected) == len(job.pids):
