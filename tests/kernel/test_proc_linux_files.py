@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 from ksim import MS, SECOND, machine, shell
+from procdump import dump_proc
 
 from kernel.abi import (
     O_CREAT,
@@ -25,9 +26,6 @@ from kernel.abi import (
     OP_READ,
     OP_WRITE,
     S_IFLNK,
-    S_ISDIR,
-    S_ISLNK,
-    Error,
 )
 from kernel.host import HostClient
 from kernel.kernel import Kernel
@@ -66,23 +64,6 @@ class Dump:
     host: HostClient
     root: Path
     proc: Process
-
-
-def dump_proc(host: HostClient, src: str, dst: Path) -> None:
-    """Copy /proc's tree to ``dst`` (``mem`` and what cannot be read are left out)."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for name in host.listdir(src):
-        path = f"{src}/{name}"
-        try:
-            st = host.lstat(path)
-            if S_ISLNK(st.st_mode):
-                os.symlink(host.readlink(path), dst / name)
-            elif S_ISDIR(st.st_mode):
-                dump_proc(host, path, dst / name)
-            elif name != "mem":
-                (dst / name).write_bytes(host.read_file(path))
-        except Error:
-            continue
 
 
 @pytest.fixture(scope="module")
