@@ -16,6 +16,7 @@ host's /dev: the test points it at the machine's /dev instead.
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 import psutil
 import pytest
 from ksim import discard
-from procdump import OTHER_UID, Zoo, snapshot, zoo
+from procdump import OTHER_UID, Zoo, dump_proc, snapshot, zoo
 
 from kernel.abi import S_ISCHR
 from kernel.host import HostClient
@@ -128,7 +129,6 @@ def call(p: psutil.Process, method: str) -> Any:
 
 
 # ---------------------------------------------------------------------- no exception
-THREAD_PID = "issue 15, Threads: /proc/<tid> does not resolve for a non-leader thread"
 KINDS = [
     "plain",
     "other",
@@ -229,16 +229,21 @@ def test_three_threads(procfs: Dump) -> None:
     assert ct.user == sum(t.utime for t in kp.threads) // TICK_NS / 100 or ct.user >= 0
 
 
-@pytest.mark.xfail(strict=True, reason=THREAD_PID)
 def test_a_thread_id_opens_as_its_process(procfs: Dump) -> None:
     """Linux resolves /proc/<tid> for any thread (hidden from the listing): psutil's
-    Process(tid) then reads the thread as a process of the same name."""
+    Process(tid) then reads the thread as a process of the same name. (A dump made by
+    walking the listing cannot hold the hidden directory: it is copied by name.)"""
     kp = procfs.proc(procfs.zoo.threaded)
     tid = kp.threads[1].tid
     assert tid not in psutil.pids()
-    t = psutil.Process(tid)
-    assert t.name() == kp.comm and t.ppid() == kp.ppid
-    assert t.cmdline() == kp.argv and t.exe() == kp.exe
+    hidden = procfs.root / str(tid)
+    dump_proc(HostClient(procfs.zoo.kernel), f"/proc/{tid}", hidden)
+    try:
+        t = psutil.Process(tid)
+        assert t.name() == kp.comm and t.ppid() == kp.ppid
+        assert t.cmdline() == kp.argv and t.exe() == kp.exe
+    finally:
+        shutil.rmtree(hidden)  # the other tests share the dump
 
 
 def test_the_zombie(procfs: Dump) -> None:
