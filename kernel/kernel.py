@@ -1,5 +1,5 @@
-"""The kernel: the run loop, time, sleeping and waking, halting and panics (timers and
-the load average are ``kernel.timer``'s).
+"""The kernel: the run loop, time, halting and panics (timers and
+the load average are ``kernel.timer``'s, sleeping and waking ``kernel.wakeup``'s).
 
 A machine is brought up by ``kernel.main.start_kernel`` (the init order). ``Kernel.run``
 is the discrete-event loop: it always advances the CPU with the lowest virtual clock
@@ -15,7 +15,6 @@ the next timer (idle time is skipped; realtime pacing is the front end's busines
 
 from __future__ import annotations
 
-import heapq
 import traceback
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +22,9 @@ from kernel.abi import ENOSYS, SYSCALL_BY_NAME, Error, tp
 from kernel.klog import KernelLog
 from kernel.proc import ProcessTable
 from kernel.sched import CPU
-from kernel.thread import RUNNABLE, SLEEPING, STOPPED, Sleep, Thread, WaitQueue
+from kernel.thread import RUNNABLE, Sleep, Thread
 from kernel.timer import Timers
+from kernel.wakeup import WINDOW, Waking
 
 if TYPE_CHECKING:
     from kernel.image import BootInfo
@@ -37,9 +37,6 @@ HALTED = "halted"  # powered off, or panicked
 
 RELEASE = "0.1.0"
 NEVER = 1 << 62
-#: The longest a CPU runs before the others catch up (its window): a thread spinning on
-#: memory another CPU writes sees the write at most this late.
-WINDOW = 20_000
 NR_YIELD = SYSCALL_BY_NAME["sched_yield"].nr
 NR_SPAWN = SYSCALL_BY_NAME["spawn"].nr
 
@@ -63,7 +60,7 @@ class Halt(Exception):  # noqa: N818 - control flow
     """Raised by reboot(2) after powering off: leave the run loop at once."""
 
 
-class Kernel(Timers):
+class Kernel(Waking, Timers):
     """One simulated machine. Built by :func:`start_kernel`; see the module docstring."""
 
     def __init__(self, info: BootInfo) -> None:
@@ -122,70 +119,6 @@ class Kernel(Timers):
     def runnable(self) -> bool:
         """Does any CPU have a thread to run?"""
         return any(c.current is not None or c.runq for c in self.cpus)
-
-    # ------------------------------------------------------------------ sleep / wake
-    def sleep(self, t: Thread, sl: Sleep) -> None:
-        """Put ``t`` to sleep as ``sl`` describes."""
-        t.state = SLEEPING
-        seq = t.sleep_seq = t.sleep_seq + 1
-        t.wchan = sl.wchan
-        for q in sl.queues:
-            q.add(t)
-        if sl.deadline is not None:
-            self._timer_seq += 1
-            heapq.heappush(self.timers, (sl.deadline, self._timer_seq, t, seq))
-            if sl.deadline < self.window_end:
-                self.window_end = sl.deadline
-
-    def wake(
-        self, t: Thread, value: Any = None, exc: BaseException | None = None, at: int | None = None
-    ) -> None:
-        """Make a sleeping thread runnable; ``value``/``exc`` go to its kernel half."""
-        if t.state is not SLEEPING:
-            return
-        t.sleep_seq += 1
-        t.wchan = ""
-        t.resume = value
-        t.resume_exc = exc
-        now = self.now()
-        t.ready_at = at if at is not None and at > now else now
-        if t.proc.stopped:
-            t.state = STOPPED
-            return
-        t.state = RUNNABLE
-        self._enqueue(t)
-
-    def _enqueue(self, t: Thread) -> None:
-        """Queue ``t``; if that gives another CPU work, the running CPU's window ends
-        within WINDOW, so the two keep in step from now on."""
-        self.sched.enqueue(t)
-        cpu = self.cur_cpu
-        if cpu is not None and t.cpu != cpu.id:
-            end = cpu.clock + WINDOW
-            if end < self.window_end:
-                self.window_end = end
-
-    def wake_all(self, q: WaitQueue) -> None:
-        """Wake every thread sleeping on ``q`` (and retry the I/O requests parked
-        there: ``kernel.io.request.IoWaiter``)."""
-        for t in q.take():
-            if type(t) is Thread:
-                self.wake(t)
-            else:
-                t.on_wake(self)
-
-    def make_runnable(self, t: Thread) -> None:
-        """Queue a new or continued thread."""
-        t.state = RUNNABLE
-        t.ready_at = max(t.ready_at, self.now())
-        self._enqueue(t)
-
-    def interrupt(self, t: Thread) -> None:
-        """End an interruptible sleep with EINTR (a signal or an exit request)."""
-        if t.state is SLEEPING:
-            from kernel.abi import EINTR
-
-            self.wake(t, exc=Error(EINTR))
 
     # ------------------------------------------------------------------ the run loop
     def run(self, until: int | None = None, budget: int | None = None) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kernel.abi import CLOCK_MONOTONIC, Error
 from tui.procview import proc_pids
@@ -255,6 +255,9 @@ def per_second(before: tuple[int, int] | None, after: tuple[int, int]) -> float 
     return max(0, count1 - count0) * SECOND / (t1 - t0)
 
 
+T = TypeVar("T")
+
+
 class _Series:
     """A counter's last sample and its last rates."""
 
@@ -361,28 +364,30 @@ class RingSampler:
                 ring = self.read_ring(pid, fd)
                 if ring is not None:
                     view.rings.append(ring)
-        seen_rings = set()
-        for ring in view.rings:
-            series = self._rings.get(ring.key)
-            if series is None:
-                series = self._rings[ring.key] = _Series(self.history)
+        for ring, series in self._track(self._rings, [(r.key, r) for r in view.rings]):
             ring.rate = series.add(ring.completed, now)
             ring.history = list(series.rates)
-            seen_rings.add(ring.key)
-        for key in [k for k in self._rings if k not in seen_rings]:
-            del self._rings[key]
         view.devices = self.read_devices()
-        seen_devices = set()
-        for d in view.devices:
-            dseries = self._devices.get(d.name)
-            if dseries is None:
-                dseries = self._devices[d.name] = _Series(self.history)
-            d.iops = dseries.add(d.ios, now)
-            d.history = list(dseries.rates)
-            seen_devices.add(d.name)
-        for name in [n for n in self._devices if n not in seen_devices]:
-            del self._devices[name]
+        for d, series in self._track(self._devices, [(d.name, d) for d in view.devices]):
+            d.iops = series.add(d.ios, now)
+            d.history = list(series.rates)
         return view
+
+    def _track(
+        self, store: dict[Any, _Series], items: list[tuple[Any, T]]
+    ) -> list[tuple[T, _Series]]:
+        """Each item with its rate series (new ones start empty); the series of what
+        is gone are dropped."""
+        out = []
+        for key, item in items:
+            series = store.get(key)
+            if series is None:
+                series = store[key] = _Series(self.history)
+            out.append((item, series))
+        keep = {key for key, _ in items}
+        for key in [k for k in store if k not in keep]:
+            del store[key]
+        return out
 
     def forget(self) -> None:
         """Drop every series (after a reboot)."""

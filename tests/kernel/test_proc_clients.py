@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 from ksim import MS, SECOND, machine, register
-from procdump import dump_proc
+from procdump import snapshot
 
 from kernel.abi import (
     MAP_ANONYMOUS,
@@ -27,7 +27,6 @@ from kernel.abi import (
     PROT_WRITE,
     SpawnAttr,
 )
-from kernel.host import HostClient
 from kernel.kernel import Kernel
 from kernel.mm.vm import AddressSpace, Area
 from kernel.proc import Process
@@ -81,14 +80,10 @@ class Dump:
 def dump(tmp_path_factory: pytest.TempPathFactory) -> Dump:
     k = machine(worker)
     k.run(until=50 * MS)
-    host = HostClient(k)
     root = tmp_path_factory.mktemp("proc")
-    dump_proc(host, "/proc", root)
     proc = k.procs.procs[2]
     child = next(p for p in k.procs.procs.values() if p.ppid == 2)
-    # /proc/self of the dump: the host client is no process, so name the worker.
-    (root / "self").unlink()
-    (root / "self").symlink_to(str(proc.pid))
+    snapshot(k, root, proc.pid)  # /proc/self of the dump names the worker
     return Dump(k, root, proc, child)
 
 

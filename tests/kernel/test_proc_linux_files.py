@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 from ksim import MS, SECOND, machine, shell
-from procdump import dump_proc
+from procdump import snapshot
 
 from kernel.abi import (
     O_CREAT,
@@ -70,13 +70,10 @@ class Dump:
 def dump(tmp_path_factory: pytest.TempPathFactory) -> Dump:
     k = machine(worker)
     k.run(until=50 * MS)
-    host = HostClient(k)
     root = tmp_path_factory.mktemp("proc")
-    dump_proc(host, "/proc", root)
     proc = k.procs.procs[2]
-    (root / "self").unlink()
-    (root / "self").symlink_to(str(proc.pid))
-    return Dump(k, host, root, proc)
+    snapshot(k, root, proc.pid)
+    return Dump(k, HostClient(k), root, proc)
 
 
 @pytest.fixture
