@@ -6,13 +6,16 @@ scheduler, users, mounts, files, init; params, limits, vm and heap are in
 (unique uids, known groups, homes and mount points that must be directories, no files
 hidden under /dev or /proc, files that fit in memory with what boot adds), and the
 defaults filled in for what is left out. Values are read
-through :class:`kernel.imageyaml.NodeReader`; the first mistake raises :class:`ImageError`.
+through :class:`kernel.imageyaml.NodeReader`; every mistake is
+reported (an :class:`ImageError` that carries the others), except those that follow
+from an earlier one.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -33,6 +36,7 @@ from kernel.imagetypes import (
     CostModel,
     FileSpec,
     GiB,
+    ImageError,
     InitSpec,
     KiB,
     MiB,
@@ -64,7 +68,7 @@ def _under(path: str, top: str) -> bool:
 
 
 class SchemaParser(TuningParser):
-    """Builds a BootInfo from a composed node tree, failing at the first mistake."""
+    """Builds a BootInfo from a composed node tree, or reports the mistakes in it."""
 
     def machine(self, root: yaml.Node) -> BootInfo:
         """The whole image: ``root`` must be a mapping of the top-level keys."""
@@ -72,53 +76,86 @@ class SchemaParser(TuningParser):
             got = GOT[self.kind(root, "machine")]
             self.fail(root, f"the image must be a mapping of keys like 'name: ...', got {got}")
         f = self.fields(root, "machine", _TOP_KEYS)
+        # Each section is checked on its own, so one reading reports every mistake that
+        # does not depend on another (files need users and mounts; the fit check, all).
+        errors: list[ImageError] = []
+
+        def attempt(key: str, parse: Callable[[yaml.Node], Any], default: Any) -> Any:
+            if key not in f:
+                return default
+            try:
+                return parse(f[key][1])
+            except ImageError as err:
+                errors.append(err)
+                return default
+
         if "name" not in f:
-            self.fail(root, "missing required key 'name' in machine")
-        name = self.string(f["name"][1], "name", _NAME)
-        page_size = 4096
-        if "page_size" in f:
-            node = f["page_size"][1]
-            page_size = self.size(node, "page_size", 512, 64 * KiB)
-            if page_size & (page_size - 1):
-                self.fail(node, f"page_size: must be a power of two, got {page_size}")
-        memory = 64 * MiB
-        if "memory" in f:
-            node = f["memory"][1]
-            memory = self.size(node, "memory", KERNEL_RESERVED + MiB, 16 * GiB)
-            if memory % page_size:
-                self.fail(
-                    node, f"memory: must be a multiple of page_size ({page_size}), got {memory}"
-                )
-        procfs = self.boolean(f["procfs"][1], "procfs") if "procfs" in f else True
-        users, homes = self.users(f["users"][1] if "users" in f else None)
-        mounts, targets = self.mounts(f["mounts"][1] if "mounts" in f else None, procfs)
-        files = self.files(f["files"][1] if "files" in f else None, users, homes, targets, root)
-        overcommit, ratio = self.vm(f["vm"][1]) if "vm" in f else (0, 50)
+            errors.append(self.error(root, "missing required key 'name' in machine"))
+        name = attempt("name", lambda n: self.string(n, "name", _NAME), "machine")
+        page_size = attempt("page_size", self.page_size, 4096)
+        nerr = len(errors)
+        memory = attempt("memory", lambda n: self.memory(n, page_size), 64 * MiB)
+        memory_ok = len(errors) == nerr
+        procfs = attempt("procfs", lambda n: self.boolean(n, "procfs"), True)
+        nerr = len(errors)
+        users, homes = attempt("users", self.users, None) or self.users(None)
+        users_ok = len(errors) == nerr
+        mounts, targets = attempt("mounts", lambda n: self.mounts(n, procfs), None) or (
+            self.mounts(None, procfs)
+        )
+        files: tuple[FileSpec, ...] = ()
+        if len(errors) == nerr:  # (files are owned by users, and live under mounts)
+            try:
+                node = f["files"][1] if "files" in f else None
+                files = self.files(node, users, homes, targets, root)
+            except ImageError as err:
+                errors.append(err)
+        init = InitSpec()
+        if users_ok:
+            init = attempt("init", lambda n: self.init(n, users), InitSpec())
+        overcommit, ratio = attempt("vm", self.vm, (0, 50))
         info = BootInfo(
             source=self.path,
             name=name,
-            hostname=self.string(f["hostname"][1], "hostname", _NAME) if "hostname" in f else name,
-            cpus=self.integer(f["cpus"][1], "cpus", 1, 64) if "cpus" in f else 1,
+            hostname=attempt("hostname", lambda n: self.string(n, "hostname", _NAME), name),
+            cpus=attempt("cpus", lambda n: self.integer(n, "cpus", 1, 64), 1),
             memory=memory,
             page_size=page_size,
-            seed=self.integer(f["seed"][1], "seed", 0, 2**64 - 1) if "seed" in f else 0,
-            clock=self.clock(f["clock"][1]) if "clock" in f else ClockConfig(),
-            scheduler=self.scheduler(f["scheduler"][1]) if "scheduler" in f else SchedulerConfig(),
+            seed=attempt("seed", lambda n: self.integer(n, "seed", 0, 2**64 - 1), 0),
+            clock=attempt("clock", self.clock, ClockConfig()),
+            scheduler=attempt("scheduler", self.scheduler, SchedulerConfig()),
             users=tuple(users.values()),
             files=files,
             mounts=mounts,
             procfs=procfs,
-            init=self.init(f["init"][1], users) if "init" in f else InitSpec(),
+            init=init,
             memory_regions=free_memory_regions(memory),
-            params=self.params(f["params"][1]) if "params" in f else (),
+            params=attempt("params", self.params, ()),
             overcommit_memory=overcommit,
             overcommit_ratio=ratio,
-            limits=self.limits(f["limits"][1]) if "limits" in f else (),
-            heap=self.heap(f["heap"][1]) if "heap" in f else (),
-            devices=self.devices(f["devices"][1], memory) if "devices" in f else (),
+            limits=attempt("limits", self.limits, ()),
+            heap=attempt("heap", self.heap, ()),
+            devices=attempt("devices", lambda n: self.devices(n, memory), ()) if memory_ok else (),
         )
+        if errors:
+            errors.sort(key=lambda e: (e.line, e.col))
+            raise ImageError.of(errors)
         self.check_fit(info, f["memory"][1] if "memory" in f else None, root)
         return info
+
+    def page_size(self, node: yaml.Node) -> int:
+        """``page_size``: a power of two from 512 bytes to 64 KiB."""
+        page_size = self.size(node, "page_size", 512, 64 * KiB)
+        if page_size & (page_size - 1):
+            self.fail(node, f"page_size: must be a power of two, got {page_size}")
+        return page_size
+
+    def memory(self, node: yaml.Node, page_size: int) -> int:
+        """``memory``: room for the kernel and a MiB more, a multiple of the page size."""
+        memory = self.size(node, "memory", KERNEL_RESERVED + MiB, 16 * GiB)
+        if memory % page_size:
+            self.fail(node, f"memory: must be a multiple of page_size ({page_size}), got {memory}")
+        return memory
 
     def clock(self, node: yaml.Node) -> ClockConfig:
         f = self.fields(node, "clock", ("mode", "speed", "costs"))

@@ -288,9 +288,23 @@ class ImageError(Exception):
         self.line = line
         self.col = col
         self.message = message
+        self.more: tuple[ImageError, ...] = ()  # the image's other mistakes, in order
+
+    @classmethod
+    def of(cls, errors: list[ImageError]) -> ImageError:
+        """The first of ``errors`` (in file order), carrying the rest in ``more``."""
+        first = errors[0]
+        first.more = tuple(errors[1:])
+        return first
+
+    @property
+    def all(self) -> tuple[ImageError, ...]:
+        """This mistake and the others found with it."""
+        return (self, *self.more)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+        """``file:line:col: message``, one line per mistake."""
+        return "\n".join(f"{e.path}:{e.line}:{e.col}: {e.message}" for e in self.all)
 
 
 def format_size(n: int) -> str:

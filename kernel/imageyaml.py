@@ -137,9 +137,13 @@ class NodeReader:
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def fail(self, node: yaml.Node, message: str) -> NoReturn:
+    def error(self, node: yaml.Node, message: str) -> ImageError:
+        """The mistake ``message`` at ``node``'s place in the file."""
         mark = node.start_mark
-        raise ImageError(self.path, mark.line + 1, mark.column + 1, message)
+        return ImageError(self.path, mark.line + 1, mark.column + 1, message)
+
+    def fail(self, node: yaml.Node, message: str) -> NoReturn:
+        raise self.error(node, message)
 
     def kind(self, node: yaml.Node, ctx: str) -> str:
         """The node's type ("str", "int", ..., "map", "seq"); any other tag is an error."""

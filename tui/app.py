@@ -22,20 +22,23 @@ import os
 import time
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
+from kernel.boot import default_image, load
 from kernel.image import BootInfo, ImageError
 from kernel.kernel import BUDGET
 from tui.commands import MachineCommands
 from tui.machine import Machine
 from tui.widgets.console import ConsolePane
+from tui.widgets.dialogs import ConfirmScreen, MessageScreen
 from tui.widgets.filepicker import FilePicker
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import MachineHeader
 from tui.widgets.help import HelpScreen
 from tui.widgets.panic import PanicView
@@ -66,6 +69,9 @@ PANE_MAX_SECONDS = 1.0
 OUTPUT_SECONDS = 0.003
 OUTPUT_BACKLOG = 64 * 1024
 NARROW = 140  # below this width the panes go under the console
+#: Footer groups: one label for a pair of keys, so every key fits in 80 columns.
+PANES_GROUP = Binding.Group("Panes")
+SPEED_GROUP = Binding.Group("Speed")
 
 
 def pane_class(spec: str) -> Any:
@@ -79,18 +85,18 @@ class LibkApp(App[int]):
 
     TITLE = "libk"
     CSS_PATH = "app.tcss"
-    ALLOW_IN_MAXIMIZED_VIEW = "Footer, MachineHeader"
+    ALLOW_IN_MAXIMIZED_VIEW = "KeyFooter, MachineHeader"
     COMMANDS = App.COMMANDS | {MachineCommands}
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
         Binding("f2", "focus_console", "Console"),
-        Binding("f3", "focus_panes", "Panes", show=False),
-        Binding("f4", "next_pane", "Next pane", show=False),
+        Binding("f3", "focus_panes", "Focus the panes", group=PANES_GROUP),
+        Binding("f4", "next_pane", "Next pane", group=PANES_GROUP),
         Binding("f5", "toggle_pause", "Pause"),
         Binding("f6", "step", "Step"),
-        Binding("f7", "slower", "Slower"),
-        Binding("f8", "faster", "Faster"),
+        Binding("f7", "slower", "Slower", group=SPEED_GROUP),
+        Binding("f8", "faster", "Faster", group=SPEED_GROUP),
         Binding("f9", "reboot", "Reboot"),
         Binding("ctrl+o", "open_image", "Open"),
         Binding("f11", "toggle_maximize", "Max"),
@@ -128,7 +134,7 @@ class LibkApp(App[int]):
                 for pane_id, title, pane in self._build_panes():
                     with TabPane(title, id=f"tab-{pane_id}"):
                         yield pane
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def _build_panes(self) -> list[tuple[str, str, Widget]]:
         out = []
@@ -149,9 +155,10 @@ class LibkApp(App[int]):
             self._schedule_tick(0)
         self.sync()
 
-    def on_resize(self) -> None:
-        """Narrow terminals put the panes under the console."""
-        self.screen.set_class(self.size.width < NARROW, "narrow")
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow terminals put the panes under the console (decided on the new size:
+        ``self.size`` may still be the old one while the event is handled)."""
+        self.screen.set_class(event.size.width < NARROW, "narrow")
 
     # ------------------------------------------------------------------ running
     def _on_output(self, data: bytes) -> None:
@@ -185,7 +192,7 @@ class LibkApp(App[int]):
         state = m.run_slice()
         self._slice_seconds += m.last_slice
         if m.halted and m.kernel is before and m.kernel.reboot_requested:
-            self.call_later(self.action_reboot)
+            self.call_later(self.reboot_now)
             return state
         self._flush_output(OUTPUT_SECONDS)
         now = time.monotonic()
@@ -398,10 +405,33 @@ class LibkApp(App[int]):
         self.refresh_panes()
 
     async def action_reboot(self) -> None:
-        """Boot the machine again from its machine file."""
+        """Boot the machine again from its machine file (asking first while it runs)."""
+        if self._confirm_needed():
+            await self.push_screen(
+                ConfirmScreen(
+                    f"Reboot {self.machine.name}?",
+                    "Everything running on the machine stops, and what it wrote is lost.",
+                    "Reboot",
+                ),
+                self._reboot_confirmed,
+            )
+            return
+        await self.reboot_now()
+
+    async def _reboot_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            await self.reboot_now()
+
+    async def reboot_now(self) -> None:
+        """Boot the machine again from its machine file, without asking."""
         self.machine.reboot()
         await self._after_boot()
         self.notify(f"Rebooted {self.machine.name}", timeout=1.5)
+
+    def _confirm_needed(self) -> bool:
+        """Replacing the machine loses its state unless it has halted (powered off or
+        panicked) already."""
+        return not self.machine.halted
 
     def action_power_off(self) -> None:
         """Power the machine off (the app stays open; F9 boots it again)."""
@@ -410,23 +440,53 @@ class LibkApp(App[int]):
 
     def action_open_image(self) -> None:
         """Pick another machine file and boot it."""
+        self.push_screen(FilePicker(self.picker_start()), self._open_picked)
+
+    def picker_start(self) -> str:
+        """Where the file picker starts: the running machine file's directory, unless it
+        is the built-in default image (inside the installed package): then here."""
         source = self.machine.info.source
-        start = os.path.dirname(source) if source and os.path.isfile(source) else None
-        self.push_screen(FilePicker(start), self._open_picked)
+        packaged = os.path.realpath(default_image())
+        if source and os.path.isfile(source) and os.path.realpath(source) != packaged:
+            return os.path.dirname(os.path.abspath(source))
+        return os.getcwd()
 
     async def _open_picked(self, path: str | None) -> None:
         if path:
             await self.open_image(path)
 
-    async def open_image(self, path: str) -> bool:
-        """Boot the machine file at ``path``; a bad file is reported and changes nothing."""
+    async def open_image(self, path: str, *, confirm: bool = True) -> bool:
+        """Boot the machine file at ``path`` (asking first while the machine runs); a bad
+        file is reported, every mistake in it, and changes nothing.
+
+        Returns:
+            True when the file was good (booted, or waiting for the user's answer).
+        """
+        try:
+            load(path)
+        except (ImageError, OSError) as err:
+            self.push_screen(MessageScreen(f"Cannot open {path}", str(err)))
+            return False
+        if confirm and self._confirm_needed():
+            name = os.path.basename(path)
+
+            async def answered(yes: bool | None) -> None:
+                if yes:
+                    await self.open_image(path, confirm=False)
+
+            await self.push_screen(
+                ConfirmScreen(
+                    f"Replace {self.machine.name} with {name}?",
+                    f"The running machine stops, and what it wrote is lost; {path} boots.",
+                    "Boot it",
+                ),
+                answered,
+            )
+            return True
         try:
             self.machine.open_image(path)
-        except ImageError as err:
-            self.notify(str(err), title="Cannot open that machine", severity="error")
-            return False
-        except OSError as err:
-            self.notify(str(err), title="Cannot open that machine", severity="error")
+        except (ImageError, OSError) as err:  # (changed on disk since it was checked)
+            self.push_screen(MessageScreen(f"Cannot open {path}", str(err)))
             return False
         await self._after_boot()
         self.notify(f"Booted {self.machine.name}", timeout=1.5)

@@ -927,3 +927,21 @@ def test_an_image_that_just_fits_boots_and_runs(installed_programs) -> None:
     out += k.console.drain()
     assert out.decode().replace("\r\n", "\n") == f"{room * 4096} /big\nran\n"
     assert k.power_status == 0
+
+
+def test_one_reading_reports_every_independent_mistake() -> None:
+    text = "name: m\ncpus: 99\nmemory: 3GB\nclock: {mode: warp}\nseed: -1\n"
+    with pytest.raises(ImageError) as caught:
+        parse(text)
+    lines = str(caught.value).splitlines()
+    assert [e.line for e in caught.value.all] == [2, 3, 4, 5]
+    assert lines[0] == "m.yaml:2:7: cpus: must be between 1 and 64, got 99"
+    assert lines[2].startswith("m.yaml:4:15: clock.mode: must be one of")
+
+
+def test_mistakes_that_follow_from_another_are_not_reported() -> None:
+    # a bad users section would make every owner in files unknown: only it is reported
+    text = "name: m\nusers: 7\nfiles:\n  /x: {content: hi, owner: bob}\n"
+    with pytest.raises(ImageError) as caught:
+        parse(text)
+    assert len(caught.value.all) == 1 and caught.value.line == 2

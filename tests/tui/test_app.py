@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Static
 from tuihelp import screen_text
 
 from kernel import sysproc
+from kernel.boot import default_image
 from kernel.exec import register_program
 from kernel.image import BootInfo
 from tui.app import LibkApp
 from tui.commands import all_commands
 from tui.machine import Machine
 from tui.widgets.console import ConsolePane
+from tui.widgets.dialogs import ConfirmScreen, MessageScreen
 from tui.widgets.header import HISTORY, NO_SAMPLE, MachineHeader, sparkline
 from tui.widgets.help import HelpScreen
 from tui.widgets.panic import PanicView
@@ -153,11 +156,20 @@ async def test_every_binding(
         await pilot.pause()
         assert any(name.endswith(".svg") for name in os.listdir(tmp_path))
         boots = m.boots
-        await pilot.press("f9")
+        await pilot.press("f9")  # asks first: Enter is Cancel, n and Esc cancel too
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await pilot.press("f9", "escape")
+        assert m.boots == boots and not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("f9", "y")
+        await pilot.pause()
         assert m.boots == boots + 1 and m.kernel.now_ns == 0
         await pilot.press("ctrl+o")
         await pilot.pause()
         await pilot.press(*str(m.info.source), "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
         await pilot.pause()
         assert m.boots == boots + 2
         await pilot.press("ctrl+q")
@@ -234,12 +246,41 @@ async def test_bad_machine_file_is_reported_and_changes_nothing(
     info: BootInfo, tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\ncpus: lots\n")
+    bad.write_text("name: x\ncpus: lots\nseed: -1\n")
     app = LibkApp(info, autorun=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert not await app.open_image(str(bad))
         assert app.machine.boots == 1
+        await pilot.pause()
+        assert isinstance(app.screen, MessageScreen)  # every mistake, until dismissed
+        text = str(app.screen.query_one("#message", Static).render())
+        assert "bad.yaml:2:7: cpus: " in text and "bad.yaml:3:" in text
+        await pilot.press("enter")
+        assert not isinstance(app.screen, MessageScreen)
+
+
+@run_async
+async def test_a_halted_machine_reboots_without_asking(info: BootInfo) -> None:
+    app = LibkApp(info, autorun=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.machine.power_off(0)
+        await pilot.press("f9")
+        await pilot.pause()
+        assert app.machine.boots == 2 and not isinstance(app.screen, ConfirmScreen)
+
+
+def test_the_picker_starts_here_for_the_packaged_image_and_beside_a_users_file(
+    info: BootInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = LibkApp(None, autorun=False)  # the packaged default image
+    assert app.picker_start() == str(tmp_path)
+    mine = tmp_path / "machines" / "m.yaml"
+    mine.parent.mkdir()
+    mine.write_text(Path(default_image()).read_text())
+    assert LibkApp(str(mine), autorun=False).picker_start() == str(mine.parent)
 
 
 @run_async
