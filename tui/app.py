@@ -357,16 +357,19 @@ class LibkApp(App[int]):
         await pane.run_action(action)
 
     def action_next_pane(self) -> None:
-        """Bring the next pane to the front."""
+        """Bring the next pane to the front (with the focus, if a pane had it)."""
         if self._showing_panic:
             return
         ids = [p.id for p in self.query(TabPane)]
         if not ids:
             return
         tabs = self.query_one("#panes", TabbedContent)
+        in_panes = self.focused is not None and tabs in self.focused.ancestors_with_self
         index = ids.index(tabs.active) if tabs.active in ids else -1
         tabs.active = ids[(index + 1) % len(ids)]  # type: ignore[assignment]
         self.refresh_panes(force=True)
+        if in_panes:  # the focused pane went behind its tab: the new one takes the focus
+            self.call_after_refresh(self.action_focus_panes)
 
     def action_toggle_pause(self) -> None:
         """Pause or resume the machine's clock."""

@@ -58,3 +58,21 @@ def test_every_key_is_in_the_footer_at_80_columns() -> None:
     for key in KEYS:
         assert key in footer, (key, footer)
     assert footer.rstrip().endswith("^p palette")  # no stray letter after it
+
+
+def test_f4_keeps_the_focus_where_it_was() -> None:
+    seen = []
+
+    async def run() -> None:
+        app = LibkApp(fast_info(), autorun=False)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await pilot.press("f4")
+            seen.append(isinstance(app.focused, ConsolePane))  # typing goes on
+            await pilot.press("f3", "f4")
+            await pilot.pause()
+            panes = app.query_one("#panes")
+            seen.append(app.focused is not None and panes in app.focused.ancestors)
+            seen.append(panes.active)
+
+    asyncio.run(run())
+    assert seen == [True, True, "tab-procfs"]
