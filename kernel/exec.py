@@ -202,6 +202,7 @@ def spawn(
     Raises:
         Error: whatever loading or a file action fails with; nothing is left behind.
     """
+    from kernel.fs.pipe import FifoInode
     from kernel.sysfile import open_file
 
     attr = attr or SpawnAttr()
@@ -241,6 +242,13 @@ def spawn(
             if kind == SPAWN_OPEN:
                 _, fd, apath, flags, mode = action
                 f = open_file(k, None, walk, apath, flags, mode, umask)
+                if isinstance(f.inode, FifoInode):  # (a spawn cannot wait: O_NONBLOCK's rule)
+                    try:
+                        f.inode.open_now(f)
+                    except Error:
+                        f.refs = 1
+                        f.put()
+                        raise
                 fds.install(f, fd=fd)
             elif kind == SPAWN_DUP2:
                 _, old, new = action

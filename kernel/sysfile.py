@@ -54,7 +54,7 @@ from kernel.abi import (
 )
 from kernel.fs.devfs import open_ctty
 from kernel.fs.file import File
-from kernel.fs.pipe import PipeInode
+from kernel.fs.pipe import FifoInode, PipeInode
 from kernel.fs.vfs import DirInode, Inode, PathWalk, WouldBlock, permitted, require
 
 if TYPE_CHECKING:
@@ -162,9 +162,35 @@ def open_file(
 # ------------------------------------------------------------------ descriptors
 
 
-def sys_open(k: Kernel, t: Thread, path: str, flags: int, mode: int) -> int:
+def sys_open(k: Kernel, t: Thread, path: str, flags: int, mode: int) -> Any:
     proc = t.proc
     f = open_file(k, t, walker(k, t), path, flags, mode, proc.umask)
+    if isinstance(f.inode, FifoInode):  # a FIFO's open waits for the other end
+        try:
+            yield from f.inode.wait_open(f)
+        except BaseException:
+            f.refs = 1
+            f.put()
+            raise
+    return _install(proc, f, flags)
+
+
+def open_nowait(k: Kernel, t: Thread, path: str, flags: int, mode: int) -> int:
+    """open(2) for a caller that cannot wait (a ring's open): a FIFO opens as with
+    O_NONBLOCK (a writer with no reader: ENXIO)."""
+    proc = t.proc
+    f = open_file(k, t, walker(k, t), path, flags, mode, proc.umask)
+    if isinstance(f.inode, FifoInode):
+        try:
+            f.inode.open_now(f)
+        except Error:
+            f.refs = 1
+            f.put()
+            raise
+    return _install(proc, f, flags)
+
+
+def _install(proc: Any, f: File, flags: int) -> int:
     try:
         return proc.fds.install(f, cloexec=bool(flags & O_CLOEXEC))
     except Error:

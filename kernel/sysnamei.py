@@ -1,4 +1,4 @@
-"""System calls on names: mkdir, rmdir, unlink, rename, link, symlink, readlink, and
+"""System calls on names: mkdir, mknod, rmdir, unlink, rename, link, symlink, readlink, and
 the working directory (chdir, fchdir, getcwd) — Linux's fs/namei.c and the cwd calls.
 
 Thin handlers over the VFS, like ``kernel.sysfile``'s: resolve the parent directory
@@ -19,6 +19,11 @@ from kernel.abi import (
     ENOTEMPTY,
     EPERM,
     EXDEV,
+    S_IFBLK,
+    S_IFCHR,
+    S_IFIFO,
+    S_IFMT,
+    S_IFREG,
     Error,
 )
 from kernel.fs.vfs import DirInode, Inode, PathWalk, may_delete, require
@@ -47,6 +52,34 @@ def sys_mkdir(k: Kernel, t: Thread, path: str, mode: int) -> int:
     cred = t.proc.cred
     require(parent, cred, 3)
     parent.make_child("dir", name, mode & ~t.proc.umask & 0o7777, cred.euid, cred.egid)
+    return 0
+
+
+def sys_mknod(k: Kernel, t: Thread, path: str, mode: int, dev: int) -> int:
+    """mknod(2): a FIFO (``S_IFIFO``), a regular file (``S_IFREG`` or no type), or, for
+    root, a character or block device node numbered ``dev`` (``major << 8 | minor``):
+    it reaches the driver of the device with that number, or fails to open with ENXIO
+    when there is none, as on Linux."""
+    kind = mode & S_IFMT
+    if kind not in (0, S_IFREG, S_IFIFO, S_IFCHR, S_IFBLK):
+        raise Error(EPERM if kind == 0o040000 else EINVAL)  # (directories: mkdir)
+    parent, name, _ = _parent(k, t, path)
+    if name in (".", "..") or name in parent.children:
+        raise Error(EEXIST)
+    cred = t.proc.cred
+    if kind in (S_IFCHR, S_IFBLK) and cred.euid != 0:
+        raise Error(EPERM)
+    require(parent, cred, 3)
+    perm = mode & ~t.proc.umask & 0o7777
+    if kind == S_IFIFO:
+        parent.make_child("fifo", name, perm, cred.euid, cred.egid)
+    elif kind in (0, S_IFREG):
+        parent.make_child("file", name, perm, cred.euid, cred.egid)
+    else:
+        from kernel.fs.devfs import device_node
+
+        parent.check_new(name)
+        parent.add(name, device_node(k, parent.fs, kind, dev, perm, cred.euid, cred.egid))
     return 0
 
 

@@ -57,7 +57,13 @@ def _spec(nr: int, name: str, args: str, summary: str, *, blocks: bool = False) 
 SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(1, "read", "fd:fd count:uint", "read up to count bytes from a file", blocks=True),
     _spec(2, "write", "fd:fd data:bytes", "write bytes to a file", blocks=True),
-    _spec(3, "open", "path:path flags:int=0 mode:uint=0o666", "open a file"),
+    _spec(
+        3,
+        "open",
+        "path:path flags:int=0 mode:uint=0o666",
+        "open a file (a FIFO's open waits for its other end)",
+        blocks=True,
+    ),
     _spec(4, "close", "fd:fd", "close a file descriptor"),
     _spec(5, "stat", "path:path", "file status, following symlinks"),
     _spec(6, "fstat", "fd:fd", "file status of an open file"),
@@ -211,6 +217,12 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         "ring_setup",
         "entries:uint flags:uint=0 cq_entries:uint=0",
         "make a completion ring; its fd, to map with mmap (layout: ring_layout)",
+    ),
+    _spec(
+        110,
+        "mknod",
+        "path:path mode:uint dev:uint=0",
+        "make a file system node: a FIFO (S_IFIFO), a regular file, or (root) a device",
     ),
     _spec(
         109,

@@ -112,6 +112,42 @@ class CharDevice(Inode):
         return poll(f) if poll is not None else super().poll(f)
 
 
+class NoDevice(Driver):
+    """The driver of a device node whose number no device has: opening it is ENXIO."""
+
+    def open(self, t: Any, f: File) -> None:
+        raise Error(ENXIO)
+
+
+def device_node(
+    k: Any, fs: FileSystem, kind: int, dev: int, mode: int, uid: int, gid: int
+) -> Inode:
+    """A new device node (mknod) in ``fs`` for device number ``dev``: it reaches the
+    device /dev has under that number and type, or none (opening it fails with ENXIO).
+
+    Args:
+        kind: ``S_IFCHR`` or ``S_IFBLK``.
+    """
+    from kernel.abi import S_IFBLK, S_IFMT
+    from kernel.dev.block import BlockNode
+
+    for node in k.devfs.root.children.values():
+        if node.rdev != dev or node.mode & S_IFMT != kind:
+            continue
+        if isinstance(node, CharDevice):
+            copy = CharDevice(fs, node.driver, dev >> 8, dev & 0xFF, mode, uid, gid)
+            copy.ctty_alias = node.ctty_alias
+            return copy
+        if isinstance(node, BlockNode):
+            block = BlockNode(fs, node.dev, mode)
+            block.uid, block.gid = uid, gid
+            return block
+    missing = CharDevice(fs, NoDevice(), dev >> 8, dev & 0xFF, mode, uid, gid)
+    if kind == S_IFBLK:
+        missing.mode = S_IFBLK | mode
+    return missing
+
+
 class TtyAlias(Driver):
     """/dev/tty: opening it opens the caller's controlling terminal instead."""
 

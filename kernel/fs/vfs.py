@@ -284,12 +284,16 @@ class DirInode(Inode):
     def make_child(
         self, kind: str, name: str, mode: int, uid: int, gid: int, target: str = ""
     ) -> Inode:
-        """Create a file, directory or symlink of this file system here."""
+        """Create a file, directory, symlink or FIFO of this file system here."""
         self.check_new(name)
         if kind == "dir":
             inode: Inode = DirInode(self.fs, mode, uid, gid, self, name)
         elif kind == "symlink":
             inode = SymlinkInode(self.fs, target, uid, gid)
+        elif kind == "fifo":
+            from kernel.fs.pipe import FifoInode
+
+            inode = FifoInode(self.fs, mode, uid, gid)
         else:
             inode = FileInode(self.fs, mode, uid, gid)
         self.add(name, inode)

@@ -333,7 +333,7 @@ def _timeout(k: Kernel, req: IoRequest) -> None:
 
 def _open(k: Kernel, req: IoRequest) -> int:
     from kernel.mm.fault import copy_from
-    from kernel.sysfile import sys_open
+    from kernel.sysfile import open_nowait
 
     proc = req.thread.proc
     path = b""
@@ -347,4 +347,4 @@ def _open(k: Kernel, req: IoRequest) -> int:
     name = path.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
     if len(name) >= PATH_MAX:
         raise Error(ENAMETOOLONG)
-    return sys_open(k, req.thread, name, req.op_flags, req.length)
+    return open_nowait(k, req.thread, name, req.op_flags, req.length)

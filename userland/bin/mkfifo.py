@@ -1,0 +1,50 @@
+"""``mkfifo [-m MODE] NAME…``: make FIFOs (named pipes), with mknod(2)."""
+
+from __future__ import annotations
+
+from kernel.abi import S_IFIFO, Error
+from userland.libk import args, sys
+from userland.libk import io as kio
+from userland.libk.fmt import ModeError, parse_mode
+
+USAGE = """Usage: mkfifo [OPTION]... NAME...
+Create named pipes (FIFOs) with the given NAMEs.
+
+  -m, --mode=MODE    set file permission bits to MODE, not a=rw - umask
+      --help         display this help and exit
+"""
+
+
+async def main(argv: list[str]) -> int:
+    """Entry point."""
+    try:
+        opts = args.getopt(argv, "m:", long={"mode": "m"})
+    except args.UsageError as err:
+        await kio.warn("mkfifo", f"{err}\nTry 'mkfifo --help' for more information.")
+        return 1
+    if opts.help:
+        await kio.write_all(1, USAGE)
+        return 0
+    if not opts.operands:
+        await kio.warn("mkfifo", "missing operand\nTry 'mkfifo --help' for more information.")
+        return 1
+    umask = await sys.umask(0)
+    await sys.umask(umask)
+    mode = None
+    spec = opts.value("m")
+    if spec is not None:
+        try:
+            mode = parse_mode(spec, 0o666, is_dir=False, umask=umask)
+        except ModeError:
+            await kio.warn("mkfifo", f"invalid mode '{spec}'")
+            return 1
+    status = 0
+    for path in opts.operands:
+        try:
+            await sys.mknod(path, S_IFIFO | (0o666 if mode is None else mode), 0)
+            if mode is not None and mode & ~(0o666 & ~umask) & 0o7777:
+                await sys.chmod(path, mode)  # -m is not reduced by the umask
+        except Error as err:
+            await kio.warn("mkfifo", f"cannot create fifo '{path}': {err.message}")
+            status = 1
+    return status
