@@ -219,6 +219,14 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         "make a completion ring; its fd, to map with mmap (layout: ring_layout)",
     ),
     _spec(
+        111,
+        "poll",
+        "fds:obj timeout:int=-1",
+        "wait until a file of the (fd, events) pairs is ready (timeout in ms, -1: none);"
+        " their revents",
+        blocks=True,
+    ),
+    _spec(
         110,
         "mknod",
         "path:path mode:uint dev:uint=0",
