@@ -188,7 +188,13 @@ class ProcDir(DirInode):
         return out
 
     def check_new(self, name: str) -> None:
-        raise Error(EACCES)
+        raise Error(EPERM)  # mkdir, symlink, mknod: no such operation (vfs_mkdir's EPERM)
+
+    def make_child(
+        self, kind: str, name: str, mode: int, uid: int, gid: int, target: str = ""
+    ) -> Inode:
+        # open(O_CREAT) finds no ->create: EACCES (lookup_open); the others EPERM
+        raise Error(EACCES if kind == "file" else EPERM)
 
     def check_rename(self) -> None:
         raise Error(EPERM)

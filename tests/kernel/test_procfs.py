@@ -9,6 +9,7 @@ from ksim import MS, SECOND, check, errno_of, image, machine, register, run
 from kernel.abi import (
     EACCES,
     ENOENT,
+    EPERM,
     O_CREAT,
     O_DIRECTORY,
     O_RDONLY,
@@ -398,7 +399,7 @@ def test_proc_files_are_read_only() -> None:
     assert seen["stat"] == EACCES
     assert seen["meminfo"] == EACCES
     assert seen["create"] == EACCES
-    assert seen["mkdir"] == EACCES
+    assert seen["mkdir"] == EPERM  # root passes the permission check; procfs has no mkdir
     assert seen["truncate"] == EACCES
     assert seen["user_write"] == EACCES
     assert seen["user_kmsg"] == EACCES
@@ -684,3 +685,31 @@ def test_threads_file_lists_every_thread() -> None:
         task = split_stat(host.read_file(f"/proc/{f[1]}/task/{tid}/stat").decode())
         assert f[2] == task[2] and f[3] == task[38]
         assert int(f[4]) + int(f[5]) == int(task[13]) + int(task[14])
+
+
+def test_making_names_in_proc_and_sys_is_eperm_for_root_and_eacces_for_others() -> None:
+    seen: dict[str, Any] = {}
+
+    async def user(argv: list[str]) -> int:
+        seen["user"] = [
+            await errno_of(sys.mkdir("/proc/d")),
+            await errno_of(sys.symlink("x", "/sys/l")),
+        ]
+        return 0
+
+    upath = register(user)
+
+    async def main(argv: list[str]) -> int:
+        seen["root"] = [
+            await errno_of(sys.mkdir("/sys/d")),
+            await errno_of(sys.symlink("x", "/proc/l")),
+            await errno_of(sys.mknod("/proc/f", 0o010644, 0)),
+            await errno_of(sys.open("/sys/new", O_WRONLY | O_CREAT)),
+        ]
+        pid = await sys.spawn(upath, ["u"], None, None, None, SpawnAttr(uid=1000, gid=1000))
+        await sys.wait4(pid)
+        return 0
+
+    check(main)
+    assert seen["root"] == [EPERM, EPERM, EPERM, EACCES]  # as vfs_mkdir and lookup_open say
+    assert seen["user"] == [EACCES, EACCES]  # the directory's permissions refuse first
