@@ -18,6 +18,11 @@ Figures: the median and p90 over the keys, the same on an idle machine (baseline
 and how far the machine got meanwhile (virtual time, busy share of the CPUs from
 ``/proc/stat``), so a benchmark that passes by starving the machine is seen.
 Target: median ≤ 50 ms.
+
+``--fork-bomb``: the load is a fork bomb instead (issue #14 part 5): alice runs
+``tui_bomb``, which sets RLIMIT_NPROC to 256 and spawns copies of itself that spawn
+copies of themselves, each retrying (after 1 ms) when the limit says EAGAIN — so the
+machine is full of processes hammering spawn for as long as the keys are typed.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import Any
 
 import _common as c
 
-from kernel.abi import Error
+from kernel.abi import RLIMIT_NPROC, Error
 from userland.libk import sys as libk_sys
 
 TARGET_MS = 50.0
@@ -53,6 +58,21 @@ async def _busy(argv: list[str]) -> int:
 
 
 c.register_program("tui_busy", _busy)
+
+BOMB_LIMIT = 256
+
+
+async def _bomb(argv: list[str]) -> int:
+    if argv[1:] == ["top"]:
+        await libk_sys.setrlimit(RLIMIT_NPROC, BOMB_LIMIT, BOMB_LIMIT)
+    while True:
+        try:
+            await libk_sys.spawn("/bin/tui_bomb", ["tui_bomb"])
+        except Error:
+            await libk_sys.nanosleep(1_000_000)  # EAGAIN at the limit: try again
+
+
+c.register_program("tui_bomb", _bomb)
 
 
 class EchoProbe:
@@ -126,7 +146,17 @@ async def measure(busy: int, keys: int, profile: bool = False) -> dict[str, Any]
             await pilot.pause(0.02)
             if PROMPT.rstrip() in console.term.text():
                 break
-        if busy:
+        if busy < 0:  # the fork bomb
+            await pilot.press(*"su alice -c 'tui_bomb top' &", "enter")
+            deadline = time.monotonic() + 600
+            while True:
+                await asyncio.sleep(0.2)
+                pids = [n for n in app.machine.host.listdir("/proc") if n.isdigit()]
+                if len(pids) >= BOMB_LIMIT or time.monotonic() > deadline:
+                    break
+            while not console.line_editing():
+                await asyncio.sleep(0.05)
+        elif busy:
             line = f"i=0; while [ $i -lt {busy} ]; do tui_busy & i=$((i+1)); done; touch /tmp/go"
             await pilot.press(*line, "enter")
             deadline = time.monotonic() + 600
@@ -172,14 +202,17 @@ async def measure(busy: int, keys: int, profile: bool = False) -> dict[str, Any]
 
 
 def main() -> None:
-    args = c.parser(__doc__.splitlines()[0], repeats=1).parse_args()
-    busy = 100 if args.quick else 1000
+    p = c.parser(__doc__.splitlines()[0], repeats=1)
+    p.add_argument("--fork-bomb", action="store_true", help="load the machine with a fork bomb")
+    args = p.parse_args()
+    busy = -1 if args.fork_bomb else 100 if args.quick else 1000
     keys = 20 if args.quick else 60
     idle = asyncio.run(measure(0, keys))
     loaded = asyncio.run(measure(busy, keys, args.profile))
     med, base = statistics.median(loaded["samples"]), statistics.median(idle["samples"])
     p90 = sorted(loaded["samples"])[int(len(loaded["samples"]) * 0.9)]
-    print(f"keystroke-to-echo with {busy} busy processes")
+    load = f"a fork bomb (RLIMIT_NPROC {BOMB_LIMIT})" if busy < 0 else f"{busy} busy processes"
+    print(f"keystroke-to-echo with {load}")
     c.report(
         "tui_keys",
         {
