@@ -24,7 +24,8 @@ FSTYPES = {
     "tmpfs": "tmpfs",
     "proc": "procfs",
     "procfs": "procfs",
-    "devfs": "devfs",
+    "devtmpfs": "devfs",
+    "devfs": "devfs",  # (the name machine images use)
     "sysfs": "sysfs",
 }
 

@@ -318,8 +318,10 @@ class ProcInfo(ProcMem, ProcVm):
         return "".join(mount_line(m) for m in (ns or self.k.root_ns).mounts)
 
     def filesystems(self) -> str:
-        """The file-system types the kernel knows."""
-        return "".join(f"nodev\t{name}\n" for name in ("tmpfs", "devfs", "proc", "sysfs", "pipefs"))
+        """The file-system types the kernel knows, by the names mount(2) takes (Linux's
+        order: sysfs, tmpfs, proc, devtmpfs, pipefs; all ``nodev``: none needs a disk)."""
+        names = ("sysfs", "tmpfs", "proc", "devtmpfs", "pipefs")
+        return "".join(f"nodev\t{name}\n" for name in names)
 
     def generation(self) -> str:
         """/proc/generation: counters that together change whenever anything the

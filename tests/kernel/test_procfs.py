@@ -344,7 +344,7 @@ def test_machine_wide_files_parse_like_linux() -> None:
     # filesystems: "nodev\tname"
     fs = [line.split("\t") for line in seen["filesystems"].splitlines()]
     assert all(len(x) == 2 for x in fs)
-    assert {"tmpfs", "proc", "devfs"} <= {x[1] for x in fs}
+    assert {"tmpfs", "proc", "devtmpfs", "sysfs"} <= {x[1] for x in fs}  # mount(2)'s names
 
 
 def test_proc_root_lists_processes_and_files() -> None:
