@@ -61,6 +61,7 @@ class HostClient:
             fds=FdTable(),
             cwd=root,
             mm=AddressSpace(kernel.frames, kernel),
+            counters=[0] * len(kernel.table),
         )
         self.thread = Thread(
             tid=0, proc=self.proc, coro=None, name="host", is_main=True, observer=True

@@ -19,6 +19,7 @@ from kernel.abi import (
     ENTER_SQ_IDLE,
     ENTER_SQ_WAKEUP,
     EOPNOTSUPP,
+    EPERM,
     O_RDWR,
     OP_FSYNC,
     OP_NOP,
@@ -136,6 +137,8 @@ def sys_ring_setup(k: Kernel, t: Thread, entries: int, flags: int, cq_entries: i
 
     if not 0 < entries <= RING_MAX_ENTRIES or flags & ~(SETUP_CQSIZE | SETUP_SQPOLL):
         raise Error(EINVAL)
+    if flags & SETUP_SQPOLL and t.observer:  # (the host: its process runs no threads)
+        raise Error(EPERM, "ring_setup: SETUP_SQPOLL needs a process inside the machine")
     sq = _pow2(entries)
     if flags & SETUP_CQSIZE:
         if not sq <= cq_entries <= 2 * RING_MAX_ENTRIES * 8:

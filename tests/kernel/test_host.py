@@ -252,3 +252,16 @@ def test_host_client_is_not_a_process_of_the_machine() -> None:
     assert "0" not in host.listdir("/proc")
     host.close(fd)
     assert run(k).status == 0
+
+
+def test_the_host_cannot_start_a_ring_polling_thread() -> None:
+    # Found by the fuzzer's long run: the host's ring with SETUP_SQPOLL started a thread
+    # of the hidden host process, whose first system call crashed the run loop.
+    from kernel.abi import SETUP_SQPOLL
+
+    k = machine(["/bin/sh", "-c", "sleep 2"])
+    host = HostClient(k)
+    assert host_errno(host.ring_setup, 4, SETUP_SQPOLL) == EPERM
+    fd = host.ring_setup(4)  # without a thread: fine
+    host.close(fd)
+    assert run(k).status == 0
