@@ -10,7 +10,10 @@ completion queue, a shared-memory queue) sees the write at most a window late; a
 set during a window (a device's completion) ends it at its deadline. Inside a window the
 CPU runs threads request by request, charging the cost model, switching on sleep, yield,
 or the end of a slice (the scheduler's quantum). When no CPU has work the clock jumps to
-the next timer (idle time is skipped; realtime pacing is the front end's business).
+the next timer (idle time is skipped; realtime pacing is the front end's business: a
+front end whose host cannot keep up sets ``throttle_ns``, extra user time every request
+costs, so the simulated CPU slows down instead of the clock; 0, the default, changes
+nothing).
 """
 
 from __future__ import annotations
@@ -93,6 +96,11 @@ class Kernel(Waking, Timers):
         self.window_end = NEVER  # the end of the running CPU's window (add_timer shortens it)
         self.table: list[Any] = []
         self.syscount: list[int] = []
+        # A realtime front end on a host too slow for the cost model sets this: extra
+        # virtual ns of user time every request costs (a throttled CPU); 0 otherwise.
+        self.throttle_ns = 0
+        self.throttled_ns = 0  # virtual time charged as throttle so far, all CPUs
+        self.requests = 0  # requests (system calls, checkpoints) dispatched so far
 
     # ------------------------------------------------------------------ time
     def now(self) -> int:
@@ -246,6 +254,8 @@ class Kernel(Waking, Timers):
         before a system-call handler runs (handlers read it through ``now()`` and may
         add device latencies to it) and reloaded after. System calls and checkpoints
         are counted, and their virtual time charged to a thread when it leaves the CPU.
+        ``throttle_ns`` is folded into the per-request costs here, once per call: every
+        request costs that much more user time, at no extra work per request.
         """
         table = self.table
         ntable = len(table)
@@ -254,6 +264,9 @@ class Kernel(Waking, Timers):
         cost_ck = self.cost_checkpoint
         cost_sw = self.cost_switch
         cost_mem = self.cost_memory
+        throttle = self.throttle_ns
+        ck_step = cost_ck + throttle  # a checkpoint's virtual time, all of it user time
+        sc_step = cost_sc + throttle  # a system call's: cost_sc system, throttle user
         quantum = self.sched.quantum
         runq = cpu.runq
         cpu_id = cpu.id
@@ -328,7 +341,7 @@ class Kernel(Waking, Timers):
                             t.utime += ns
                             wmem += ns
                         t.stime += (wsc - sc0) * cost_sc
-                        t.utime += (wck - ck0) * cost_ck
+                        t.utime += (wck - ck0) * ck_step + (wsc - sc0) * throttle
                         cpu.clock = clock
                         self.exits.thread_returned(t, stop.value)
                         t = None
@@ -341,7 +354,7 @@ class Kernel(Waking, Timers):
                             t.utime += ns
                             wmem += ns
                         t.stime += (wsc - sc0) * cost_sc
-                        t.utime += (wck - ck0) * cost_ck
+                        t.utime += (wck - ck0) * ck_step + (wsc - sc0) * throttle
                         cpu.clock = clock
                         self.exits.thread_crashed(t, crash)
                         t = None
@@ -358,7 +371,7 @@ class Kernel(Waking, Timers):
                             bound = end if end < slice_end else slice_end
                         if view.fatal is not None:  # the program caught its own fault
                             t.stime += (wsc - sc0) * cost_sc
-                            t.utime += (wck - ck0) * cost_ck
+                            t.utime += (wck - ck0) * ck_step + (wsc - sc0) * throttle
                             cpu.clock = clock
                             self.exits.fatal_fault(t, view.fatal)
                             t = None
@@ -368,13 +381,13 @@ class Kernel(Waking, Timers):
                     except AttributeError:
                         nr = -1
                     if nr == 0:
-                        clock += cost_ck
+                        clock += ck_step
                         wck += 1
                         val = None
                         cpu.clock = clock
                     elif nr == nr_yield and not req.args:
                         # sched_yield's fast path: it is the context switch itself.
-                        clock += cost_sc
+                        clock += sc_step
                         wsc += 1
                         cpu.clock = clock
                         syscount[nr] += 1
@@ -384,8 +397,8 @@ class Kernel(Waking, Timers):
                             trace(t, nr, (), 0, None)
                         if runq:
                             t.stime += (wsc - sc0) * cost_sc
-                            if wck != ck0:
-                                t.utime += (wck - ck0) * cost_ck
+                            if wck != ck0 or throttle:
+                                t.utime += (wck - ck0) * ck_step + (wsc - sc0) * throttle
                             t.nvcsw += 1
                             t.resume = 0
                             t.on_rq = True
@@ -393,7 +406,7 @@ class Kernel(Waking, Timers):
                             t = None
                             break
                     else:
-                        clock += cost_sc
+                        clock += sc_step
                         wsc += 1
                         entry = table[nr] if 0 < nr < ntable else None
                         val = None
@@ -401,7 +414,7 @@ class Kernel(Waking, Timers):
                         if entry is None:
                             if nr < 0:
                                 t.stime += (wsc - sc0) * cost_sc
-                                t.utime += (wck - ck0) * cost_ck
+                                t.utime += (wck - ck0) * ck_step + (wsc - sc0) * throttle
                                 self.exits.thread_crashed(
                                     t, TypeError(f"awaited {req!r}, which is not a libk request")
                                 )
@@ -418,7 +431,7 @@ class Kernel(Waking, Timers):
                             except Blocked as blk:
                                 clock = cpu.clock
                                 t.stime += (wsc - sc0) * cost_sc
-                                t.utime += (wck - ck0) * cost_ck
+                                t.utime += (wck - ck0) * ck_step + (wsc - sc0) * throttle
                                 t.kgen = blk.gen
                                 self.sleep(t, blk.sleep)
                                 t.nvcsw += 1
@@ -443,7 +456,7 @@ class Kernel(Waking, Timers):
                             trace(t, nr, req.args, val, exc)
                         if t.state is not RUNNABLE or t.on_rq:
                             t.stime += (wsc - sc0) * cost_sc
-                            t.utime += (wck - ck0) * cost_ck
+                            t.utime += (wck - ck0) * ck_step + (wsc - sc0) * throttle
                             t.resume = val
                             t.resume_exc = exc
                             if t.on_rq:
@@ -452,7 +465,7 @@ class Kernel(Waking, Timers):
                             break
                     if clock >= bound or steps >= limit:
                         t.stime += (wsc - sc0) * cost_sc
-                        t.utime += (wck - ck0) * cost_ck
+                        t.utime += (wck - ck0) * ck_step + (wsc - sc0) * throttle
                         t.resume = val
                         t.resume_exc = exc
                         if clock >= slice_end:
@@ -475,7 +488,10 @@ class Kernel(Waking, Timers):
             cpu.slice_end = slice_end
             cpu.ctxt += switches
             cpu.system += wsc * cost_sc + switches * cost_sw
-            cpu.user += wck * cost_ck + wmem
+            cpu.user += wck * ck_step + wsc * throttle + wmem
+            self.requests += wsc + wck
+            if throttle:
+                self.throttled_ns += (wsc + wck) * throttle
 
     def _resume_kernel_half(self, t: Thread) -> bool:
         """Continue a blocking system call after a wake-up; False if it sleeps again."""

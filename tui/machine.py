@@ -6,9 +6,14 @@ for at most a few milliseconds of host time (the request budget adapts to how fa
 machine is going), so a fork bomb or a thousand busy processes never freeze the screen.
 
 In ``realtime`` mode virtual time never runs ahead of host time × speed (``sleep 1``
-takes a second at ×1); when the machine cannot keep up, the pacing anchor moves
-forward instead of letting a backlog pile up. ``fast`` skips idle time. Pause stops
-the clock; :meth:`Machine.step` then runs one scheduling quantum of virtual time.
+takes a second at ×1), and it does not fall behind under load either: when this host
+cannot run a busy program's requests as fast as the cost model says a real CPU would,
+the simulated CPU is slowed instead of the clock (``tui.throttle`` measures and sets
+``Kernel.throttle_ns`` after every slice; the header then shows ``cpu ÷N``). If even
+that cannot keep up (a backlog past ``MAX_LAG_SECONDS``), the pacing anchor moves
+forward instead of letting the backlog pile up, and the header says ``behind``.
+``fast`` skips idle time and never throttles. Pause stops the clock (and the throttle);
+:meth:`Machine.step` then runs one scheduling quantum of virtual time.
 
 Console output is drained after every run and handed to the ``on_output`` listeners.
 Nothing here knows about Textual, so it is tested on its own.
@@ -24,6 +29,7 @@ from kernel import boot
 from kernel.host import HostClient
 from kernel.image import BootInfo
 from kernel.kernel import BUDGET, HALTED, IDLE, Kernel
+from tui.throttle import Sample, Throttle
 
 #: The speeds the controls step through; ``FAST`` comes after the last one.
 SPEEDS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0)
@@ -43,6 +49,8 @@ CHUNK_MAX = 200_000
 SAFETY = 0.8
 #: How far the realtime clock may lag behind before the lag is forgiven.
 MAX_LAG_SECONDS = 0.25
+#: ``behind`` stays in the header this long after a lag was forgiven.
+BEHIND_SHOWN_SECONDS = 1.0
 
 Listener = Callable[[bytes], None]
 
@@ -72,6 +80,8 @@ class Machine:
         hold_output: the front end is behind with showing output: leave it in the
             console device, whose writers block once it is full (flow control, as a
             slow terminal throttles ``yes``).
+        throttle: the realtime throttle's controller (``tui.throttle``); its ``label``
+            is what the header shows.
     """
 
     def __init__(self, info: BootInfo | str | None = None, *, speed: float | None = None) -> None:
@@ -86,6 +96,9 @@ class Machine:
         self.boots = 0
         self._rate = RATE_START  # requests per host second, measured as the machine runs
         self.last_slice = 0.0  # host seconds the last run_slice took
+        self.throttle = Throttle()
+        self._ran = 0.0  # host seconds spent in run_slice, all told
+        self._forgiven_at: float | None = None  # host time a lag was last forgiven
         self.kernel: Kernel
         self.host: HostClient
         self._boot()
@@ -100,6 +113,8 @@ class Machine:
         new.host_clock = time.perf_counter_ns  # clock_gettime(CLOCK_HOST), for benchmarks
         self.host = HostClient(self.kernel)
         self.hold_output = False
+        self.throttle.reset()
+        self._forgiven_at = None
         self.boots += 1
         self._anchor()
         for listener in list(self.on_boot):
@@ -168,14 +183,38 @@ class Machine:
         return speed_label(self.speed, self.fast)
 
     @property
+    def behind(self) -> bool:
+        """Realtime could not be kept lately, even with the CPU throttled (a lag was
+        forgiven in the last :data:`BEHIND_SHOWN_SECONDS`)."""
+        at = self._forgiven_at
+        return at is not None and time.monotonic() - at < BEHIND_SHOWN_SECONDS
+
+    @property
+    def load_label(self) -> str:
+        """What the header adds after the speed: ``cpu ÷37`` while the simulated CPU is
+        throttled, ``behind`` while realtime is not kept, or both; else ``""``."""
+        if self.fast or self.paused:
+            return ""
+        parts = [self.throttle.label] if self.throttle.label else []
+        if self.behind:
+            parts.append("behind")
+        return " ".join(parts)
+
+    @property
     def quantum_ns(self) -> int:
         """One scheduling quantum of virtual time."""
         return self.info.scheduler.quantum
 
     # ------------------------------------------------------------------ controls
     def pause(self) -> None:
-        """Stop the clock."""
+        """Stop the clock (and the throttle: stepping runs at the cost model's speed)."""
         self.paused = True
+        self._unthrottle()
+
+    def _unthrottle(self) -> None:
+        self.throttle.reset()
+        self.kernel.throttle_ns = 0
+        self._forgiven_at = None
 
     def resume(self) -> None:
         """Start the clock again (realtime pacing restarts from now)."""
@@ -197,6 +236,7 @@ class Machine:
         else:
             self.fast = False
             self.speed = min(max(float(speed), SPEEDS[0]), SPEEDS[-1])
+        self._unthrottle()  # measured afresh at the new speed
         self._anchor()
 
     def speed_up(self) -> None:
@@ -231,6 +271,7 @@ class Machine:
     def _anchor(self) -> None:
         self._host0 = time.monotonic()
         self._virt0 = self.kernel.now_ns
+        self.throttle.restart()
 
     def _drain(self) -> None:
         if not self.hold_output:
@@ -261,7 +302,8 @@ class Machine:
         if not self.fast:
             target = self._virt0 + int((start - self._host0) * self.speed * 1e9)
             lag = (target - k.now_ns) / 1e9 / self.speed
-            if lag > MAX_LAG_SECONDS:  # cannot keep up: forgive the backlog
+            if lag > MAX_LAG_SECONDS:  # cannot keep up even throttled: forgive the backlog
+                self._forgiven_at = start
                 self._host0 = start - MAX_LAG_SECONDS
                 self._virt0 = k.now_ns
                 target = k.now_ns + int(MAX_LAG_SECONDS * self.speed * 1e9)
@@ -286,12 +328,29 @@ class Machine:
             self._measure(budget, t1 - now)
             now = t1
         self.last_slice = time.perf_counter() - start_pc
+        self._ran += self.last_slice
         self._drain()
-        if not self.fast and state == IDLE:
+        if self.fast:
+            k.throttle_ns = 0
+        elif state == IDLE:
             # Nothing to do until input arrives: keep the clock in step with the host.
             self._virt0 = k.now_ns
             self._host0 = time.monotonic()
+            k.throttle_ns = 0
+            self.throttle.reset()
+        else:
+            self._pace(k, state)
         return state
+
+    def _pace(self, k: Kernel, state: str) -> None:
+        """After a realtime slice: let the throttle see how the machine keeps up."""
+        host = time.monotonic()
+        target = self._virt0 + int((host - self._host0) * self.speed * 1e9)
+        lag = max(0.0, (target - k.now_ns) / 1e9 / self.speed)
+        sample = Sample.of(k, host, self._ran)
+        k.throttle_ns = self.throttle.observe(
+            sample, speed=self.speed, lag=lag, short=state == BUDGET
+        )
 
     def _measure(self, requests: int, took: float) -> None:
         """Update the request rate from one chunk that used its whole budget.

@@ -26,7 +26,7 @@ def test_stty_size_follows_the_pane(info: BootInfo) -> None:
 
             await run("stty size")
             first = (console.term.rows, console.term.cols)
-            await pilot.resize_terminal(100, 40)
+            await pilot.resize_terminal(70, 40)  # stacked, narrower than the 80 beside the panes
             await pilot.pause()
             await run("stty size")
             second = (console.term.rows, console.term.cols)

@@ -1,5 +1,11 @@
 """The header line: machine name, virtual uptime, clock, run state, CPU and memory use.
 
+The clock reads ``fast`` or ``realtime ×SPEED``; under a load this host cannot run as
+fast as the machine's cost model says a real CPU would, realtime stays real and the
+simulated CPU is throttled instead, which the header states as ``cpu ÷N`` (N times
+slower than the cost model; ``behind`` when even that does not keep up).
+``tui.machine.Throttle`` has the arithmetic.
+
 CPU use comes from ``/proc/stat`` (the busy share of each CPU between two samples, in
 virtual time), memory from ``/proc/meminfo``, drawn like htop's memory meter: a bar of
 used (green), buffers (blue), shared (magenta) and cache (yellow) memory, the rest free,
@@ -134,6 +140,10 @@ class MachineHeader(Static):
         text.append(f"  up {format_uptime(machine.uptime_ns)}")
         mode = "fast" if machine.fast else f"realtime {machine.speed_label}"
         text.append(f"  {mode}  ")
+        load = machine.load_label
+        if load:
+            text.append(load, "bold yellow")
+            text.append("  ")
         state = machine.state
         text.append(f"● {state}", STATE_STYLE.get(state, ""))
         cpu = self.cpu_text()
