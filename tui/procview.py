@@ -11,12 +11,16 @@ details of one process add its memory (``status``, ``smaps_rollup``, ``stat``, a
 ``smaps`` or ``maps``, parsed by ``tui.memview``). No Textual here: the panes in
 ``tui.widgets.panes`` render what this module reads, and tests use it directly.
 
-%CPU is the CPU time a process used between two reads over the virtual time that
-passed between them (``clock_gettime(CLOCK_MONOTONIC)``), as ``top`` computes it.
+%CPU is the CPU time a process used over a window of about two seconds of virtual time
+(``clock_gettime(CLOCK_MONOTONIC)``), from a short ring of samples per process
+(:class:`CpuWindow`): CPU time is counted in 10 ms ticks, and between two reads a few
+milliseconds apart a busy process would show 0 or 200 % in turn. Like procps ``top`` it
+never shows more than 100 % per thread of the process, nor more than 100 % per CPU.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +33,10 @@ if TYPE_CHECKING:
 USER_HZ = 100  # /proc's clock ticks per second (stat's utime, stime, starttime)
 TICK_NS = 1_000_000_000 // USER_HZ
 CLOCK_MONOTONIC = 1
+#: %CPU is measured over at least this much virtual time (when the samples reach back).
+CPU_WINDOW_NS = 2_000_000_000
+#: Samples are kept at most this often (a ring of about nine per process).
+CPU_SAMPLE_NS = CPU_WINDOW_NS // 8
 
 STATE_NAMES = {
     "R": "running",
@@ -127,14 +135,55 @@ class ProcessDetails:
     memory: ProcessMemory = field(default_factory=ProcessMemory)
 
 
+class CpuWindow:
+    """A process's recent CPU-time samples, for a %CPU smoothed over a window.
+
+    Samples are ``(virtual ns, CPU ticks)``; one is kept every :data:`CPU_SAMPLE_NS` at
+    most, and only as far back as the newest one at least ``window_ns`` old, so the
+    ring stays short however often it is read.
+    """
+
+    __slots__ = ("samples", "window_ns", "step_ns")
+
+    def __init__(self, window_ns: int = CPU_WINDOW_NS, step_ns: int = CPU_SAMPLE_NS) -> None:
+        self.samples: deque[tuple[int, int]] = deque()
+        self.window_ns = window_ns
+        self.step_ns = step_ns
+
+    def add(self, now_ns: int, ticks: int) -> float:
+        """Record a sample; the percent of one CPU used since the oldest sample kept
+        (0.0 with no earlier sample)."""
+        samples = self.samples
+        if samples and now_ns - samples[-1][0] < self.step_ns:
+            pass  # keep the ring short: this read only measures
+        else:
+            samples.append((now_ns, ticks))
+        horizon = now_ns - self.window_ns
+        while len(samples) > 2 and samples[1][0] <= horizon:
+            samples.popleft()
+        then, base = samples[0]
+        span = now_ns - then
+        if span <= 0 or ticks <= base:
+            return 0.0
+        return (ticks - base) * TICK_NS * 100.0 / span
+
+
+def cap_pcpu(pcpu: float, threads: int, ncpus: int | None) -> float:
+    """%CPU as top caps it: at most 100 per thread, and 100 per CPU of the machine."""
+    limit = 100.0 * max(threads, 1)
+    if ncpus:
+        limit = min(limit, 100.0 * ncpus)
+    return min(pcpu, limit)
+
+
 @dataclass(slots=True)
 class _Known:
-    """What stays fixed for a process (read once) and its last CPU-time sample."""
+    """What stays fixed for a process (read once) and its recent CPU-time samples."""
 
     start: int
     user: str
     command: str
-    ticks: int
+    cpu: CpuWindow = field(default_factory=CpuWindow)
 
 
 def split_stat(text: str) -> tuple[str, list[str]]:
@@ -193,6 +242,7 @@ class ProcView:
         self._generation: bytes | None = None
         self._users: dict[int, str] | None = None
         self._page_kb: int | None = None
+        self._ncpus: int | None = None
         self.rows: dict[int, ProcessRow] = {}
 
     # ------------------------------------------------------------------ change check
@@ -248,14 +298,24 @@ class ProcView:
                 continue  # ended between the listing and the read
         return lines
 
+    def ncpus(self) -> int | None:
+        """The machine's CPU count (its ``cpuN`` lines in /proc/stat; None if unreadable)."""
+        if self._ncpus is None:
+            try:
+                text = self.host.read_file("/proc/stat", 1 << 20).decode(errors="replace")
+            except Error:
+                return None
+            n = sum(1 for line in text.splitlines() if line[3:4].isdigit() and line[:3] == "cpu")
+            self._ncpus = n or None
+        return self._ncpus
+
     def processes(self) -> list[ProcessRow]:
         """Read every process: its stat line, plus status and cmdline for a process seen
         for the first time. Also updates :attr:`rows` (pid -> row)."""
         now = self.now_ns()
         last = self._last_ns
-        elapsed = now - last if last is not None else 0
         self._last_ns = now
-        scale = TICK_NS * 100.0 / elapsed if elapsed > 0 else 0.0
+        ncpus = self.ncpus()
         page_kb = self._page_kb or 4
         known = self._known
         seen: dict[int, _Known] = {}
@@ -269,27 +329,26 @@ class ProcView:
             ticks = int(f[11]) + int(f[12])
             k = known.get(pid)
             if k is None or k.start != start:
-                # Born since the last read: all its CPU time falls in the interval.
-                prev = 0 if last is not None and start * TICK_NS >= last else None
                 k = self._learn(pid, comm, start, int(f[21]))
                 if k is None:
                     continue
+                if last is not None and start * TICK_NS >= last:
+                    # Born since the last read: it had used no CPU time when it started.
+                    k.cpu.samples.append((start * TICK_NS, 0))
                 page_kb = self._page_kb or 4
-            else:
-                prev = k.ticks
-            k.ticks = ticks
             seen[pid] = k
             state = f[0]
+            threads = int(f[17])
             rows[pid] = ProcessRow(
                 pid,
                 int(f[1]),
                 k.user,
                 state,
                 int(f[36]),
-                (ticks - prev) * scale if prev is not None and ticks > prev else 0.0,
+                cap_pcpu(k.cpu.add(now, ticks), threads, ncpus),
                 int(f[20]) // 1024,
                 int(f[21]) * page_kb,
-                int(f[17]),
+                threads,
                 ticks,
                 f"[{comm}] <defunct>" if state == "Z" else k.command,
                 start,
@@ -312,7 +371,7 @@ class ProcView:
             # stat counts pages, status kB; both read with the machine standing still.
             self._page_kb = max(1, int(status["VmRSS"].split()[0]) // rss)
         command = " ".join(a for a in argv if a) or f"[{comm}]"
-        return _Known(start=start, user=self.user_name(uid), command=command, ticks=0)
+        return _Known(start=start, user=self.user_name(uid), command=command)
 
     # ------------------------------------------------------------------ threads
     def threads(self, pids: list[int] | None = None) -> list[ThreadRow]:

@@ -14,7 +14,10 @@ from kernel.host import HostClient
 from kernel.kernel import Kernel
 from tui.memview import parse_maps
 from tui.procview import (
+    CPU_WINDOW_NS,
+    CpuWindow,
     ProcView,
+    cap_pcpu,
     format_kb,
     format_time,
     parse_status,
@@ -125,10 +128,56 @@ def test_process_born_between_reads_counts_from_its_start() -> None:
     assert "busy" not in by_command(view)
     k.run(until=3 * SECOND)
     busy_row = by_command(view)["busy"]
-    assert busy_row.pcpu > 0
+    # Measured from its start (when it had used nothing), not from the previous read.
+    lifetime_ns = 3 * SECOND - busy_row.start * 10 * MS
     assert busy_row.pcpu == pytest.approx(
-        busy_row.time_ticks * 10 * MS * 100 / (2900 * MS), rel=0.01
+        busy_row.time_ticks * 10 * MS * 100 / lifetime_ns, rel=0.01
     )
+    assert 95.0 <= busy_row.pcpu <= 100.0
+
+
+def test_cpu_window_smooths_tick_quantisation() -> None:
+    # A process using exactly one CPU, its time counted in 10 ms ticks, read every 7 ms:
+    # deltas between two reads are 0 or 1 tick (0 % or 143 %); over the window, 100 %.
+    window = CpuWindow()
+    shown = []
+    for n in range(1, 1000):
+        now = n * 7 * MS
+        shown.append(window.add(now, now // (10 * MS)))
+    settled = shown[CPU_WINDOW_NS // (7 * MS) :]
+    assert all(98.5 <= p <= 101.0 for p in settled), (min(settled), max(settled))
+    assert len(window.samples) <= 10  # a short ring, however often it is read
+
+
+def test_cpu_window_follows_a_change_within_the_window() -> None:
+    window = CpuWindow()
+    ticks = 0
+    for n in range(1, 41):  # 4 s busy at 100 %, sampled every 100 ms
+        ticks += 10
+        window.add(n * 100 * MS, ticks)
+    for n in range(41, 81):  # then 4 s idle
+        last = window.add(n * 100 * MS, ticks)
+    assert last == 0.0
+    assert window.add(81 * 100 * MS + 1, ticks + 1) < 1.0
+    assert CpuWindow().add(SECOND, 5) == 0.0  # one sample: nothing to measure yet
+
+
+def test_cpu_percent_is_capped_per_thread_and_per_cpu() -> None:
+    assert cap_pcpu(190.0, 1, 4) == 100.0
+    assert cap_pcpu(190.0, 2, 4) == 190.0
+    assert cap_pcpu(650.0, 8, 4) == 400.0
+    assert cap_pcpu(50.0, 1, None) == 50.0
+
+
+def test_busy_process_cpu_is_steady_across_frequent_reads(k: Kernel) -> None:
+    view = ProcView(HostClient(k))
+    view.processes()
+    assert view.ncpus() == 4
+    seen = []
+    for step_ms in (3, 7, 11, 5, 13, 2, 9) * 8:
+        k.run(until=k.now_ns + step_ms * MS)
+        seen.append(by_command(view)["busy"].pcpu)
+    assert all(90.0 <= p <= 100.0 for p in seen[20:]), seen
 
 
 def test_zombie_shows_defunct() -> None:
@@ -294,3 +343,16 @@ def test_processes_without_allstat_read_each_stat(k: Kernel) -> None:
     lines = view.stat_lines()
     host = HostClient(k)
     assert lines == [host.read_file(f"/proc/{p}/stat").decode().rstrip("\n") for p in view.pids()]
+
+
+def test_top_measures_cpu_over_at_least_a_second() -> None:
+    from userland.bin.top import Sampler
+
+    sampler = Sampler({}, 4, set(), None)
+    assert sampler.cpu_base(1.0) == (None, {})  # first frame: since each start
+    sampler.history = [(0.0, {7: 0}), (2.0, {7: 200}), (2.1, {7: 210})]
+    # A frame 0.1 s after the last (a key asked early): measured from 2.2 s back.
+    assert sampler.cpu_base(2.2) == (0.0, {7: 0})
+    # The regular interval: from the newest frame at least a second old.
+    assert sampler.cpu_base(3.0) == (2.0, {7: 200})
+    assert len(sampler.history) == 2  # older frames are forgotten

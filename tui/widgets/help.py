@@ -1,6 +1,14 @@
-"""The help screen (F1, or ? when the console does not have focus)."""
+"""The help screen (F1, or ? when the console does not have focus).
+
+Its text is :data:`HELP` followed by each pane's keys, generated from the panes'
+``BINDINGS`` (and, for the table panes, their table's: the rows' cursor keys), so the
+help never lags behind a pane: :func:`pane_keys_markdown`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -68,6 +76,94 @@ cache (yellow) memory from `/proc/meminfo`; hover over it for the figures.
 Press Escape or F1 to close this help.
 """
 
+#: How the help names keys that are not one character.
+KEY_NAMES = {
+    "escape": "Esc",
+    "enter": "Enter",
+    "tab": "Tab",
+    "space": "Space",
+    "up": "Up",
+    "down": "Down",
+    "left": "Left",
+    "right": "Right",
+    "home": "Home",
+    "end": "End",
+    "pageup": "PageUp",
+    "pagedown": "PageDown",
+    "delete": "Delete",
+    "backspace": "Backspace",
+}
+
+
+def key_name(key: str) -> str:
+    """A Textual key as the help shows it: ``slash`` -> ``/``, ``ctrl+home`` ->
+    ``^Home``, ``pagedown`` -> ``PageDown``."""
+    from textual.keys import format_key
+
+    mod, plus, base = key.rpartition("+")
+    name = KEY_NAMES.get(base) or format_key(base)
+    if len(name) > 1 and base not in KEY_NAMES:
+        name = name[:1].upper() + name[1:]
+    if not plus:
+        return name
+    if mod == "ctrl":
+        return "^" + (name.upper() if len(name) == 1 else name)
+    return "+".join(m.capitalize() for m in mod.split("+")) + "+" + name
+
+
+def class_keys(cls: type) -> list[tuple[str, str]]:
+    """(key, what it does) for every binding of ``cls`` and its bases that has a
+    description, as Textual merges them (a subclass's binding of a key wins)."""
+    keys: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        for b in klass.__dict__.get("BINDINGS", ()):
+            binding = b if isinstance(b, Binding) else Binding(*b)
+            what = binding.tooltip or binding.description
+            for key in binding.key.split(","):
+                keys.pop(key.strip(), None)
+                if what:
+                    keys[key.strip()] = what
+    return list(keys.items())
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def pane_keys_markdown(panes: Iterable[tuple[str, type]]) -> str:
+    """A "Pane keys" section: one table per pane (title, class) of its keys, the keys
+    that do the same thing on one line. A pane with a ``TABLE_CLASS`` (a table pane)
+    lists its table's keys first."""
+    out = ["## Pane keys", "", "With the panes focused (F3):", ""]
+    for title, cls in panes:
+        pairs: list[tuple[str, str]] = []
+        table_cls: Any = getattr(cls, "TABLE_CLASS", None)
+        if isinstance(table_cls, type):
+            pairs += class_keys(table_cls)
+        pairs += class_keys(cls)
+        grouped: dict[str, list[str]] = {}
+        for key, what in pairs:
+            grouped.setdefault(what, []).append(key_name(key))
+        if not grouped:
+            continue
+        out += [f"### {title}", "", "| key | does |", "|---|---|"]
+        out += [f"| {_cell(', '.join(keys))} | {_cell(what)} |" for what, keys in grouped.items()]
+        out.append("")
+    return "\n".join(out)
+
+
+def app_pane_keys() -> str:
+    """The pane keys section for the panes the app shows (``tui.app.PANES``)."""
+    from tui.app import PANES, pane_class  # (imported here: tui.app imports this module)
+
+    panes = []
+    for _, title, spec in PANES:
+        try:
+            panes.append((title, pane_class(spec)))
+        except (ImportError, AttributeError):
+            continue
+    return pane_keys_markdown(panes)
+
 
 class HelpScreen(ModalScreen[None]):
     """What the panes show and what the keys do."""
@@ -91,7 +187,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Markdown(HELP)
+            yield Markdown(HELP + "\n" + app_pane_keys())
 
     def action_dismiss_help(self) -> None:
         """Close the help screen."""

@@ -7,6 +7,12 @@ cursor stays on its process while rows come, go and re-sort. Sort with ``s``/``r
 by clicking a header. ``d`` (or Enter) shows the selected process's details
 (``tui.widgets.panes.details``): its memory and areas, open descriptors, children and
 /proc/<pid>/status. ``k`` sends it a signal (SIGKILL asks first).
+
+``/`` filters the rows (a substring of COMMAND or USER, as htop's filter): the filter
+bar under the table shows the filter while it is active, Enter keeps it and goes back
+to the table, Escape clears it. ``t`` shows the processes as a tree (``tui.proctree``),
+siblings in the sort order. A hidden row is never under the cursor, so ``k`` only
+signals a process the pane shows. Home/End go to the first/last row.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, OptionList, Static
+from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from kernel.abi import SIGKILL, SIGNAL_MESSAGES, SIGNAL_NAMES, SIGTERM, Error
+from tui.proctree import filter_rows, tree_order
 from tui.procview import ProcessRow, format_kb, format_time
 from tui.widgets.panes import Column, ConfirmScreen, PaneAction
 from tui.widgets.panes.details import render_details
@@ -62,8 +69,9 @@ SORT_VALUES: list[Any] = [
 DESCENDING = {"pcpu", "vsz", "rss", "thr", "time"}
 
 
-def display(r: ProcessRow) -> tuple[str, ...]:
-    """A process row's cells as text."""
+def display(r: ProcessRow, prefix: str = "") -> tuple[str, ...]:
+    """A process row's cells as text (``prefix``: the tree's branches before the
+    command)."""
     return (
         str(r.pid),
         str(r.ppid),
@@ -75,7 +83,7 @@ def display(r: ProcessRow) -> tuple[str, ...]:
         format_kb(r.rss_kb),
         str(r.threads),
         format_time(r.time_ticks),
-        r.command,
+        prefix + r.command,
     )
 
 
@@ -135,6 +143,10 @@ class ProcessesPane(TablePane[ProcessRow]):
         height: 50%; border-top: solid $accent; display: none; padding: 0 1;
     }
     ProcessesPane.-details > #proc-details { display: block; }
+    ProcessesPane > #proc-filter-bar { height: 1; display: none; }
+    ProcessesPane.-filtering > #proc-filter-bar { display: block; }
+    ProcessesPane #proc-filter-label { width: auto; padding: 0 1; }
+    ProcessesPane #proc-filter { width: 1fr; height: 1; border: none; padding: 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column (or click a header)"),
@@ -151,6 +163,20 @@ class ProcessesPane(TablePane[ProcessRow]):
             "Signal…",
             tooltip="Send a signal to the selected process (SIGKILL asks first)",
         ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            tooltip="Show only processes whose command or user holds a text (Esc clears)",
+        ),
+        Binding("t", "toggle_tree", "Tree", tooltip="Show the processes as a tree, or as a list"),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            tooltip="Clear the filter and show every process",
+        ),
     ]
     PANE_ACTIONS: ClassVar[list[PaneAction]] = [
         PaneAction("Processes: sort by next column", "Cycle the sort column", "cycle_sort"),
@@ -165,6 +191,12 @@ class ProcessesPane(TablePane[ProcessRow]):
             "Send a signal to the selected process (SIGKILL asks first)",
             "send_signal",
         ),
+        PaneAction(
+            "Processes: filter",
+            "Show only processes whose command or user holds a text",
+            "filter",
+        ),
+        PaneAction("Processes: tree", "Show the processes as a tree, or a list", "toggle_tree"),
     ]
     COLUMNS = COLUMNS
     SORT_VALUES = SORT_VALUES
@@ -178,11 +210,33 @@ class ProcessesPane(TablePane[ProcessRow]):
     ) -> None:
         super().__init__(host, id=id, classes=classes)
         self.details_view = Static(id="proc-details-text")
+        self.filter_input = Input(placeholder="command or user", id="proc-filter")
+        #: The active filter ("" shows every process).
+        self.filter_text = ""
+        #: Show the processes as a tree.
+        self.show_tree = False
 
     def compose(self) -> ComposeResult:
         yield self.table
+        with Horizontal(id="proc-filter-bar"):
+            yield Label("Filter:", id="proc-filter-label")
+            yield self.filter_input
         with VerticalScroll(id="proc-details"):
             yield self.details_view
+
+    def shown_rows(
+        self, rows: list[ProcessRow]
+    ) -> tuple[dict[int, tuple[str, ...]], list[int] | None]:
+        """The rows the filter lets through; in tree mode, in the tree's order with
+        the branches drawn before each command."""
+        shown = filter_rows(rows, self.filter_text)
+        if not self.show_tree:
+            return {r.pid: display(r) for r in shown}, None
+        col = self.keyed.sort_column
+        order = tree_order(shown, SORT_VALUES[col], self.keyed.sort_reverse)
+        rows_by_pid = {r.pid: r for r in shown}
+        cells = {pid: display(rows_by_pid[pid], prefix) for pid, prefix in order}
+        return cells, [pid for pid, _ in order]
 
     # ------------------------------------------------------------------ data
     def fetch_rows(self) -> list[ProcessRow]:
@@ -231,7 +285,57 @@ class ProcessesPane(TablePane[ProcessRow]):
         if self.has_class("-details"):
             self.show_details()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self.filter_input:
+            event.stop()
+            # The field's value now, not the event's: a late event must not bring
+            # back a filter that Escape has just cleared.
+            self.set_filter(self.filter_input.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is self.filter_input:
+            event.stop()
+            self.set_filter(self.filter_input.value)
+            self.set_class(bool(self.filter_text), "-filtering")
+            self.table.focus()
+
+    # ------------------------------------------------------------------ filter, tree
+    def set_filter(self, text: str) -> None:
+        """Show only the processes whose command or user holds ``text`` ("": all)."""
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        if self.filter_input.value != text:
+            self.filter_input.value = text
+        self.relayout()
+        if self.has_class("-details"):
+            self.show_details()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape clears the filter only while there is one to clear (otherwise the key
+        goes on to whoever else wants it)."""
+        if action == "clear_filter":
+            return bool(self.filter_text) or self.has_class("-filtering")
+        return True
+
     # ------------------------------------------------------------------ actions
+    def action_filter(self) -> None:
+        """Open the filter bar and edit the filter."""
+        self.add_class("-filtering")
+        self.filter_input.focus()
+        self.filter_input.cursor_position = len(self.filter_input.value)
+
+    def action_clear_filter(self) -> None:
+        """Clear the filter and close the filter bar."""
+        self.set_filter("")
+        self.remove_class("-filtering")
+        self.table.focus()
+
+    def action_toggle_tree(self) -> None:
+        """Show the processes as a tree, or as a list again."""
+        self.show_tree = not self.show_tree
+        self.relayout()
+
     def action_toggle_details(self) -> None:
         """Show or hide the details of the selected process."""
         self.toggle_class("-details")
