@@ -195,6 +195,17 @@ def complete(host: HostClient, fg: Foreground, line: str, cursor: int) -> tuple[
     return start, sorted(out)
 
 
+def columns(options: list[str], cols: int) -> str:
+    """Candidates listed in columns across ``cols`` (as bash lists them), last names
+    only (``dir/`` for a directory), lines joined by newlines."""
+    names = [o.rstrip() for o in options]
+    names = [n.rsplit("/", 2)[-2] + "/" if n.endswith("/") else n.rsplit("/", 1)[-1] for n in names]
+    width = max(len(n) for n in names) + 2
+    per_row = max(1, cols // width)
+    rows = [names[i : i + per_row] for i in range(0, len(names), per_row)]
+    return "\n".join("".join(n.ljust(width) for n in r).rstrip() for r in rows)
+
+
 def common_prefix(words: list[str]) -> str:
     """The longest prefix every word shares."""
     if not words:
@@ -253,3 +264,80 @@ class History:
                 host.chown(self.path, self.uid, -1)
         except Error:
             pass
+
+
+# ---------------------------------------------------------------------- ^R search
+class ReverseSearch:
+    """readline's reverse incremental search (``^R``) over history lines.
+
+    Typing extends the search string and looks for it from the current match back to
+    older lines; :meth:`older` (``^R`` again) goes on to the next older line holding it
+    (an empty search string reuses the previous search, as readline does). A failed
+    search keeps showing the last match. The widget draws :meth:`prompt` followed by
+    :attr:`match`, with the cursor at :attr:`at`.
+
+    Attributes:
+        query: what is being searched for.
+        index: the history line matched (None: nothing matched yet).
+        at: where the query is in the matched line.
+        failed: the last search found nothing.
+        original: the line and cursor being edited when the search began.
+    """
+
+    def __init__(self, lines: list[str], line: str, pos: int, last_query: str = "") -> None:
+        self.lines = lines
+        self.query = ""
+        self.index: int | None = None
+        self.at = pos
+        self.failed = False
+        self.original = (line, pos)
+        self.last_query = last_query
+
+    @property
+    def match(self) -> str:
+        """The matched line (the original line while nothing has matched)."""
+        return self.lines[self.index] if self.index is not None else self.original[0]
+
+    def prompt(self) -> str:
+        """``(reverse-i-search)`query': `` (``failed`` when nothing matched)."""
+        failed = "failed " if self.failed else ""
+        return f"({failed}reverse-i-search)`{self.query}': "
+
+    def type(self, text: str) -> None:
+        """Add ``text`` to the query and search from the current match back."""
+        self.query += text
+        start = self.index if self.index is not None else len(self.lines) - 1
+        self._find(start)
+
+    def backspace(self) -> None:
+        """Drop the query's last character and search again from the newest line."""
+        self.query = self.query[:-1]
+        if not self.query:
+            self.index, self.failed = None, False
+            self.at = self.original[1]
+            return
+        self._find(len(self.lines) - 1)
+
+    def older(self) -> None:
+        """The next older line holding the query (``^R`` again)."""
+        if not self.query:
+            self.query = self.last_query
+        if not self.query:
+            return
+        start = self.index - 1 if self.index is not None else len(self.lines) - 1
+        self._find(start, skip=self.match if self.index is not None else None)
+
+    def _find(self, start: int, skip: str | None = None) -> None:
+        for i in range(min(start, len(self.lines) - 1), -1, -1):
+            line = self.lines[i]
+            k = line.rfind(self.query)
+            if k >= 0 and line != skip:
+                self.index, self.at, self.failed = i, k, False
+                return
+        self.failed = True
+
+    def result(self) -> tuple[str, int]:
+        """The line and cursor position the search leaves for editing."""
+        if self.index is None:
+            return self.original
+        return self.match, self.at

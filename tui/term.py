@@ -5,8 +5,8 @@ and attributes (16, 256 and true colour); erase in display and line; cursor move
 and positioning; insert and delete of lines and characters; a scrolling region; save
 and restore of the cursor; the alternate screen (``top`` and editors use it); and
 hiding the cursor. Lines that scroll off the top of the main screen go into a bounded
-scrollback. :attr:`Terminal.version` changes whenever anything visible changes, so a
-widget can skip redraws.
+scrollback. Resizing loses no text (:meth:`Terminal.resize`). :attr:`Terminal.version`
+changes whenever anything visible changes, so a widget can skip redraws.
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ class Terminal:
 
     Attributes:
         cols, rows: the screen size.
-        screen: the visible lines (``rows`` lists of ``cols`` cells).
-        scrollback: lines that left the top of the main screen, oldest first.
+        screen: the visible lines (``rows`` lists of at least ``cols`` cells; cells past
+            ``cols`` are text a narrower screen hides, shown again when it widens).
+        scrollback: lines that left the top of the main screen, oldest first, each as
+            long as it was written.
         cursor_row, cursor_col: where the next character goes (0-based).
         cursor_visible: the program has not hidden the cursor.
         alternate: the alternate screen is active.
@@ -271,6 +273,7 @@ class Terminal:
         elif final == "P":
             line = self.screen[self.cursor_row]
             c = self.cursor_col
+            del line[self.cols :]
             del line[c : c + n]
             line.extend([BLANK] * (self.cols - len(line)))
         elif final == "@":
@@ -392,39 +395,56 @@ class Terminal:
 
     # ------------------------------------------------------------------ size and state
     def resize(self, cols: int, rows: int) -> None:
-        """Change the screen size; lines that no longer fit above the cursor scroll
-        into the scrollback, and come back when the screen grows."""
+        """Change the screen size without losing what is printed (as xterm and VTE).
+
+        A shorter screen moves its top lines into the scrollback (blank lines below
+        the cursor go first) and a taller one takes them back; a narrower screen keeps
+        every line at its full length, so text cut off at the right edge comes back
+        when the screen widens. The main screen saved under the alternate one is
+        treated the same way.
+        """
         cols, rows = max(1, cols), max(1, rows)
         if (cols, rows) == (self.cols, self.rows):
             return
         self.version += 1
-        screen = self.screen
-        if rows < self.rows:
-            excess = self.rows - rows
-            # Drop blank lines below the cursor first, then scroll the top away.
-            while excess and len(screen) - 1 > self.cursor_row and _is_blank(screen[-1]):
-                screen.pop()
-                excess -= 1
-            for _ in range(excess):
-                gone = screen.pop(0)
-                if not self.alternate:
-                    self.scrollback.append(gone)
-                self.cursor_row = max(0, self.cursor_row - 1)
-        elif rows > self.rows and not self.alternate:
-            grow = rows - self.rows
-            while grow and self.scrollback:
-                screen.insert(0, self.scrollback.pop())
-                self.cursor_row += 1
-                grow -= 1
-        self.cols, self.rows = cols, rows
-        self.screen = _fit(screen, cols, rows)
-        if self._main is not None:
+        if self.alternate and self._main is not None:
             s, r, c, a = self._main
-            self._main = (_fit(s, cols, rows), min(r, rows - 1), min(c, cols - 1), a)
+            s, r = self._fit_rows(s, r, rows, keep=True)
+            self._main = (_fit(s, cols, rows), r, min(c, cols - 1), a)
+            self.screen, self.cursor_row = self._fit_rows(
+                self.screen, self.cursor_row, rows, keep=False
+            )
+        else:
+            self.screen, self.cursor_row = self._fit_rows(
+                self.screen, self.cursor_row, rows, keep=True
+            )
+        self.cols, self.rows = cols, rows
+        self.screen = _fit(self.screen, cols, rows)
         self.cursor_row = min(self.cursor_row, rows - 1)
         self.cursor_col = min(self.cursor_col, cols - 1)
         self._top, self._bottom = 0, rows - 1
         self._wrap_pending = False
+
+    def _fit_rows(
+        self, screen: list[Line], cursor_row: int, rows: int, *, keep: bool
+    ) -> tuple[list[Line], int]:
+        """``screen`` with ``rows`` lines, the cursor's line kept; with ``keep``, lines
+        leaving the top go to the scrollback and lines from it fill a taller screen."""
+        screen = list(screen)
+        excess = len(screen) - rows
+        while excess > 0 and len(screen) - 1 > cursor_row and _is_blank(screen[-1]):
+            screen.pop()
+            excess -= 1
+        for _ in range(max(0, excess)):
+            gone = screen.pop(0)
+            if keep:
+                self.scrollback.append(gone)
+            cursor_row = max(0, cursor_row - 1)
+        if keep:
+            while len(screen) < rows and self.scrollback:
+                screen.insert(0, self.scrollback.pop())
+                cursor_row += 1
+        return screen, cursor_row
 
     def reset(self) -> None:
         """Back to a blank screen (scrollback kept)."""
@@ -450,10 +470,11 @@ class Terminal:
         return self.scrollback[index] if index < nback else self.screen[index - nback]
 
     def text_lines(self, *, scrollback: bool = True) -> list[str]:
-        """The content as plain strings, trailing spaces stripped (tests, search)."""
+        """The content as shown (``cols`` wide), trailing spaces stripped (tests, search)."""
         lines = list(self.scrollback) if scrollback else []
         lines += self.screen
-        return ["".join(ch for ch, _ in line).rstrip() for line in lines]
+        cols = self.cols
+        return ["".join(ch for ch, _ in line[:cols]).rstrip() for line in lines]
 
     def text(self) -> str:
         """Scrollback and screen as text, trailing blank lines dropped."""
@@ -498,12 +519,11 @@ def _is_blank(line: Line) -> bool:
 
 
 def _fit(screen: list[Line], cols: int, rows: int) -> list[Line]:
+    """``rows`` lines at least ``cols`` wide; longer lines keep their hidden tail."""
     out: list[Line] = []
     for line in screen[:rows]:
         if len(line) < cols:
             line = line + [BLANK] * (cols - len(line))
-        elif len(line) > cols:
-            line = line[:cols]
         out.append(line)
     while len(out) < rows:
         out.append(_blank_line(cols))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -41,5 +42,27 @@ def test_type_a_command_see_its_output_and_quit() -> None:
         wait_for(session, "42xyz")  # the typed line only has the formula
         tmux("send-keys", "-t", session, "C-q")  # quit: powers the machine off
         wait_for(session, "exit=0")
+    finally:
+        tmux("kill-session", "-t", session)
+
+
+def test_tab_tab_lists_the_choices_below_the_typed_word() -> None:
+    session = f"libk-e2e-{uuid.uuid4().hex[:8]}"
+    command = f"{sys.executable} -m tui.cli; sleep 30"
+    tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "40", command)
+    try:
+        wait_for(session, "root@libk:~#")
+        tmux("send-keys", "-t", session, "-l", "ls /bin/mk")
+        tmux("send-keys", "-t", session, "Tab")
+        tmux("send-keys", "-t", session, "Tab")
+        screen = wait_for(session, "mkfifo")
+        # the typed word stays above the list, and the prompt and word come again below
+        assert re.search(
+            r"root@libk:~# ls /bin/mk *│?\n│?mkdir +mkfifo +mknod *│?\n│?root@libk:~# ls /bin/mk",
+            screen,
+        ), screen
+        tmux("send-keys", "-t", session, "-l", "dir")
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for(session, "/bin/mkdir")
     finally:
         tmux("kill-session", "-t", session)

@@ -36,3 +36,32 @@ def test_stty_size_follows_the_pane(info: BootInfo) -> None:
     assert first != second and second[1] < first[1]
     assert f"stty size\n{first[0]} {first[1]}\n" in text
     assert f"stty size\n{second[0]} {second[1]}\n" in text
+
+
+def test_shrinking_the_pane_and_growing_it_again_loses_no_text(info: BootInfo) -> None:
+    line = "0123456789" * 6
+
+    async def main() -> tuple[int, str, str]:
+        app = LibkApp(info, autorun=False)
+        async with app.run_test(size=(140, 28)) as pilot:
+            console = app.query_one(ConsolePane)
+            app.machine.run_until_idle()
+            app.sync()
+            await pilot.pause()
+            await pilot.press(*f"echo {line}", "enter")
+            app.machine.run_until_idle()
+            app.sync()
+            await pilot.pause()
+            wide = console.term.cols
+            await pilot.resize_terminal(40, 12)  # narrower and shorter than the line
+            await pilot.pause()
+            narrow = console.term.text()
+            await pilot.resize_terminal(140, 28)
+            await pilot.pause()
+            return wide, narrow, console.term.text()
+
+    wide, narrow, text = asyncio.run(main())
+    assert wide > len(line)
+    assert line not in narrow  # cut at the narrow edge while narrow...
+    assert f"echo {line}\n{line}\nroot@libk:~#" in text  # ...and whole again after
+    assert "Welcome to libk" in text  # the top of the console came back from scrollback

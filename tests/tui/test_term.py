@@ -96,3 +96,39 @@ def test_save_restore_cursor_and_cursor_line_text() -> None:
     t.feed(b"root@libk:~# \x1b7abc\x1b8X")
     assert t.text_lines()[0] == "root@libk:~# Xbc"
     assert t.cursor_line_text() == "root@libk:~# X"
+
+
+def test_narrowing_and_widening_keeps_every_column() -> None:
+    t = Terminal(20, 4)
+    t.feed(b"0123456789abcdefghij\r\nshort\r\n$ ")
+    t.resize(8, 4)
+    assert t.text_lines(scrollback=False)[:2] == ["01234567", "short"]  # cut at the edge
+    t.feed(b"ls\r\nout\r\n$ ")  # output at the narrow width
+    t.resize(8, 2)  # shorter too: the top lines go to the scrollback, whole
+    assert t.text_lines(scrollback=False) == ["out", "$"]
+    assert (t.cursor_row, t.cursor_col) == (1, 2)
+    t.resize(20, 6)
+    assert t.text_lines(scrollback=False) == [
+        "0123456789abcdefghij",
+        "short",
+        "$ ls",
+        "out",
+        "$",
+        "",
+    ]
+    assert (t.cursor_row, t.cursor_col) == (4, 2)
+    t.feed(b"\x1b[1;5H\x1b[K")  # erasing a line erases its hidden part too
+    t.resize(4, 6)
+    t.resize(20, 6)
+    assert t.text_lines(scrollback=False)[0] == "0123"
+
+
+def test_resize_under_the_alternate_screen_keeps_the_main_one() -> None:
+    t = Terminal(20, 6)
+    t.feed(b"a\r\nb\r\nc\r\nd\r\n$ top\r\n")
+    t.feed(b"\x1b[?1049h\x1b[Hfull screen")
+    t.resize(10, 3)  # the main screen's top lines go to the scrollback, not away
+    t.resize(20, 6)
+    t.feed(b"\x1b[?1049l")
+    assert t.text_lines() == ["a", "b", "c", "d", "$ top", ""]
+    assert (t.cursor_row, t.cursor_col) == (5, 0)

@@ -266,7 +266,8 @@ def test_help_times_kill() -> None:
         "cd [-L|-P] [dir | -] - change directory ($HOME, $CDPATH, $OLDPWD)\n"
         "sh: 1: help: no help topics match 'nope'\n1\n0\nTERM\n15\nHUP\n"
         "sh: 1: kill: %1: no such job\n"
-        "sh: 1: kill: usage: kill [-s sigspec | -signum | -sigspec] pid | job...\nst=0\nst=137\n"
+        "sh: 1: kill: usage: kill [-s sigspec | -signum | -sigspec] pid | job...\nst=0\n"
+        "Killed\nst=137\n"  # as dash: `wait` with an operand reports the job it saw killed
     )
 
 

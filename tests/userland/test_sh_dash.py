@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""The shell against dash, case by case (issue #13, parts 2-6).
+"""The shell against dash, case by case (issue #13, parts 1-6).
 
 Each row is a script, then dash's output (stdout and stderr together, dash run as
 ``sh`` so its messages read ``sh: LINE: ...``) and exit status, recorded on a host with
@@ -279,12 +279,80 @@ PREFIX_AND_SCRIPTS: list[Case] = [
     ('set -f; echo $-; set +f; echo $-', 'f\n\n', 0),
 ]  # fmt: skip
 
+SUBSHELLS: list[Case] = [
+    ("(umask 077); umask", "0022\n", 0),
+    ("f() ( return 42; ); f; echo $?", "42\n", 0),
+    ("sh -c 'echo word_a & echo word_b' | sort", "word_a\nword_b\n", 0),
+    ("echo hi | nosuchcmd; echo after", "sh: 1: nosuchcmd: not found\nafter\n", 0),
+    ("echo hi | nosuchcmd | cat; echo st=$?", "sh: 1: nosuchcmd: not found\nst=0\n", 0),
+    (
+        "a=$$; b=$(echo $$); c=$( (echo $$) ); d=$( (echo $$) | cat); [ $a = $b ] && [ $a = $c ] && [ $a = $d ] && echo same",
+        "same\n",
+        0,
+    ),
+    ('[ -n "$PPID" ] && echo set; p=$PPID; (echo $((PPID == p)))', "set\n1\n", 0),
+    (
+        "sleep 1 2>/dev/null | cat & kill $! && echo killed; wait $!; echo $?",
+        "killed\nTerminated\n143\n",
+        0,
+    ),
+    ("x=1; (x=2; echo $x); echo $x", "2\n1\n", 0),
+    ("cd /; (cd /tmp; pwd); pwd", "/tmp\n/\n", 0),
+    ("set -e; (false; echo no); echo $?", "", 1),
+    ("(set -e; false; echo no); echo st=$?", "st=1\n", 0),
+    ("trap 'echo T' EXIT; (echo sub); echo main", "sub\nmain\nT\n", 0),
+    ("trap '' INT; (trap)", "trap -- '' INT\n", 0),
+    ("trap 'echo hi' INT; (trap); echo end", "end\n", 0),
+    ("f() { echo fn $1; }; (f a)", "fn a\n", 0),
+    ("set -- a b; (echo $# $2 $0)", "2 b sh\n", 0),
+    ("readonly r=1; (r=2); echo $?", "sh: 1: r: is read only\n2\n", 0),
+    ("x=1; export y=2; (sh -c 'echo ${x-u} $y')", "u 2\n", 0),
+    ("(exit 3); echo $?", "3\n", 0),
+    ("false; (echo $?)", "1\n", 0),
+    ("echo a | { read v; echo got $v; }; echo ${v-unset}", "got a\nunset\n", 0),
+    (
+        "i=0; while [ $i -lt 3 ]; do (echo $i; exit 1) | cat; i=$((i+1)); done; echo $?",
+        "0\n1\n2\n0\n",
+        0,
+    ),
+    ('{ echo a; echo b; } | (while read l; do echo "<$l>"; done)', "<a>\n<b>\n", 0),
+    ("(set -u; echo $undef); echo st=$?", "sh: 1: undef: parameter not set\nst=2\n", 0),
+    ("for i in 1 2 3; do (echo $i; [ $i = 2 ] && exit 5); done; echo $?", "1\n2\n3\n1\n", 0),
+    ("f() { (return 7); echo r=$?; }; f", "r=7\n", 0),
+    ("for i in 1 2; do (break; echo no); echo i=$i; done", "i=1\ni=2\n", 0),
+    ("set -f; (echo /*); set +f", "/*\n", 0),
+    ("(echo $-); set -u; (echo $-)", "\nu\n", 0),
+    (
+        "(exec 4>&1; echo four >&4); echo x >&4; echo $?",
+        "four\nsh: 1: 4: Bad file descriptor\n2\n",
+        0,
+    ),
+    ("v=out; f() { local v=in; (echo $v); }; f; echo $v", "in\nout\n", 0),
+    ("echo $( (echo nested; (echo deeper)) )", "nested deeper\n", 0),
+    ('x=$(echo a | (read y; echo "[$y]")); echo "$x"', "[a]\n", 0),
+    ("echo start; ( echo bg_done ) & wait; echo $?", "start\nbg_done\n0\n", 0),
+    ("true | false | (exit 4); echo $?", "4\n", 0),
+    ("! (exit 1); echo $?", "0\n", 0),
+    ("(cd /nonexistent_dir_x); echo $?", "sh: 1: cd: can't cd to /nonexistent_dir_x\n2\n", 0),
+    ("sleep 5 & kill $!; wait $!; echo $?", "Terminated\n143\n", 0),
+    ("(sleep 1 | cat) >/dev/null 2>&1 & kill $!; wait $!; echo $?", "Terminated\n143\n", 0),
+    ('f() { echo "in f"; }; (unset -f f; f); f', "sh: 1: f: not found\nin f\n", 0),
+    ('IFS=:; (set -- a:b; echo $1); echo "[$IFS]"', "a b\n[:]\n", 0),
+    ('echo a > /tmp/h2sub; (read l; echo "got $l") < /tmp/h2sub', "got a\n", 0),
+    ("(echo err >&2) 2>&1 | cat", "err\n", 0),
+    ('(echo "$@") ; set -- "a b" c; (printf \'<%s>\' "$@"; echo)', "\n<a b><c>\n", 0),
+    ('cat <<E | (read l; echo "$l")\nhi $((1+1))\nE', "hi 2\n", 0),
+    ("(cat <<'E'\n$x literal\nE\n); echo after", "$x literal\nafter\n", 0),
+    ("x=v; (cat <<E\n$x \\$x $(echo s)\nE\n)", "v $x s\n", 0),
+]
+
 GROUPS = {
     "crashes": CRASHES,
     "builtins": BUILTINS,
     "expansion": EXPANSION,
     "errors": ERRORS,
     "prefix_and_scripts": PREFIX_AND_SCRIPTS,
+    "subshells": SUBSHELLS,
 }
 MARK = "\n\x1e "
 

@@ -4,13 +4,17 @@ Output the machine writes is interpreted by a :class:`tui.term.Terminal` and dra
 line by line (Textual's line API), with scrollback. Keys go to the TTY:
 
 - while the TTY is canonical with echo on (a shell reading a line), the pane edits
-  the line locally — cursor keys, Home/End, ^A ^E ^U ^K ^W ^L, history on Up/Down
-  (per user, in ``~/.libk_history`` on the machine) and Tab completion through
-  system calls — and Enter sends the line and a newline to the TTY, which echoes it;
+  the line locally, as readline does — cursor keys, Home/End, ^A ^E ^U ^K ^W ^L,
+  history on Up/Down (per user, in ``~/.libk_history`` on the machine), ``^R``
+  reverse incremental search over it, and Tab completion through system calls (a
+  second Tab lists the choices, then the prompt and the line again) — and Enter
+  sends the line and a newline to the TTY, which echoes it;
 - otherwise (raw mode, or echo off as at a password prompt) every key goes straight
   through, cursor keys as escape sequences.
 
-``^C``, ``^D`` (on an empty line) and ``^Z`` go to the TTY as 0x03, 0x04 and 0x1a.
+``^C``, ``^D`` (on an empty line) and ``^Z`` go to the TTY as 0x03, 0x04 and 0x1a;
+``^C`` and ``^Z`` leave the dropped line on the screen, the TTY echoes ``^C`` and a
+new line, and the shell prints a fresh prompt.
 The pane tells the TTY its size (``TIOCSWINSZ``) so full-screen programs fit.
 """
 
@@ -84,6 +88,8 @@ class ConsolePane(ScrollView, can_focus=True):
         self._hist_index: int | None = None
         self._hist_saved = ""
         self._tab_count = 0
+        self._search: completion.ReverseSearch | None = None
+        self._last_search = ""
         self._fd: tuple[object, int] | None = None
         self._styles: dict[Attr, Style] = {}
         self._sized = False
@@ -120,6 +126,7 @@ class ConsolePane(ScrollView, can_focus=True):
         """After a reboot: a fresh screen, local editing state cleared."""
         self.term = Terminal(self.term.cols, self.term.rows)
         self.buffer, self.pos = "", 0
+        self._search = None
         self._fd = None
         self.history = completion.History()
         self._send_winsize()
@@ -216,17 +223,28 @@ class ConsolePane(ScrollView, can_focus=True):
         return Color.from_ansi(int(c))  # type: ignore[call-overload]
 
     def _overlay(self) -> tuple[dict[tuple[int, int], str], tuple[int, int]]:
-        """Where the locally edited line and the cursor are drawn (screen row, col)."""
+        """Where the locally edited line and the cursor are drawn (screen row, col).
+
+        While ``^R`` searches, the search prompt and the match replace the shell's
+        prompt on its line, as readline shows them.
+        """
         t = self.term
         cells: dict[tuple[int, int], str] = {}
         row, col = t.cursor_row, t.cursor_col
+        text, pos = self.buffer, self.pos
+        if self._search is not None:
+            label = self._search.prompt()
+            text = label + self._search.match
+            pos = len(label) + self._search.result()[1]
+            text = text.ljust(col)  # cover the shell's prompt
+            col = 0
         cursor = (row, col)
-        for i, ch in enumerate(self.buffer + " "):
+        for i, ch in enumerate(text + " "):
             if col >= t.cols:
                 row, col = row + 1, 0
-            if i == self.pos:
+            if i == pos:
                 cursor = (row, col)
-            if i < len(self.buffer) and row < t.rows:
+            if i < len(text) and row < t.rows:
                 cells[(row, col)] = ch
             col += 1
         return cells, cursor
@@ -241,7 +259,8 @@ class ConsolePane(ScrollView, can_focus=True):
         screen_row = index - len(t.scrollback)
         cursor_col = -1
         if 0 <= screen_row < t.rows and not self.machine.halted:
-            cells, cursor = self._overlay() if self.buffer else ({}, None)
+            editing = self.buffer or self._search is not None
+            cells, cursor = self._overlay() if editing else ({}, None)
             if cells:
                 line = list(line)
                 for (r, c), ch in cells.items():
@@ -265,7 +284,7 @@ class ConsolePane(ScrollView, can_focus=True):
             else:
                 segments.append(Segment(text, style))
             x += len(text)
-        strip = Strip(segments, t.cols)
+        strip = Strip(segments).adjust_cell_length(t.cols)
         return strip.crop(
             round(self.scroll_offset.x), round(self.scroll_offset.x) + self.size.width
         )
@@ -306,6 +325,9 @@ class ConsolePane(ScrollView, can_focus=True):
 
     def _flush_buffer(self) -> None:
         """The TTY left canonical mode with a half-edited line: hand it over as typed."""
+        if self._search is not None:
+            self.buffer, self.pos = self._search.result()
+            self._search = None
         if self.buffer:
             self.machine.feed(self.buffer.encode())
             self.buffer, self.pos = "", 0
@@ -314,6 +336,8 @@ class ConsolePane(ScrollView, can_focus=True):
         key = event.key
         if key != "tab":
             self._tab_count = 0
+        if self._search is not None and self._search_key(event):
+            return
         buf, pos = self.buffer, self.pos
         if key == "enter":
             self._enter()
@@ -322,9 +346,16 @@ class ConsolePane(ScrollView, can_focus=True):
             if key == "ctrl+d" and buf:
                 self.buffer = buf[:pos] + buf[pos + 1 :]
                 return
+            if key != "ctrl+d" and buf:
+                # The dropped line stays on the screen; the TTY echoes ^C after it.
+                self.term.feed(buf.encode())
             self.buffer, self.pos = "", 0
             self._hist_index = None
             self.machine.feed(TTY_CONTROLS[key])
+            self._update_size(True)
+            return
+        if key == "ctrl+r":
+            self._start_search()
             return
         if key in ("backspace", "ctrl+h"):
             if pos:
@@ -370,27 +401,68 @@ class ConsolePane(ScrollView, can_focus=True):
             return
         self.scroll_end(animate=False, immediate=True, x_axis=False)
 
+    # ------------------------------------------------------------------ ^R search
+    def _start_search(self) -> None:
+        """``^R``: search the history backwards as the search string is typed."""
+        self._load_history()
+        last = self._last_search
+        self._search = completion.ReverseSearch(self.history.lines, self.buffer, self.pos, last)
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def _load_history(self) -> None:
+        """The foreground user's history (read once per user)."""
+        host = self.machine.host
+        try:
+            self.history.load(host, completion.foreground(host))
+        except Error:
+            pass
+
+    def _search_key(self, event: events.Key) -> bool:
+        """A key during ``^R``; False when it ends the search and is an editing key."""
+        search = self._search
+        assert search is not None
+        key = event.key
+        if key == "ctrl+r":
+            search.older()
+        elif key in ("backspace", "ctrl+h"):
+            search.backspace()
+        elif key in ("escape", "ctrl+g", "ctrl+c"):  # cancel: the line as it was
+            self.buffer, self.pos = search.original
+            self._end_search()
+            return key != "ctrl+c"  # ^C goes on to drop the line
+        elif event.character and event.is_printable and key != "tab":
+            search.type(event.character)
+        else:  # accept the match; Enter runs it, other keys go on editing it
+            self.buffer, self.pos = search.result()
+            self._hist_index = None
+            self._end_search()
+            if key == "enter":
+                self._enter()
+                return True
+            return False
+        return True
+
+    def _end_search(self) -> None:
+        if self._search is not None:
+            self._last_search = self._search.query or self._last_search
+        self._search = None
+
     def _enter(self) -> None:
         line = self.buffer
         self.buffer, self.pos = "", 0
         self._hist_index = None
         self.machine.feed(line.encode() + b"\n")
         if line.strip():
-            host = self.machine.host
+            self._load_history()
             try:
-                self.history.load(host, completion.foreground(host))
-                self.history.add(host, line)
+                self.history.add(self.machine.host, line)
             except Error:
                 pass
         self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _history_move(self, step: int) -> None:
-        host = self.machine.host
         if self._hist_index is None:
-            try:
-                self.history.load(host, completion.foreground(host))
-            except Error:
-                pass
+            self._load_history()
             self._hist_saved = self.buffer
             index = len(self.history.lines)
         else:
@@ -425,13 +497,9 @@ class ConsolePane(ScrollView, can_focus=True):
     def _list_options(self, options: list[str]) -> None:
         """Print the candidates below the line, then the prompt again (as bash does)."""
         prompt = self.term.cursor_line_text()
-        names = [o.rstrip() for o in options]
-        names = [
-            n.rsplit("/", 2)[-2] + "/" if n.endswith("/") else n.rsplit("/", 1)[-1] for n in names
-        ]
-        width = max(len(n) for n in names) + 2
-        per_row = max(1, self.term.cols // width)
-        rows = [names[i : i + per_row] for i in range(0, len(names), per_row)]
-        text = "\r\n" + "\r\n".join("".join(n.ljust(width) for n in r).rstrip() for r in rows)
+        # readline leaves the line as typed above the list: the pane draws the line
+        # being edited on top of the screen, so it is written to the screen first.
+        self.term.feed(self.buffer.encode())
+        text = "\r\n" + completion.columns(options, self.term.cols).replace("\n", "\r\n")
         self.term.feed(text.encode() + b"\r\n" + prompt.encode())
         self._update_size(True)

@@ -33,10 +33,11 @@ prompt), the console edits the line for you:
 | Left, Right, Home, End, ^A, ^E | move in the line |
 | Backspace, Delete, ^U, ^K, ^W | erase |
 | Up, Down | history (per user, kept in `~/.libk_history` on the machine) |
+| ^R | search the history backwards (^R again: older; Enter runs, Esc cancels) |
 | Tab | complete a command or a path (twice: list the choices) |
 | ^L | clear the screen |
 | Enter | send the line to the machine |
-| ^C, ^Z, ^D | interrupt, stop, end of input (to the machine's terminal) |
+| ^C, ^Z, ^D | interrupt (at the prompt: drop the line), stop, end of input |
 | PageUp, PageDown, mouse wheel | scroll back |
 
 When a program puts the terminal in raw mode, every key goes to it unchanged.
@@ -55,6 +56,14 @@ When a program puts the terminal in raw mode, every key goes to it unchanged.
 
 The header's memory bar is htop's: used (green), buffers (blue), shared (magenta) and
 cache (yellow) memory from `/proc/meminfo`; hover over it for the figures.
+
+The header's clock reads `realtime ×1` (virtual time paced to host time × the speed;
+F7/F8 change it) or `fast` (idle time skipped). Under a load this host cannot run as
+fast as the machine's cost model says a real CPU would (a busy `yes &`, say), realtime
+stays real and the simulated CPU is slowed instead: the header shows **`cpu ÷N`**, the
+CPU running N times slower than the machine file's costs. Programs then get less done
+per second, but `sleep 1` still takes a second, `top` refreshes on time, and %CPU and
+TIME stay true. **`behind`** means that even so the clock could not keep up.
 
 ## Machine and app keys
 

@@ -380,6 +380,7 @@ BUILTINS: dict[str, Builtin] = {
 
 def _register() -> None:
     from userland.sh.builtins_cd import b_cd, b_pwd
+    from userland.sh.builtins_history import HISTORY_BUILTINS
     from userland.sh.builtins_io import IO_BUILTINS
     from userland.sh.builtins_jobs import JOB_BUILTINS
     from userland.sh.builtins_limits import LIMIT_BUILTINS
@@ -396,6 +397,7 @@ def _register() -> None:
     BUILTINS.update(JOB_BUILTINS)
     BUILTINS.update(MISC_BUILTINS)
     BUILTINS.update(LIMIT_BUILTINS)
+    BUILTINS.update(HISTORY_BUILTINS)
     SPECIAL_BUILTINS["trap"] = b_trap
     SPECIAL_BUILTINS["source"] = b_dot
 

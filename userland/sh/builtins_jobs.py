@@ -23,8 +23,7 @@ from kernel.abi import (
     signal_number,
 )
 from userland.libk import sys
-from userland.libk.proc import exit_code
-from userland.sh.jobs import thread_status
+from userland.libk.proc import describe, exit_code
 
 if TYPE_CHECKING:
     from userland.sh.interp import IO, Shell
@@ -80,7 +79,7 @@ async def b_jobs(sh: Shell, argv: list[str], io: IO) -> int:
     marks = sh.job_marks()
     for job in jobs:
         if "-p" in flags:
-            lead = job.pgid if job.group else (job.pids or job.threads or [0])[0]
+            lead = job.pgid if job.group else (job.pids or [0])[0]
             await sh.write(io, 1, f"{lead}\n")
         else:
             await sh.write(io, 1, job.line(marks.get(job.number, " "), pid="-l" in flags))
@@ -122,7 +121,7 @@ async def b_fg(sh: Shell, argv: list[str], io: IO) -> int:
         pass
     job.state = "Running"
     await _continue(sh, job)
-    members = [("pid", p) for p in job.pids] + [("tid", t) for t in job.threads]
+    members = [("pid", p) for p in job.pids]
     return await sh.wait_foreground(members, job.pgid, job.command, job)
 
 
@@ -167,12 +166,13 @@ async def b_wait(sh: Shell, argv: list[str], io: IO) -> int:
         if not arg.isdigit():
             await sh.error(f"wait: Illegal number: {arg}", io)
             return 2
-        hit = [j for j in sh.jobs if int(arg) in j.pids + j.threads]
+        hit = [j for j in sh.jobs if int(arg) in j.pids]
         jobs.extend(hit)
         unknown = unknown or not hit
     if len(argv) == 1:
         jobs = list(sh.jobs)
     for job in jobs:
+        fresh = bool(job.pids) and job.pids[-1] not in job.collected
         for pid in job.pids:
             while pid not in job.collected:
                 try:
@@ -184,18 +184,11 @@ async def b_wait(sh: Shell, argv: list[str], io: IO) -> int:
                             return 128 + sigs[-1]
                         continue
                     job.collected[pid] = 0
-        for tid in [] if job.joined else job.threads:
-            if tid in job.ended:
-                job.status = job.ended[tid]
-                continue
-            try:
-                result = await sys.thread_join(tid)
-                job.status = thread_status(result)
-            except Error:
-                pass
-        job.joined = True
         if job.pids:
             job.status = job.collected[job.pids[-1]]
+            message = describe(job.status) if fresh and len(argv) > 1 else ""
+            if message:  # dash: a job `wait` saw killed (not one reaped before)
+                await sh.write({2: 2}, 2, message + "\n")
         status = exit_code(job.status)
         if job in sh.jobs:
             sh.jobs.remove(job)
@@ -265,16 +258,7 @@ async def b_kill(sh: Shell, argv: list[str], io: IO) -> int:
                 continue
             targets = [-job.pgid] if job.group and job.pgid else list(job.pids)
             if not targets:
-                if sig in (0, SIGCONT) or not job.threads:
-                    continue  # the job runs in the shell: it exists and is not stopped
-                # Threads are never killed: ask the job's threads to leave; the shell
-                # running them checks between commands.
-                for tid in job.threads:
-                    try:
-                        await sys.thread_request_exit(tid)
-                    except Error:
-                        pass  # it has ended already
-                continue
+                continue  # every process of it could not start
         else:
             try:
                 targets = [int(target)]

@@ -32,7 +32,7 @@ async def run(sh: Shell, node: Any, io: IO) -> int:
         if kind is ast.BraceGroup:
             return await sh.run(node.body, io)
         if kind is ast.Subshell:
-            return await subshell(sh, node.body, io)
+            return await subshell(sh, node, io)
         if kind is ast.If:
             for cond, body in node.clauses:
                 if await sh.condition(cond, io) == 0:
@@ -50,20 +50,19 @@ async def run(sh: Shell, node: Any, io: IO) -> int:
             await sh.close_all(opened)
 
 
-async def subshell(sh: Shell, body: ast.Node, io: IO) -> int:
-    """``( … )``: the body runs on a copy of the shell's state."""
-    from userland.sh.interp import FunctionReturn, LoopControl, ShellExit
+async def subshell(sh: Shell, node: ast.Subshell, io: IO) -> int:
+    """``( … )``: the body runs in a process of its own (a re-executed shell with this
+    one's state, see :mod:`userland.sh.substate`), waited for as a foreground job."""
+    from userland.sh import substate
+    from userland.sh.interp import CommandError
+    from userland.sh.jobs import describe_job
 
-    sub = sh.copy()
-    sub.base_io = io = dict(io)
     try:
-        return await sub.run(body, io)
-    except ShellExit as ex:
-        return ex.status
-    except (LoopControl, FunctionReturn):
-        return sub.status
-    finally:
-        await sub.restore_fds()
+        pid = await substate.spawn(sh, node.body, io)
+    except CommandError as err:
+        await sh.error(err.message, io)
+        return err.status
+    return await sh.wait_foreground([("pid", pid)], pid, describe_job(node))
 
 
 async def loop_while(sh: Shell, node: ast.While, io: IO) -> int:

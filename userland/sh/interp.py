@@ -2,10 +2,11 @@
 
 There is no fork. An external command is spawned with file actions that map the
 shell's view of its descriptors (an *io map*: shell fd -> process fd) onto the child's
-0, 1, 2…. Builtins and compound commands write through the io map too, so a pipeline
-stage that is not an external command runs in a shell *thread* (with a copy of the
-shell's state, as a subshell would have) and connects to its neighbours through
-pipes; command substitution runs the same way, its output read from a pipe.
+0, 1, 2…. Builtins and compound commands write through the io map too. A subshell
+(``( … )``, a background job, a pipeline stage that is not a program) is a process of
+its own: the shell re-executed with this one's state (``userland.sh.substate``).
+Command substitution runs in a shell *thread* on a copy of the state, its output read
+from a pipe, unless its body could tell (``userland.sh.subst.needs_process``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from kernel.abi import (
     F_SETFD,
     FD_CLOEXEC,
     S_ISREG,
-    SIGTERM,
     X_OK,
     Error,
 )
@@ -81,9 +81,6 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.aliases: dict[str, str] = {}
         self.traps: dict[int, str] = {}  # 0 is EXIT; "" means ignored
         self.catching = False  # some signal has a trap: collect pending ones
-        # A background job run as a shell thread: it cannot be killed (threads never
-        # are), so `kill %job` asks it to leave and it checks between commands.
-        self.exit_checks = False
         self.job_counter = 0
         self.arith_cache: dict[str, tuple] = {}  # compiled $(( )) expressions by text
         # A subshell thread shares the process's descriptors: `exec 3>f` there changes
@@ -137,7 +134,6 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         sub.lineno = self.lineno
         sub.hash = dict(self.hash)
         sub.subshell = True
-        sub.exit_checks = self.exit_checks
         sub.tty_fd = self.tty_fd
         sub.aliases = dict(self.aliases)
         sub.readonly = set(self.readonly)
@@ -212,8 +208,6 @@ class Shell(RedirectMixin, JobsMixin, SubstMixin, TrapMixin):
         self.status = status
         if self.catching:
             await self.run_traps()
-        if self.exit_checks and await sys.thread_should_exit():
-            raise ShellExit(-SIGTERM)  # the thread ends as if killed by SIGTERM
         if (
             status
             and "e" in self.options

@@ -1,7 +1,9 @@
 """Jobs: starting programs, pipelines, background jobs, waiting, and job notices.
 
-A pipeline stage that is not a program (a builtin, a function, a compound command)
-runs in a shell thread on a copy of the shell's state, as a forked subshell would.
+Every stage of a pipeline and every background job is a process: a program, or for
+a builtin, a function or a compound command a subshell process (the shell re-executed
+with this one's state, :mod:`userland.sh.substate`). Only command substitution may run
+in a shell thread on a copy of the state, where no one can tell the difference.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from kernel.abi import (
     EACCES,
     EAGAIN,
-    EBUSY,
     EINTR,
     ENOENT,
     ENOEXEC,
@@ -56,12 +57,9 @@ class Job:
     command: str
     state: str = "Running"
     status: int = 0
-    threads: list[int] = field(default_factory=list)
     collected: dict[int, int] = field(default_factory=dict)  # pid -> wait status
     order: int = 0  # recency, for the current (+) and previous (-) job
     group: bool = False  # the job has its own process group (job control)
-    joined: bool = False  # its shell threads were joined (their status is kept)
-    ended: dict[int, int] = field(default_factory=dict)  # tid -> status, once joined
 
     def line(self, mark: str, *, pid: bool = False) -> str:
         """The job as ``jobs`` prints it: ``[1]+  Running                 sleep 9 &``."""
@@ -70,9 +68,10 @@ class Job:
             code = kproc.exit_code(self.status)
             state = "Done" if code == 0 else kproc.describe(self.status) or f"Done({code})"
         command = self.command + (" &" if self.state == "Running" else "")
-        if pid:
-            first = self.pids[0] if self.pids else (self.threads[0] if self.threads else 0)
-            return f"[{self.number}]{mark} {first} {state:<24}{command}\n"
+        if pid:  # jobs -l: each further process of a pipeline on a line of its own (dash)
+            first = self.pids[0] if self.pids else 0
+            more = "".join(f"{'':<6}{p}\n" for p in self.pids[1:])
+            return f"[{self.number}]{mark} {first} {state:<24}{command}\n{more}"
         return f"[{self.number}]{mark}  {state:<24}{command}\n"
 
 
@@ -148,9 +147,9 @@ class JobsMixin:
         """Wait for a foreground job; give the terminal back; report crashes and stops.
 
         ``members`` are the job's stages in order: ``("pid", pid)`` for a process,
-        ``("tid", tid)`` for a shell thread, ``("status", n)`` for a stage that could
-        not start. The job's status is the last stage's (with ``pipefail``, the last
-        non-zero one). ``job`` is the known job being continued by ``fg``.
+        ``("status", n)`` for a stage that could not start. The job's status is the
+        last stage's (with ``pipefail``, the last non-zero one). ``job`` is the known
+        job being continued by ``fg``.
         """
         stopped = False
         statuses: list[int] = []
@@ -166,12 +165,6 @@ class JobsMixin:
                     stopped = True
                 elif job is not None:
                     job.collected[ident] = st
-            elif kind == "tid":
-                try:
-                    result = await sys.thread_join(ident)
-                except Error:
-                    result = 0
-                st = thread_status(result)
             else:
                 st = (ident & 0xFF) << 8
             statuses.append(st)
@@ -234,7 +227,6 @@ class JobsMixin:
     async def run_in_thread(self, node: ast.Node, io: IO, owned: list[int]) -> int:
         """Run ``node`` in a subshell thread; it closes ``owned`` fds when done."""
         sub = self.copy()
-        sub.exit_checks = True
         sub.base_io = io = dict(io)
 
         async def body(_arg: Any) -> int:
@@ -271,6 +263,18 @@ class JobsMixin:
                 await self.condition(cmds[0], io) if node.negated else await self.run(cmds[0], io)
             )
             return int(not status) if node.negated else status
+        members, pgid = await self.start_stages(cmds, io)
+        status = await self.wait_foreground(members, pgid, describe_job(node))
+        return int(not status) if node.negated else status
+
+    async def start_stages(
+        self, cmds: tuple[ast.Node, ...], io: IO, *, background: bool = False
+    ) -> tuple[list[tuple[str, int]], int]:
+        """Start a pipeline's stages, each a process (a program, or a subshell for a
+        builtin, function or compound command), in one process group under job control.
+        Returns the members for :meth:`wait_foreground` and the group."""
+        from userland.sh import substate
+
         members: list[tuple[str, int]] = []
         pgid: int | None = None
         prev: int | None = None
@@ -286,28 +290,28 @@ class JobsMixin:
                     prev, w = await sys.pipe(O_CLOEXEC)
                     stage[1] = w
                     owned.append(w)
-                if not self.is_external(cmd):
-                    try:
-                        members.append(("tid", await self.run_in_thread(cmd, stage, owned)))
-                    except CommandError as err:
-                        await self.error(err.message, io)
-                        members.append(("status", err.status))
-                    continue
                 try:
-                    pid = await self.start_simple(cmd, stage, pgid=pgid)  # type: ignore[arg-type]
+                    place = {"pgid": pgid, "foreground": not background, "background": background}
+                    if self.is_external(cmd):
+                        pid = await self.start_simple(cmd, stage, **place)  # type: ignore[arg-type]
+                    else:
+                        pid = await substate.spawn(self, cmd, stage, **place)  # type: ignore[arg-type]
                     members.append(("pid", pid))
                     if pgid is None and self.jobctl:
                         pgid = pid
                 except CommandError as err:
                     await self.error(err.message, io)
                     members.append(("status", err.status))
+                except GeneratorExit:  # the machine is going away: no more system calls
+                    owned.clear()
+                    prev = None
+                    raise
                 finally:
                     await self.close_all(owned)
         finally:
             if prev is not None:
                 await self.close_all([prev])
-        status = await self.wait_foreground(members, pgid or 0, describe_job(node))
-        return int(not status) if node.negated else status
+        return members, pgid or 0
 
     async def start_simple(
         self,
@@ -337,7 +341,9 @@ class JobsMixin:
             await self.close_all(opened)
 
     async def background(self, node: ast.Background, io: IO) -> int:
-        """``cmd &``: start it, remember it as a job, don't wait."""
+        """``cmd &``: start it, remember it as a job, don't wait. Every stage of a
+        pipeline is a process of the job and ``$!`` is the last one's pid (dash); any
+        other command that is not a program runs in a subshell process."""
         cmd = node.command
         devnull = -1
         if not self.jobctl:
@@ -347,26 +353,29 @@ class JobsMixin:
             except Error:
                 pass
         try:
-            if self.is_external(cmd):
-                pid = await self.start_simple(
-                    cmd,
-                    io,
-                    foreground=False,  # type: ignore[arg-type]
-                    background=True,
-                )
-                job = self.add_job([pid], pid, describe_job(cmd))
-                job.group = self.jobctl
-                self.last_bg = pid
+            if type(cmd) is ast.Pipeline and len(cmd.commands) > 1 and not cmd.negated:
+                members, pgid = await self.start_stages(cmd.commands, io, background=True)
+                pids = [ident for kind, ident in members if kind == "pid"]
+                if not pids:
+                    return members[-1][1] if members else 0
+                job = self.add_job(pids, pgid or pids[0], describe_job(cmd))
             else:
-                owned = [devnull] if devnull >= 0 else []
-                devnull = -1  # the thread closes it when it ends
-                tid = await self.run_in_thread(cmd, io, owned)
-                job = self.add_job([], 0, describe_job(cmd))
-                job.threads.append(tid)
-                self.last_bg = tid
+                place = {"foreground": False, "background": True}
+                if self.is_external(cmd):
+                    pid = await self.start_simple(cmd, io, **place)  # type: ignore[arg-type]
+                else:
+                    from userland.sh import substate
+
+                    pid = await substate.spawn(self, cmd, io, **place)  # type: ignore[arg-type]
+                job = self.add_job([pid], pid, describe_job(cmd))
+            job.group = self.jobctl
+            self.last_bg = job.pids[-1]
         except CommandError as err:
             await self.error(err.message, io)
             return err.status
+        except GeneratorExit:  # the machine is going away: no more system calls
+            devnull = -1
+            raise
         finally:
             if devnull >= 0:
                 await self.close_all([devnull])
@@ -410,29 +419,9 @@ class JobsMixin:
                     job.state = "Running"
                 elif got:
                     job.collected[pid] = st
-            if (not job.threads or job.joined) and len(job.collected) == len(job.pids):
+            if len(job.collected) == len(job.pids):
                 job.state = "Done"
                 job.status = job.collected[job.pids[-1]] if job.pids else 0
-            elif job.threads and not job.pids and not job.joined:
-                await self.poll_threads(job)
-
-    async def poll_threads(self, job: Job) -> None:
-        """A background job run by shell threads is done when every thread has ended
-        (joined without blocking: WNOHANG fails with EBUSY while one still runs)."""
-        for tid in job.threads:
-            if tid in job.ended:
-                continue
-            try:
-                result = await sys.thread_join(tid, WNOHANG)
-            except Error as err:
-                if err.errno == EBUSY:
-                    return
-                result = 0
-            job.ended[tid] = thread_status(result)
-        if job.threads:
-            job.status = job.ended[job.threads[-1]]
-        job.joined = True
-        job.state = "Done"
 
     async def reap_jobs(self, *, notify: bool) -> None:
         """Collect ended background jobs, so none stays a zombie. An interactive shell
@@ -457,16 +446,6 @@ class JobsMixin:
         return marks
 
 
-def thread_status(result: Any) -> int:
-    """A wait status for what a shell thread returned: an exit status, or -SIG for a
-    thread that left because ``kill %job`` asked it to (shown as killed by SIG)."""
-    if not isinstance(result, int):
-        return 0
-    if result < 0:
-        return -result & 0x7F
-    return (result & 0xFF) << 8
-
-
 def describe_job(node: ast.Node) -> str:
     """A short text for a job: its words, as typed."""
     if type(node) is ast.SimpleCommand:
@@ -475,4 +454,9 @@ def describe_job(node: ast.Node) -> str:
         return " | ".join(describe_job(c) for c in node.commands)
     if type(node) is ast.AndOr:
         return f"{describe_job(node.left)} {node.op} {describe_job(node.right)}"
-    return f"({type(node).__name__.lower()} at line {node.line})"
+    from userland.sh.unparse import one_line
+
+    try:
+        return one_line(node)
+    except ValueError:
+        return f"({type(node).__name__.lower()} at line {node.line})"

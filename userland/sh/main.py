@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from kernel.abi import (
     EINTR,
+    SIG_CATCH,
     SIG_IGN,
     SIGINT,
     SIGQUIT,
@@ -25,8 +26,10 @@ from userland.libk import io as kio
 from userland.libk import sys
 from userland.sh.builtins import run_source
 from userland.sh.builtins_cd import initial_pwd
+from userland.sh.builtins_history import record
 from userland.sh.interp import FunctionReturn, LoopControl, Shell, ShellExit
 from userland.sh.parser import IncompleteInput, Parser, ShSyntaxError
+from userland.sh.substate import STATE_VAR, run_child
 
 USAGE = "Usage: sh [-eiluxC] [-o option] [-c command [name [arg…]] | script [arg…]]\n"
 HELP = """The libk shell: a POSIX command interpreter with job control.
@@ -92,6 +95,37 @@ async def source_file(sh: Shell, path: str) -> None:
     await run_source(sh, text, {0: 0, 1: 1, 2: 2})
 
 
+async def read_command_line(sh: Shell, reader: kio.LineReader) -> bytes | None:
+    """The next line typed at the prompt, or None when ^C cancelled it.
+
+    While the shell waits here SIGINT is caught, not ignored, so ^C interrupts the
+    read (the terminal has dropped the typed line and echoed ``^C``): the command loop
+    then starts again with a fresh prompt and ``$?`` 130, as in dash and bash.
+    """
+    catch = sh.jobctl
+    if catch:
+        await sys.sigaction(SIGINT, SIG_CATCH)
+    try:
+        while True:
+            try:
+                return await reader.readline()
+            except Error as err:
+                if err.errno != EINTR:
+                    raise
+            if not catch:
+                await sh.run_traps()
+                continue
+            sigs = await sys.sigtake()
+            for sig in sigs:
+                if sh.traps.get(sig):
+                    await sh.run_trap_action(sh.traps[sig])
+            if SIGINT in sigs:
+                return None
+    finally:
+        if catch:
+            await sys.sigaction(SIGINT, SIG_CATCH if sh.traps.get(SIGINT) else SIG_IGN)
+
+
 async def interactive_loop(sh: Shell) -> int:
     """Read, parse and run commands from the terminal until end of file or ``exit``."""
     reader = kio.LineReader(0)
@@ -103,13 +137,13 @@ async def interactive_loop(sh: Shell) -> int:
         buf = ""
         nodes = []
         while True:
-            try:
-                raw = await reader.readline()
-            except Error as err:
-                if err.errno != EINTR:
-                    raise
-                await sh.run_traps()
-                continue
+            raw = await read_command_line(sh, reader)
+            if raw is None:  # ^C: the line is dropped, a new prompt comes
+                reader = kio.LineReader(0)
+                sh.status = 130
+                buf = ""
+                nodes = []
+                break
             line = raw.decode(errors="replace")
             if not line:
                 if buf:
@@ -132,6 +166,8 @@ async def interactive_loop(sh: Shell) -> int:
                 nodes = []
             break
         lineno += buf.count("\n")
+        if buf.strip():
+            await record(sh, buf)
         for node in nodes:
             try:
                 await sh.run(node, io)
@@ -168,8 +204,12 @@ async def start(sh: Shell, argv: list[str]) -> int:
     """Options, start-up files, then the commands from -c, a script or standard input."""
     name = argv[0].rsplit("/", 1)[-1] if argv else "sh"
     login = name.startswith("-")
-    for key, value in (await sys.environ()).items():
+    env = await sys.environ()
+    if STATE_VAR in env:  # a subshell: the parent's state, not a new shell's
+        return await run_child(sh, env)
+    for key, value in env.items():
         sh.set_var(key, value, export=True)
+    sh.vars["PPID"] = str(await sys.getppid())
     sh.pid = await sys.getpid()
     sh.pgid = await sys.getpgid(0)
     sh.cwd = await initial_pwd(sh)

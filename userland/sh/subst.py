@@ -12,6 +12,7 @@ from kernel.abi import (
 )
 from userland.libk import io as kio
 from userland.libk import sys
+from userland.libk.proc import exit_code
 from userland.sh import ast
 from userland.sh.arith import evaluate
 from userland.sh.expand import pattern_regex
@@ -19,20 +20,72 @@ from userland.sh.expand import pattern_regex
 if TYPE_CHECKING:
     pass
 
+# builtins whose effect belongs to the process, not to the shell's state
+PROCESS_BUILTINS = frozenset(
+    {"umask", "ulimit", "exec", "trap", "kill", "wait", "jobs", "fg", "bg"}
+)
+
+
+def needs_process(node: Any, functions: dict[str, Any]) -> bool:
+    """Must this substitution's body run in a process (not a shell thread) to behave
+    as in a forked subshell? Yes if it runs a builtin that changes the process (umask,
+    ulimit, exec, trap…), a function (whose body may), a command whose name is not
+    known before expansion, or starts a background job."""
+    kind = type(node)
+    if kind is ast.SimpleCommand:
+        if not node.words:
+            return False
+        name = node.words[0].literal
+        return name is None or name in PROCESS_BUILTINS or name in functions
+    if kind is ast.Background or kind is ast.FunctionDef:
+        return True
+    if kind is ast.Sequence or kind is ast.Pipeline:
+        return any(needs_process(c, functions) for c in node.commands)
+    if kind is ast.AndOr:
+        return needs_process(node.left, functions) or needs_process(node.right, functions)
+    if kind is ast.If:
+        parts = [n for pair in node.clauses for n in pair] + [node.else_body]
+        return any(n is not None and needs_process(n, functions) for n in parts)
+    if kind is ast.While:
+        return needs_process(node.cond, functions) or needs_process(node.body, functions)
+    if kind is ast.Case:
+        return any(i.body is not None and needs_process(i.body, functions) for i in node.items)
+    body = getattr(node, "body", None)  # ( ), { }, for
+    return body is not None and needs_process(body, functions)
+
 
 class SubstMixin:
     """The substitution half of :class:`userland.sh.interp.Shell`."""
 
     async def command_substitution(self, part: ast.CommandSub) -> str:
-        """``$(…)``: run the body in a subshell thread, read what it prints."""
+        """``$(…)``: run the body in a subshell, read what it prints.
+
+        The subshell is a shell thread on a copy of the state (fast) unless the body
+        could change what belongs to the process (umask, limits, signal dispositions,
+        descriptors by ``exec``), run a function or start a background job: then it is
+        a process of its own, as ``( … )`` is (see :func:`needs_process`).
+        """
         if part.body is None:
             return ""
         r, w = await sys.pipe(O_CLOEXEC)
-        tid = await self.run_in_thread(part.body, {0: 0, 1: w, 2: 2}, [w])
+        pid = 0
         try:
+            if needs_process(part.body, self.functions):
+                from userland.sh import substate
+
+                try:
+                    pid = await substate.spawn(self, part.body, {0: 0, 1: w, 2: 2})
+                finally:
+                    await sys.close(w)
+                tid = 0
+            else:
+                tid = await self.run_in_thread(part.body, {0: 0, 1: w, 2: 2}, [w])
             data = await kio.read_all(r)
         finally:
             await sys.close(r)
+        if pid:
+            self.status = self.subst_status = exit_code(await self.wait_pid(pid, 0))
+            return data.decode(errors="replace").rstrip("\n")
         try:
             result = await sys.thread_join(tid)
             self.status = self.subst_status = result if isinstance(result, int) else 0
