@@ -25,7 +25,7 @@ from kernel.abi import (
     MemoryFault,
 )
 from kernel.proc import ALIVE, REAPED, ZOMBIE, Process
-from kernel.thread import DEAD, Thread
+from kernel.thread import DEAD, Thread, close_coroutine
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -104,11 +104,8 @@ class Exits:
         proc.nivcsw += t.nivcsw
         proc.stime += t.stime
         for obj in (t.kgen, t.coro):
-            if obj is not None:
-                try:
-                    obj.close()
-                except BaseException:  # noqa: BLE001,S110 - a program's finally that awaits
-                    pass
+            if obj is not None and not close_coroutine(obj):
+                self.k.log(f"pid {proc.pid} thread {t.tid}: its clean-up would not end")
         t.kgen = None
         t.coro = None
         if t.tid != proc.pid:

@@ -25,7 +25,7 @@ from kernel.abi import ENOSYS, SYSCALL_BY_NAME, Error, tp
 from kernel.klog import KernelLog
 from kernel.proc import ProcessTable
 from kernel.sched import CPU
-from kernel.thread import RUNNABLE, Sleep, Thread
+from kernel.thread import RUNNABLE, Sleep, Thread, close_coroutine
 from kernel.timer import Timers
 from kernel.wakeup import WINDOW, Waking
 
@@ -219,20 +219,13 @@ class Kernel(Waking, Timers):
         system calls), so none is left for the garbage collector to complain about.
 
         A program's ``finally`` blocks run; a system call awaited there gets nowhere
-        (the machine is off), so closing is repeated until the coroutine gives up.
+        (the machine is off): :func:`kernel.thread.close_coroutine` closes it again
+        where it awaited, innermost coroutine first, until the whole chain is done.
         """
         for t in list(self.procs.threads.values()):
             for obj in (t.kgen, t.coro):
-                if obj is None:
-                    continue
-                for _ in range(16):
-                    try:
-                        obj.close()
-                        break
-                    except RuntimeError:  # awaited something in a finally block
-                        continue
-                    except BaseException:  # noqa: BLE001 - userland code failing at exit
-                        break
+                if obj is not None and not close_coroutine(obj):
+                    self.log(f"pid {t.proc.pid} thread {t.tid}: its clean-up would not end")
             t.kgen = None
 
     def _idle_until(self, until: int) -> None:

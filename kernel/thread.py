@@ -4,7 +4,8 @@ A thread is a Python coroutine plus the kernel's record of it. It runs until it 
 request (a system call), which the kernel dispatches; a request that must wait puts the
 thread to sleep on a :class:`WaitQueue` (and/or a timer) until something wakes it.
 Sleeps are identified by a sequence number so a stale wake-up (a timer that fired after
-the thread was already woken by data, say) is recognised and ignored.
+the thread was already woken by data, say) is recognised and ignored. A thread that dies
+has its coroutine closed here (:func:`close_coroutine`), whatever its clean-up awaits.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from kernel.abi.tls import TLS
 
 if TYPE_CHECKING:
     from kernel.proc import Process
+
+#: How many times :func:`close_coroutine` throws GeneratorExit before it gives up.
+CLOSE_TRIES = 1000
 
 # Thread states, as /proc spells them.
 RUNNABLE = "R"
@@ -120,3 +124,54 @@ class Sleep:
     queues: tuple[WaitQueue, ...] = ()
     deadline: int | None = None
     wchan: str = ""
+
+
+def _suspended(obj: object) -> bool:
+    """Is ``obj`` a coroutine or generator that has not finished yet?"""
+    frame = getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None)
+    return frame is not None
+
+
+def _await_chain(obj: object) -> list[Any]:
+    """``obj`` and the coroutines and generators it awaits, outermost first (up to one
+    that is running: a system call's kernel half ending its own thread finishes alone)."""
+    chain: list[Any] = []
+    while _suspended(obj) and len(chain) < 10_000:
+        if getattr(obj, "cr_running", False) or getattr(obj, "gi_running", False):
+            break
+        chain.append(obj)
+        inner = getattr(obj, "cr_await", None)
+        obj = inner if inner is not None else getattr(obj, "gi_yieldfrom", None)
+    return chain
+
+
+def close_coroutine(coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any]) -> bool:
+    """Close a dying thread's coroutine (or a system call's kernel half) for good.
+
+    ``coro.close()`` alone is not enough for a program whose clean-up awaits (a
+    ``finally`` that closes its descriptors, say): the await in the clean-up makes the
+    close fail with "coroutine ignored GeneratorExit", and Python hands that error to
+    the coroutine's caller, which leaves the coroutine it awaited suspended for the
+    garbage collector to close — and to print a traceback for, long after the process
+    died (at power-off, typically). So the await chain is closed from the innermost
+    coroutine outwards, and a clean-up that awaits is closed again where it awaits,
+    until the whole chain has finished: every ``finally`` runs, and every system call
+    awaited in one gets GeneratorExit, as the dying thread's calls can no longer be
+    served.
+
+    Returns:
+        True when everything finished; False for a program that keeps awaiting after
+        :data:`CLOSE_TRIES` closes (it swallows GeneratorExit in a loop).
+    """
+    for _ in range(CLOSE_TRIES):
+        chain = _await_chain(coro)
+        if not chain:
+            return True
+        for obj in reversed(chain):
+            try:
+                obj.close()
+            except RuntimeError:  # it awaited in its clean-up: walk the chain again
+                break
+            except BaseException:  # noqa: BLE001,S112 - a clean-up failed: it finished anyway
+                continue
+    return not _await_chain(coro)

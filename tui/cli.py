@@ -3,7 +3,9 @@
 ``libk-tui [IMAGE]`` boots the machine and opens the Textual app (``tui.app``);
 ``--plain`` gives its console in this terminal (``tui.repl``); ``--headless`` runs
 it without a screen (``-c CMD``, or a script on standard input) and exits with the
-shell's status. Image mistakes are printed as ``file:line:col: message`` and exit 2.
+shell's status. ``-c CMD`` also works with ``--plain`` (the command runs in this
+terminal, then the machine powers off), and is a usage error without one of them.
+Usage errors and image mistakes (printed as ``file:line:col: message``) exit 2.
 """
 
 from __future__ import annotations
@@ -24,19 +26,25 @@ def build_parser() -> argparse.ArgumentParser:
         description="Boot a simulated machine described in a YAML file and use its console.",
     )
     p.add_argument("image", nargs="?", help="machine file (default: the embedded default.yaml)")
-    p.add_argument(
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
         "--plain",
         action="store_true",
-        help="the console in this terminal (prompt-toolkit line editing), no panes",
+        help="the console in this terminal (prompt-toolkit line editing), no panes; "
+        "the session ends when the login shell exits",
     )
-    p.add_argument(
+    mode.add_argument(
         "--headless",
         action="store_true",
         help="no screen: run -c CMD (or a script on stdin), print the console, "
         "exit with the shell's status",
     )
     p.add_argument(
-        "-c", dest="command", metavar="CMD", help="with --headless: the shell command to run"
+        "-c",
+        dest="command",
+        metavar="CMD",
+        help="with --headless or --plain: run the shell command CMD instead of a login "
+        "shell, then power off and exit with its status",
     )
     p.add_argument(
         "--realtime",
@@ -52,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``libk-tui`` console script."""
     args = build_parser().parse_args(argv)
+    if args.command is not None and not (args.headless or args.plain):
+        sys.stderr.write("libk-tui: -c needs --headless or --plain\n")
+        return EXIT_USAGE
     from kernel import boot
     from kernel.image import ImageError
 
@@ -68,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.plain:
         from tui.repl import run_plain
 
-        return run_plain(info, speed=args.speed)
+        return run_plain(info, speed=args.speed, command=args.command)
     from tui.app import LibkApp
 
     app = LibkApp(info, speed=args.speed)
@@ -97,7 +108,10 @@ def headless(info: object, args: argparse.Namespace) -> int:
     speed = args.speed if args.speed is not None else machine.clock.speed
     try:
         return run_machine(k, realtime=args.realtime, speed=speed, read_input=read_input)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # ^C on the host: power the machine off, quietly
+        if not k.halted:
+            k.power_off(130)
+        k.shutdown()  # in case the interrupt came in the middle of a run
         return 130
 
 

@@ -1,10 +1,22 @@
 """The headless front end: boot, feed the console, print what it prints, exit with its status.
 
 The clock runs in ``fast`` mode (idle time skipped) unless ``realtime`` is asked for,
-so ``sleep 60`` in a script costs no wall time and every run prints the same. Input for
-the machine's programs comes from the host's standard input; when that runs out, the
-console hangs up (readers get end-of-file). A kernel panic prints the report; the exit
-status is then 70.
+so ``sleep 60`` in a script costs no wall time and every run prints the same. In
+``realtime`` a load this host cannot run at the cost model's speed slows the simulated
+CPU, not the clock (``tui.throttle``), so ``sleep 1`` still takes a second.
+
+Input for the machine's programs comes from the host's standard input, read whenever a
+program waits on the console's keyboard (or the machine has nothing else to do). To
+notice such a wait before fast mode skips idle time, the machine runs at most
+``INPUT_HORIZON_NS`` of virtual time between looks while input is still to come (so a
+wait for keys may count that much virtual time). When the input runs out — at once
+for ``/dev/null`` or a script on standard input — the console hangs up and every read
+of it gets end-of-file, as from a terminal whose user typed ^D.
+A program that wants keys therefore never hangs a run without a keyboard: ``top``, say,
+shows its first screen and ends on that end-of-file (procps ``top -b -n 1``'s output
+without a terminal). A run whose standard output goes away (``| head -2``) powers the
+machine off at once and exits 141 (128 + SIGPIPE), quietly, as a Unix filter whose
+reader went away does. A kernel panic prints the report; the exit status is then 70.
 """
 
 from __future__ import annotations
@@ -16,10 +28,13 @@ from collections.abc import Callable
 
 from kernel.abi import ECHO, O_RDWR, TCGETS, TCSETS
 from kernel.host import HostClient
-from kernel.kernel import HALTED, IDLE, UNTIL, Kernel
+from kernel.kernel import BUDGET, HALTED, IDLE, UNTIL, Kernel
+from tui.throttle import Sample, Throttle
 
 EXIT_PANIC = 70
+EXIT_SIGPIPE = 128 + 13  # a shell's status for a command killed by SIGPIPE
 SLICE_REQUESTS = 20_000
+INPUT_HORIZON_NS = 50_000_000  # fast mode, input still to come: virtual time between looks
 
 
 def quiet_console(k: Kernel) -> None:
@@ -53,8 +68,9 @@ def run_machine(
         k: a booted kernel.
         realtime: pace virtual time to host time × speed.
         speed: the realtime factor.
-        read_input: called when the machine has nothing else to do; returns bytes to
-            type at the console, or None at end of input (the console then hangs up).
+        read_input: called when a program waits on the console's keyboard or the
+            machine has nothing else to do; returns bytes to type at the console, or
+            None at end of input (the console then hangs up: readers get end-of-file).
         write_output: receives console output as it appears.
     """
     out = write_output or _stdout
@@ -63,16 +79,40 @@ def run_machine(
     start_virtual = k.now_ns
     if read_input is None:
         console.hangup()
+    skip_to: int | None = None  # fast mode with input: the idle gap the clock may skip
+    throttle = Throttle() if realtime else None
+    ran = 0.0  # host seconds spent running the machine
     while True:
         until = None
         if realtime:
             until = start_virtual + int((time.monotonic() - start_host) * speed * 1e9)
+        elif read_input is not None:
+            # Look at the keyboard every so often, and before skipping idle time: a
+            # program may be waiting for keys.
+            until = skip_to if skip_to is not None else k.now_ns + INPUT_HORIZON_NS
+        skip_to = None
+        began = time.perf_counter()
         state = k.run(until=until, budget=SLICE_REQUESTS)
-        data = console.drain()
-        if data:
-            out(clean(data))
+        ran += time.perf_counter() - began
+        if throttle is not None and state in (BUDGET, UNTIL):
+            host = time.monotonic()
+            behind = start_virtual + (host - start_host) * speed * 1e9 - k.now_ns
+            k.throttle_ns = throttle.observe(
+                Sample.of(k, host, ran),
+                speed=speed,
+                lag=max(0.0, behind / 1e9 / speed),
+                short=state == BUDGET,
+            )
+        if not _emit(k, out):
+            return EXIT_SIGPIPE
         if state == HALTED:
             break
+        if read_input is not None and console.waiting_for_input:  # a program wants keys
+            read_input = _type(k, read_input)
+            continue
+        if state == UNTIL and not realtime:  # no one reads the console: skip the gap
+            skip_to = k.next_event()
+            continue
         if state == UNTIL:
             nxt = k.next_event()
             gap = (nxt - k.now_ns) / 1e9 / speed if nxt is not None else 0.01
@@ -81,12 +121,7 @@ def run_machine(
         if state != IDLE:
             continue
         if read_input is not None:
-            chunk = read_input()
-            if chunk is None:
-                read_input = None
-                console.hangup()
-            else:
-                console.feed(chunk)
+            read_input = _type(k, read_input)
             continue
         sys.stderr.write(
             "libk-tui: the machine is idle, waiting for something that cannot "
@@ -94,9 +129,8 @@ def run_machine(
         )
         k.power_off(1)
         break
-    data = console.drain()
-    if data:
-        out(clean(data))
+    if not _emit(k, out):
+        return EXIT_SIGPIPE
     if k.panic_report is not None:
         sys.stderr.write(k.panic_report + "\n")
         sys.stderr.flush()
@@ -104,9 +138,43 @@ def run_machine(
     return k.power_status
 
 
+def _type(k: Kernel, read_input: Callable[[], bytes | None]) -> Callable[[], bytes | None] | None:
+    """Type the next chunk of input at the console; at its end, hang the console up
+    (readers get end-of-file) and return None, as there is no more to read."""
+    chunk = read_input()
+    if chunk is None:
+        k.console.hangup()
+        return None
+    k.console.feed(chunk)
+    return read_input
+
+
+def _emit(k: Kernel, out: Callable[[bytes], None]) -> bool:
+    """Hand the console's new output to ``out``; False if the reader has gone away (a
+    closed pipe), in which case the machine is powered off with 141 (128 + SIGPIPE)."""
+    data = k.console.drain()
+    if not data:
+        return True
+    try:
+        out(clean(data))
+    except BrokenPipeError:
+        if not k.halted:
+            k.power_off(EXIT_SIGPIPE)
+        return False
+    return True
+
+
 def _stdout(data: bytes) -> None:
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # Nothing more can be written; point stdout at /dev/null so that Python's own
+        # flush at exit does not complain about the same closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise
 
 
 def stdin_reader() -> Callable[[], bytes | None]:

@@ -99,3 +99,47 @@ def test_the_console_takes_the_host_terminal_size_and_follows_a_resize(info: Boo
     assert "stty size\n33 101\n" in out
     assert "stty size\n50 132\n" in out
     assert status == 0
+
+
+def test_ctrl_d_is_end_of_file_for_the_reader_and_the_session_ends_with_the_shells_status(
+    info: BootInfo,
+) -> None:
+    out, status, repl = run_repl(info, ["cat\r", "\x04", "echo cat ended $?\r", "exit 3\r"])
+    assert "cat ended 0\n" in out
+    assert status == 3
+    assert repl.machine.halted
+
+
+def test_keys_pass_through_one_by_one_while_the_console_is_not_canonical(info: BootInfo) -> None:
+    """``top`` turns canonical mode off: ``q`` alone (no Enter) reaches it."""
+    printed: list[str] = []
+
+    async def until(cond: Callable[[], bool]) -> None:
+        for _ in range(1000):
+            await asyncio.sleep(0.005)
+            if cond():
+                return
+        raise AssertionError("the REPL never got there")
+
+    async def main() -> tuple[int, PlainRepl]:
+        with create_pipe_input() as pipe:
+            repl = PlainRepl(info, input=pipe, output=DummyOutput(), write=printed.append)
+            task = asyncio.create_task(repl.run())
+            await until(lambda: repl.session.app.is_running)
+            pipe.send_text("top -d 100\r")
+            await until(
+                lambda: not repl.canonical() and repl.machine.kernel.console.waiting_for_input
+            )
+            assert not repl.session.app.is_running  # no line editing while top runs
+            pipe.send_text("q")
+            await until(lambda: repl.session.app.is_running and repl.canonical())
+            pipe.send_text("echo after top\r")
+            await until(lambda: "after top\n" in "".join(printed))
+            pipe.send_text("\x04")
+            return await asyncio.wait_for(task, 10), repl
+
+    status, repl = asyncio.run(main())
+    out = "".join(printed)
+    assert "PID USER" in out
+    assert "echo after top\nafter top\n" in out
+    assert status == 0

@@ -3,11 +3,17 @@
 Each frame is procps-ng's: five summary lines (uptime and load, tasks by state, CPU
 time by kind, memory and swap in MiB), then the process table sorted by %CPU. A
 process's %CPU is its CPU ticks during the last interval over the interval's length,
-both from /proc (virtual time); the first frame measures since each process started.
+both from /proc (virtual time), over at least a second when a key asks for a frame
+early, and at most 100 per thread and per CPU (as procps caps it); the first frame
+measures since each process started.
 
 With a terminal on standard output, top is interactive: the terminal goes into raw
 mode (TCGETS/TCSETS on fd 0), a thread reads keys, each interval redraws the screen
 with ANSI escapes, and ``q``, ^C or a SIGINT/SIGTERM restore the terminal and quit.
+End of file on the terminal (^D in raw mode is just a key; a hung-up terminal, or a
+headless run whose input ran out) quits too, once the current screen is drawn, unless
+``-n`` sets an end of its own: with no one left to press ``q``, top would otherwise
+redraw forever.
 """
 
 from __future__ import annotations
@@ -72,6 +78,9 @@ HEADER = (
 )
 SORT_FIELDS = {"PID", "USER", "VIRT", "RES", "%CPU", "%MEM", "TIME+", "COMMAND"}
 KEY_SORTS = {"P": "%CPU", "M": "%MEM", "T": "TIME+", "N": "PID"}
+EOF_KEY = -1  # what the key reader queues at end of file on the terminal
+#: %CPU is measured over at least this many seconds when earlier frames reach back.
+MIN_CPU_SPAN = 1.0
 
 
 def time_plus(ticks: int) -> str:
@@ -88,8 +97,8 @@ class Sampler:
         self.page_kb = page_kb
         self.only_pids = pids
         self.only_uid = uid
-        self.prev_ticks: dict[int, int] = {}
-        self.prev_uptime: float | None = None  # CLOCK_MONOTONIC seconds at the last frame
+        # (CLOCK_MONOTONIC seconds, {pid: CPU ticks}) of the recent frames, oldest first
+        self.history: list[tuple[float, dict[int, int]]] = []
         self.prev_cpu: SysStat | None = None
 
     async def procs(self) -> tuple[list[ProcStat], list[tuple[ProcStat, int]]]:
@@ -130,20 +139,23 @@ class Sampler:
             HEADER,
         ]
         mono = await sys.clock_gettime(CLOCK_MONOTONIC) / 1e9
-        span = mono - self.prev_uptime if self.prev_uptime is not None else None
+        base_time, base = self.cpu_base(mono)
+        span = mono - base_time if base_time is not None else None
+        ncpus = len(cpu.cpus) or 1
         rows = []
         for st, owner in procs:
             if span is not None and span > 0:
-                used = st.ticks - self.prev_ticks.get(st.pid, 0)
+                used = st.ticks - base.get(st.pid, 0)
                 pcpu = 100.0 * used / HZ / span
             else:
                 life = uptime - st.starttime / HZ
                 pcpu = 100.0 * st.ticks / HZ / life if life > 0 else 0.0
+            # As procps: no more than 100 % per thread, nor per CPU of the machine.
+            pcpu = max(0.0, min(pcpu, 100.0 * max(st.num_threads, 1), 100.0 * ncpus))
             res = st.rss * self.page_kb
             pmem = 100.0 * res / mem.total if mem.total else 0.0
             rows.append((st, owner, pcpu, res, pmem))
-        self.prev_ticks = {st.pid: st.ticks for st, _ in procs}
-        self.prev_uptime = mono
+        self.history.append((mono, {st.pid: st.ticks for st, _ in procs}))
         rows.sort(key=lambda r: r[0].pid)
         rows.sort(key=lambda r: sort_key(r, sort, self.users), reverse=reverse)
         for st, owner, pcpu, res, pmem in rows[:limit] if limit is not None else rows:
@@ -158,6 +170,20 @@ class Sampler:
         if width is not None:
             lines = [line[:width] for line in lines]
         return "\n".join(lines) + "\n"
+
+    def cpu_base(self, now: float) -> tuple[float | None, dict[int, int]]:
+        """The frame %CPU is measured from: the last one, or, when it is less than
+        MIN_CPU_SPAN old (a key asked for a frame early), the newest one at least that
+        old (else the oldest kept). Older frames are forgotten. CPU time counts in
+        ticks: over a short span a busy process would show 0 or 200 % in turn."""
+        history = self.history
+        if not history:
+            return None, {}
+        n = len(history) - 1
+        while n > 0 and now - history[n][0] < MIN_CPU_SPAN:
+            n -= 1
+        del history[:n]
+        return history[0]
 
     @staticmethod
     def tasks_line(stats: list[ProcStat]) -> str:
@@ -240,7 +266,9 @@ async def interactive(sampler: Sampler, delay_ns: int, frames: int | None, sort:
                 if err.errno == EINTR:  # a caught signal (SIGWINCH): keep reading
                     continue
                 data = b""
-            if not data:  # end of input (a hung-up terminal): keep drawing
+            if not data:  # end of input (a hung-up terminal): no one can press q now
+                if frames is None:  # so quit after this screen, unless -n ends it anyway
+                    keys.append(EOF_KEY)
                 return
             keys.extend(data)
 
@@ -279,7 +307,10 @@ async def interactive(sampler: Sampler, delay_ns: int, frames: int | None, sort:
                     if caught:  # the terminal was resized: redraw at the new size now
                         break
             while keys:
-                key = chr(keys.pop(0))
+                code = keys.pop(0)
+                if code == EOF_KEY:
+                    return 0
+                key = chr(code)
                 if key in ("q", "\x03"):
                     return 0
                 if key in KEY_SORTS:
