@@ -79,3 +79,10 @@ def test_a_bad_system_call_argument_is_an_errno_not_a_traceback() -> None:
     register_program("e2e_badargs", prog)
     out, status = run_command("e2e_badargs")
     assert out == "EBADF EFAULT EINVAL EINVAL\n"
+
+
+def test_sigkill_to_init_is_ignored_as_on_linux() -> None:
+    # issue #16 item 6: `kill -9 1` as root panicked the machine; Linux's init ignores
+    # every signal it does not catch, SIGKILL included (SIGNAL_UNKILLABLE)
+    out, status = run_command("kill -9 1; echo rc=$?; kill -TERM 1; echo alive; ps -o pid= -p 1")
+    assert out.split() == ["rc=0", "alive", "1"] and status == 0
