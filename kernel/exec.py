@@ -16,6 +16,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
+    CLONE_NEWNS,
     E2BIG,
     EACCES,
     EAGAIN,
@@ -39,6 +40,7 @@ from kernel.abi import (
     SpawnAttr,
 )
 from kernel.fs.file import FdTable
+from kernel.fs.mount import enter_copy, namespace, switch_namespace
 from kernel.fs.vfs import FileInode, PathWalk, permitted
 from kernel.mm.mmap import setup_program
 from kernel.mm.vm import AddressSpace
@@ -228,7 +230,11 @@ def spawn(
         check_task_limits(k, None if child_cred.uid != pcred.uid else pcred, child_cred.uid, parent)
     elif len(k.procs.threads) >= k.threads_max:
         raise Error(EAGAIN)
-    ns = k.root_ns
+    if attr.unshare & ~CLONE_NEWNS:
+        raise Error(EINVAL)
+    if attr.unshare and not pcred.is_root:
+        raise Error(EPERM)  # creating namespaces: root only (no user namespaces)
+    ns = namespace(parent, k.root_ns)
     walk = PathWalk(ns, child_cred, parent.cwd if parent is not None else ns.root, parent)
     if cwd is not None:
         walk.cwd = _chdir(walk, cwd)
@@ -408,6 +414,7 @@ def _create(
     )
     mm.owner = proc
     fds.limit = rlimits[RLIMIT_NOFILE][0]
+    _enter_namespace(k, parent, proc, attr)
     t = Thread(
         tid=pid,
         proc=proc,
@@ -436,6 +443,18 @@ def _create(
     k.tracing.spawned(parent, proc, attr.trace)
     k.make_runnable(t)
     return proc
+
+
+def _enter_namespace(k: Kernel, parent: Process | None, proc: Process, attr: SpawnAttr) -> None:
+    """The child joins its parent's mount namespace and root, or a copy of the
+    namespace with ``attr.unshare`` (CLONE_NEWNS)."""
+    ns = namespace(parent, k.root_ns)
+    ns.ids.sweep()  # frees the namespaces whose last process has gone
+    proc.fs_root = parent.fs_root if parent is not None else None
+    if attr.unshare & CLONE_NEWNS:
+        enter_copy(proc, ns, attr.propagation)
+    else:
+        switch_namespace(proc, ns)
 
 
 def _absolute(walk: PathWalk, path: str) -> str:

@@ -128,6 +128,9 @@ class Exits:
         proc.stopped = False
         proc.fds.close_all()
         proc.mm.release()
+        from kernel.fs.mount import release
+
+        release(proc)  # its mount namespace: freed when it was the last user
         if proc.tracer is not None or proc in k.tracing.queues:
             k.tracing.exited(proc)
         sig = status & 0x7F

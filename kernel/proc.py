@@ -80,6 +80,9 @@ class Process:
         oom_score_adj: -1000 (never chosen) .. 1000 (chosen first) by the OOM killer.
         runtime: the process's runtime data, which its threads reach as
             ``tp.tls.process`` (kernel.abi.tls); the kernel never looks inside.
+        mnt_ns: its mount namespace (kernel.fs.mount; inherited at spawn, None only
+            before the first spawn sets it).
+        fs_root: (mount, directory) of its root after chroot(2); None: the namespace's.
     """
 
     pid: int
@@ -131,6 +134,8 @@ class Process:
     wchar: int = 0
     syscr: int = 0
     syscw: int = 0
+    mnt_ns: Any = None
+    fs_root: Any = None
 
     @property
     def main_thread(self) -> Thread | None:

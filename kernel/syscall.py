@@ -257,11 +257,13 @@ def make_entry(k: Kernel, spec: SyscallSpec, handler: Callable[..., Any]) -> Cal
 
 def handlers() -> dict[str, Callable[..., Any]]:
     """Every ``sys_<name>`` handler of the handler modules, by system-call name."""
-    from kernel import sysfile, sysinfo, sysio, sysmem, sysmount, sysnamei, syspoll, sysproc
+    import kernel.sysns as sysns
+    from kernel import sysfile, sysinfo, sysio, sysmem, sysmount, sysnamei, sysnet, syspoll, sysproc
     from kernel.mm import futex
 
     found: dict[str, Callable[..., Any]] = {}
-    modules = (sysfile, sysnamei, sysproc, sysinfo, sysmount, sysmem, futex, sysio, syspoll)
+    modules = (sysfile, sysnamei, sysproc, sysinfo, sysmount, sysmem, futex, sysio, syspoll, sysnet)
+    modules += (sysns,)
     for module in modules:
         for attr, value in vars(module).items():
             if attr.startswith("sys_") and callable(value):

@@ -9,7 +9,8 @@ wait statuses (``wait``); open, seek and mode flags and the stat layout (``files
 terminal flags and ioctls (``terminal``); spawn actions and attributes (``process``);
 mmap flags, resource limits and futex operations (``memory``); the MMU view
 (``mmu``); the thread pointer (``tls``); the heap's layout in memory (``heap``); I/O
-operations and the ring's layout (``io``); the plugins a program may load (``plugins``).
+operations and the ring's layout (``io``); socket families, flags, options and
+structures (``net``); the plugins a program may load (``plugins``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kernel.abi.heap import *  # noqa: F403
 from kernel.abi.io import *  # noqa: F403
 from kernel.abi.memory import *  # noqa: F403
 from kernel.abi.mmu import *  # noqa: F403
+from kernel.abi.net import *  # noqa: F403
 from kernel.abi.plugins import *  # noqa: F403
 from kernel.abi.process import *  # noqa: F403
 from kernel.abi.signals import *  # noqa: F403

@@ -40,9 +40,24 @@ _ERRNO = [
     ("ENOTEMPTY", 39, "Directory not empty"),
     ("ELOOP", 40, "Too many levels of symbolic links"),
     ("ETIME", 62, "Timer expired"),
+    ("ENOTSOCK", 88, "Socket operation on non-socket"),
+    ("EDESTADDRREQ", 89, "Destination address required"),
+    ("EMSGSIZE", 90, "Message too long"),
+    ("EPROTOTYPE", 91, "Protocol wrong type for socket"),
+    ("ENOPROTOOPT", 92, "Protocol not available"),
+    ("EPROTONOSUPPORT", 93, "Protocol not supported"),
+    ("ESOCKTNOSUPPORT", 94, "Socket type not supported"),
     ("ENOTSUP", 95, "Operation not supported"),
+    ("EAFNOSUPPORT", 97, "Address family not supported by protocol"),
+    ("EADDRINUSE", 98, "Address already in use"),
+    ("EADDRNOTAVAIL", 99, "Cannot assign requested address"),
+    ("ECONNRESET", 104, "Connection reset by peer"),
     ("ENOBUFS", 105, "No buffer space available"),
+    ("EISCONN", 106, "Transport endpoint is already connected"),
+    ("ENOTCONN", 107, "Transport endpoint is not connected"),
+    ("ETOOMANYREFS", 109, "Too many references: cannot splice"),
     ("ETIMEDOUT", 110, "Connection timed out"),
+    ("ECONNREFUSED", 111, "Connection refused"),
     ("EALREADY", 114, "Operation already in progress"),
     ("ECANCELED", 125, "Operation canceled"),
     # libk's own: a thread id given to kill(). Threads are never killed.
@@ -94,10 +109,25 @@ ENOSYS = 38
 ENOTEMPTY = 39
 ELOOP = 40
 ETIME = 62
+ENOTSOCK = 88
+EDESTADDRREQ = 89
+EMSGSIZE = 90
+EPROTOTYPE = 91
+ENOPROTOOPT = 92
+EPROTONOSUPPORT = 93
+ESOCKTNOSUPPORT = 94
 ENOTSUP = 95
 EOPNOTSUPP = ENOTSUP
+EAFNOSUPPORT = 97
+EADDRINUSE = 98
+EADDRNOTAVAIL = 99
+ECONNRESET = 104
 ENOBUFS = 105
+EISCONN = 106
+ENOTCONN = 107
+ETOOMANYREFS = 109
 ETIMEDOUT = 110
+ECONNREFUSED = 111
 EALREADY = 114
 ECANCELED = 125
 EISTHREAD = 200

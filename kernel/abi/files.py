@@ -1,4 +1,5 @@
-"""Open, fcntl, seek and access flags; file types and modes; stat and dirent layouts."""
+"""Open, fcntl, seek and access flags; file types and modes; stat and dirent layouts;
+mount(2)'s flags and the namespace flags of unshare(2) and setns(2)."""
 
 from __future__ import annotations
 
@@ -127,3 +128,20 @@ class StatFs:
     f_bavail: int
     f_files: int
     f_ffree: int
+
+
+#: mount(2)'s flags (Linux's values). MS_BIND makes a bind mount of ``source`` (MS_REC:
+#: with the mounts under it); MS_PRIVATE / MS_SHARED change the propagation of the
+#: mount at ``target`` (with MS_REC: of every mount under it too).
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_SHARED = 1 << 20
+
+#: unshare(2)'s and setns(2)'s namespace type (Linux's value): the mount namespace.
+CLONE_NEWNS = 0x00020000

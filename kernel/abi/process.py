@@ -25,6 +25,10 @@ class SpawnAttr:
             login and su cannot change ids between fork and exec).
         trace: 1 to trace the child's system calls (its caller reads them with
             trace_read), 2 to trace the child and every process it spawns later.
+        unshare: namespaces the child gets copies of instead of sharing its parent's
+            (CLONE_NEWNS: the mount namespace; root only, as unshare(2)).
+        propagation: with CLONE_NEWNS, MS_PRIVATE or MS_SHARED to make every mount of
+            the new namespace private or shared (0: keep each one's, as the copy made).
     """
 
     pgroup: int | None = None
@@ -36,6 +40,8 @@ class SpawnAttr:
     gid: int | None = None
     groups: tuple[int, ...] | None = None
     trace: int = 0
+    unshare: int = 0
+    propagation: int = 0
 
 
 TRACE_CHILD = 1

@@ -101,8 +101,10 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
     _spec(
         33,
         "mount",
-        "source:str target:path fstype:str flags:int=0 data:str?=None",
-        "mount a file system of type tmpfs, proc or devfs on a directory (root only)",
+        "source:str target:path fstype:str? flags:int=0 data:str?=None",
+        "mount a file system of type tmpfs, proc, sysfs or devtmpfs on a directory; with"
+        " MS_BIND (| MS_REC) show source there too; MS_SHARED / MS_PRIVATE (| MS_REC) set"
+        " the propagation of the mount at target (root only)",
     ),
     _spec(34, "umount", "target:path", "unmount the file system mounted on a directory"),
     _spec(35, "lchown", "path:path uid:int gid:int", "chown without following symlinks"),
@@ -232,12 +234,148 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         "path:path mode:uint dev:uint=0",
         "make a file system node: a FIFO (S_IFIFO), a regular file, or (root) a device",
     ),
+    # Mount namespaces and the root directory (kernel.sysns; root only: EPERM).
+    _spec(
+        141,
+        "unshare",
+        "flags:int",
+        "stop sharing the mount namespace (CLONE_NEWNS): the caller gets a copy of it"
+        " (root only: EPERM)",
+    ),
+    _spec(
+        142,
+        "setns",
+        "fd:fd nstype:int=0",
+        "join the mount namespace of an fd open on /proc/PID/ns/mnt (nstype 0 or"
+        " CLONE_NEWNS); root and working directory become its root (root only: EPERM)",
+    ),
+    _spec(
+        143,
+        "chroot",
+        "path:path",
+        "make a directory the root of the caller's (and its children's) path walks;"
+        " '..' there stays there (root only: EPERM)",
+    ),
     _spec(
         109,
         "ring_enter",
         "fd:fd to_submit:uint min_complete:uint=0 flags:uint=0",
         "submit a ring's entries and wait for completions (ENTER_GETEVENTS)",
         blocks=True,
+    ),
+    # Sockets (AF_UNIX; kernel.sysnet). Addresses: a str path, b"\0name" (abstract), "".
+    _spec(
+        112,
+        "socket",
+        "domain:int type:int protocol:int=0",
+        "make a socket (AF_UNIX; SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET, or-ed with"
+        " SOCK_NONBLOCK, SOCK_CLOEXEC); its fd",
+    ),
+    _spec(
+        113,
+        "socketpair",
+        "domain:int type:int protocol:int=0",
+        "make two sockets connected to each other: (fd, fd)",
+    ),
+    _spec(
+        114,
+        "bind",
+        "fd:fd addr:obj",
+        "give a socket a name: a path (makes an s file; EADDRINUSE if it exists), an"
+        " abstract b'\\0name', or '' for one of its own",
+    ),
+    _spec(
+        115,
+        "listen",
+        "fd:fd backlog:int=128",
+        "accept connections on a bound stream socket; backlog: how many may wait",
+    ),
+    _spec(
+        116,
+        "accept",
+        "fd:fd",
+        "wait for a connection on a listening socket: (new fd, the peer's address)",
+        blocks=True,
+    ),
+    _spec(
+        117,
+        "accept4",
+        "fd:fd flags:int=0",
+        "accept with flags for the new fd (SOCK_NONBLOCK, SOCK_CLOEXEC)",
+        blocks=True,
+    ),
+    _spec(
+        118,
+        "connect",
+        "fd:fd addr:obj?",
+        "connect to the socket named addr (needs write permission on a path; waits while"
+        " its backlog is full); a datagram socket just sets its peer (None: forget it)",
+        blocks=True,
+    ),
+    _spec(
+        119,
+        "send",
+        "fd:fd data:bytes flags:int=0",
+        "send bytes on a connected socket (MSG_DONTWAIT, MSG_NOSIGNAL); how many went",
+        blocks=True,
+    ),
+    _spec(
+        120,
+        "recv",
+        "fd:fd count:uint flags:int=0",
+        "receive up to count bytes (MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL); b'' at end of file",
+        blocks=True,
+    ),
+    _spec(
+        121,
+        "sendto",
+        "fd:fd data:bytes flags:int addr:obj?",
+        "send a datagram to the socket named addr (None: the connected peer)",
+        blocks=True,
+    ),
+    _spec(
+        122,
+        "recvfrom",
+        "fd:fd count:uint flags:int=0",
+        "receive a datagram: (bytes, the sender's address)",
+        blocks=True,
+    ),
+    _spec(
+        123,
+        "sendmsg",
+        "fd:fd data:bytes ancdata:obj?=None flags:int=0 addr:obj?=None",
+        "send with ancillary data: [(SOL_SOCKET, SCM_RIGHTS, [fds])] passes open files,"
+        " (SOL_SOCKET, SCM_CREDENTIALS, Ucred) checked credentials",
+        blocks=True,
+    ),
+    _spec(
+        124,
+        "recvmsg",
+        "fd:fd count:uint flags:int=0",
+        "receive with ancillary data: RecvMsg(data, ancdata, flags, address); passed files"
+        " arrive as new fds",
+        blocks=True,
+    ),
+    _spec(
+        125,
+        "shutdown",
+        "fd:fd how:int",
+        "shut down reading (SHUT_RD), writing (SHUT_WR: the peer reads end of file) or both",
+    ),
+    _spec(126, "getsockname", "fd:fd", "a socket's own address ('' if it has none)"),
+    _spec(127, "getpeername", "fd:fd", "the address of the socket's peer (ENOTCONN if none)"),
+    _spec(
+        128,
+        "getsockopt",
+        "fd:fd level:int optname:int",
+        "a socket option's value (SOL_SOCKET: SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF,"
+        " SO_PASSCRED, SO_PEERCRED, SO_ACCEPTCONN)",
+    ),
+    _spec(
+        129,
+        "setsockopt",
+        "fd:fd level:int optname:int value:obj",
+        "set a socket option (SO_SNDBUF, SO_RCVBUF: doubled, as Linux; SO_PASSCRED)",
     ),
 )
 

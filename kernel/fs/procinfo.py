@@ -242,7 +242,7 @@ class ProcInfo(ProcMem, ProcVm):
 
         if proc.state != ALIVE:
             raise Error(ENOENT)
-        return PathWalk(self.k.root_ns, proc.cred, proc.cwd).path_of(proc.cwd)
+        return PathWalk(self.k.root_ns, proc.cred, proc.cwd, proc).path_of(proc.cwd)
 
     # ------------------------------------------------------------------ machine-wide files
     def stat(self) -> str:

@@ -2,10 +2,12 @@
 
 Per process: ``io`` (Linux's task_io_accounting: bytes and calls of read-like and
 write-like system calls; ``read_bytes``/``write_bytes`` are the storage layer's, which
-libk does not count per process, so 0), ``mounts`` (the process's mount namespace, as
-/proc/mounts), ``root`` (a link to ``/``), ``cgroup`` (``0::/``: cgroup v2, one hierarchy,
-everything at its root) and ``ns/`` (a link per namespace, ``mnt:[4026531840]``: every
-process is in Linux's initial namespaces for now). Machine-wide: ``tty/drivers`` (the
+libk does not count per process, so 0), ``mounts`` and ``mountinfo`` (the process's
+mount namespace: ``kernel.fs.procmounts``), ``root`` (a link to its root directory),
+``cgroup`` (``0::/``: cgroup v2, one hierarchy, everything at its root) and ``ns/`` (a
+link per namespace, ``mnt:[4026531840]``: the mount namespace's number is its own, the
+others are Linux's initial namespaces'). Machine-wide: ``mounts`` (the reader's
+namespace's), ``tty/drivers`` (the
 tty drivers as Linux lists them; ps maps terminal numbers to names with it), ``locks``
 (the file locks held: none, libk has no file locks) and the string sysctls
 ``/proc/sys/kernel/{pid_max,osrelease,ostype,hostname}``. It also says which mode bits a
@@ -33,12 +35,12 @@ from kernel.abi import (
 )
 from kernel.fs.procmem import may_access
 from kernel.fs.procvm import parse_sysctl
+from kernel.fs.vfs import Inode
 from kernel.proc import ALIVE, Process
 
 if TYPE_CHECKING:
     from kernel.fs.file import File
     from kernel.fs.mount import Mount
-    from kernel.fs.vfs import Inode
     from kernel.kernel import Kernel
 
 #: Linux's inode numbers of its initial namespaces (include/linux/proc_ns.h; mnt and
@@ -69,11 +71,13 @@ def _escape(field: str) -> str:
     return field
 
 
-def mount_line(m: Mount) -> str:
-    """One line of /proc/mounts: source, target, type, options, ``0 0``."""
+def mount_line(m: Mount, target: str | None = None) -> str:
+    """One line of /proc/mounts: source, target (the mount's own by default), type,
+    options, ``0 0``."""
     fstype = LINUX_FSTYPES.get(m.fs.fstype, m.fs.fstype)
     source = LINUX_SOURCES.get(m.source, m.source)
-    return f"{_escape(source)} {_escape(m.target)} {fstype} {','.join(m.options)} 0 0\n"
+    where = m.target if target is None else target
+    return f"{_escape(source)} {_escape(where)} {fstype} {','.join(m.options)} 0 0\n"
 
 
 def fd_link_mode(f: File) -> int:
@@ -113,13 +117,28 @@ def tty_drivers() -> str:
     )
 
 
-def ns_inode(fs: Any, ino: int) -> Inode:
-    """The inode a namespace link leads to: read-only, numbered ``ino`` (Linux's nsfs
-    inode; ``stat`` of the link shows the number)."""
-    from kernel.fs.vfs import Inode
+class NsInode(Inode):
+    """A namespace's inode (Linux's nsfs): what ``ns/mnt`` leads to. An open descriptor
+    on a mount namespace's keeps that namespace alive (for setns(2))."""
 
-    node = Inode(fs, S_IFREG | 0o444)
+    __slots__ = ("mnt_ns",)
+
+    def open(self, t: Any, f: File) -> None:
+        if self.mnt_ns is not None:
+            self.mnt_ns.hold(1)
+
+    def release(self, f: File) -> None:
+        if self.mnt_ns is not None:
+            self.mnt_ns.hold(-1)
+
+
+def ns_inode(fs: Any, ino: int, ns: Any = None) -> Inode:
+    """The inode a namespace link leads to: read-only, numbered ``ino`` (Linux's nsfs
+    inode; ``stat`` of the link shows the number); ``ns``: the mount namespace it
+    stands for (setns(2) takes a descriptor open on it)."""
+    node = NsInode(fs, S_IFREG | 0o444)
     node.ino = ino
+    node.mnt_ns = ns
     return node
 
 
@@ -145,22 +164,32 @@ class ProcMisc:
             _ptrace_check(caller, proc)
             if proc.state != ALIVE:
                 raise Error(ENOENT)
-            return "/"
+            if proc.fs_root is None:
+                return "/"
+            from kernel.fs.mount import namespace
+            from kernel.fs.vfs import PathWalk
+
+            mnt, directory = proc.fs_root
+            ns = namespace(proc, self.k.root_ns)
+            return PathWalk(ns, proc.cred, ns.root).path_of(directory, mnt)
 
         return {
             "io": lambda: self._file(lambda: io_text(proc), 0o400, uid, gate=gate),
             "mounts": lambda: self._file(lambda: self._pid_mounts(proc), uid=uid),
+            "mountinfo": lambda: self._file(lambda: self._pid_mounts(proc, True), uid=uid),
             "root": lambda: ProcLink(self, root, None, uid),  # type: ignore[arg-type]
             "cgroup": lambda: self._file(lambda: "0::/\n", uid=uid),
             "ns": lambda: self._ns_dir(proc),
         }
 
-    def _pid_mounts(self, proc: Process) -> str:
-        """/proc/<pid>/mounts: its mount namespace's mounts (EINVAL for a zombie, which
-        has none, as on Linux)."""
+    def _pid_mounts(self, proc: Process, info: bool = False) -> str:
+        """/proc/<pid>/mounts (``info``: mountinfo): its mount namespace's mounts seen
+        from its root (EINVAL for a zombie, which has none, as on Linux)."""
+        from kernel.fs.procmounts import mountinfo_text, mounts_text
+
         if proc.state != ALIVE:
             raise Error(EINVAL)
-        return self.mounts()  # type: ignore[attr-defined]
+        return (mountinfo_text if info else mounts_text)(self.k, proc)
 
     def _ns_dir(self, proc: Process) -> Inode:
         """``ns/``: one link per namespace, mode 0511 as Linux's."""
@@ -176,10 +205,17 @@ class ProcMisc:
                 _ptrace_check(caller, proc)
                 if proc.state != ALIVE:
                     raise Error(ENOENT)
+                if name == "mnt":
+                    return f"mnt:[{self._mnt_ns(proc).ino}]"
                 return f"{name}:[{ino}]"
 
             def inode(caller: Any) -> Inode:
                 target(caller)
+                if name == "mnt":
+                    ns = self._mnt_ns(proc)
+                    if ns.nsfs is None:
+                        ns.nsfs = ns_inode(self, ns.ino, ns)
+                    return ns.nsfs  # type: ignore[no-any-return]
                 node = nodes.get(name)
                 if node is None:
                     node = nodes[name] = ns_inode(self, ino)
@@ -193,12 +229,23 @@ class ProcMisc:
         uid, gid = proc.cred.euid, proc.cred.egid
         return ProcDir(self, None, "", lambda: names, lookup, 0o511, uid, gid)  # type: ignore[arg-type]
 
+    def _mnt_ns(self, proc: Process) -> Any:
+        from kernel.fs.mount import namespace
+
+        return namespace(proc, self.k.root_ns)
+
     # ------------------------------------------------------------------ machine-wide
     def misc_globals(self) -> dict[str, Callable[[], Inode]]:
-        """``tty/`` (with ``drivers``) and ``locks``."""
+        """``mounts`` (the reader's namespace's), ``tty/`` (with ``drivers``), ``locks``
+        and ``net/`` (``kernel.net.procnet``)."""
+        from kernel.fs.procmounts import ReaderFile, mounts_text
+        from kernel.net.procnet import net_dir
+
         return {
+            "mounts": lambda: ReaderFile(self, lambda proc: mounts_text(self.k, proc)),
             "tty": self._tty_dir,
             "locks": lambda: self._file(lambda: ""),
+            "net": lambda: net_dir(self),
         }
 
     def _tty_dir(self) -> Inode:

@@ -1,4 +1,5 @@
-"""The virtual file system: inodes, permission checks and the path walk.
+"""The virtual file system: inodes, permission checks and the path walk (the last in
+``kernel.fs.pathwalk``, re-exported here).
 
 Every file system (tmpfs, devfs, procfs, pipes) builds its files from the inode classes
 here. A directory knows its parent and its name, so the working directory can be turned
@@ -17,12 +18,12 @@ from kernel.abi import (
     DT_FIFO,
     DT_LNK,
     DT_REG,
+    DT_SOCK,
     DT_UNKNOWN,
     EACCES,
     EEXIST,
     EINVAL,
     EISDIR,
-    ELOOP,
     ENAMETOOLONG,
     ENOENT,
     ENOTDIR,
@@ -34,13 +35,14 @@ from kernel.abi import (
     S_IFLNK,
     S_IFMT,
     S_IFREG,
+    S_IFSOCK,
     Error,
     Stat,
 )
 
 if TYPE_CHECKING:
     from kernel.fs.file import File
-    from kernel.fs.mount import MountNamespace
+    from kernel.fs.pathwalk import PathWalk  # noqa: F401 - for type checkers
     from kernel.proc import Cred
     from kernel.thread import Thread
 
@@ -198,6 +200,7 @@ _DTYPES = {
     S_IFLNK: DT_LNK,
     S_IFCHR: DT_CHR,
     S_IFIFO: DT_FIFO,
+    S_IFSOCK: DT_SOCK,
 }
 
 
@@ -284,7 +287,7 @@ class DirInode(Inode):
     def make_child(
         self, kind: str, name: str, mode: int, uid: int, gid: int, target: str = ""
     ) -> Inode:
-        """Create a file, directory, symlink or FIFO of this file system here."""
+        """Create a file, directory, symlink, FIFO or socket name of this file system here."""
         self.check_new(name)
         if kind == "dir":
             inode: Inode = DirInode(self.fs, mode, uid, gid, self, name)
@@ -294,6 +297,10 @@ class DirInode(Inode):
             from kernel.fs.pipe import FifoInode
 
             inode = FifoInode(self.fs, mode, uid, gid)
+        elif kind == "socket":  # bind(2)'s name: kernel.net.names
+            from kernel.net.names import SockNameInode
+
+            inode = SockNameInode(self.fs, mode, uid, gid)
         else:
             inode = FileInode(self.fs, mode, uid, gid)
         self.add(name, inode)
@@ -442,113 +449,11 @@ def may_delete(directory: Inode, victim: Inode, cred: Cred) -> None:
 # ------------------------------------------------------------------------ path walk
 
 
-class PathWalk:
-    """Resolves paths for one caller: its mount namespace, credentials, working dir."""
+def __getattr__(name: str) -> Any:
+    """``PathWalk``, from ``kernel.fs.pathwalk`` (which imports this module), for the
+    many importers that find it here."""
+    if name == "PathWalk":
+        from kernel.fs.pathwalk import PathWalk
 
-    __slots__ = ("ns", "cred", "cwd", "proc")
-
-    def __init__(self, ns: MountNamespace, cred: Cred, cwd: Inode, proc: Any = None) -> None:
-        self.ns = ns
-        self.cred = cred
-        self.cwd = cwd
-        self.proc = proc
-
-    def resolve(self, path: str, *, follow: bool = True) -> Inode:
-        """The inode a path names.
-
-        Raises:
-            Error: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG.
-        """
-        parent, name, must_dir = self._walk(path)
-        if name is None:
-            return parent
-        inode = self._child(parent, name)
-        if inode.is_symlink and (follow or must_dir):
-            inode = self._follow(parent, inode, [0])
-        if must_dir and not inode.is_dir:
-            raise Error(ENOTDIR)
-        return inode
-
-    def resolve_parent(self, path: str) -> tuple[DirInode, str]:
-        """The directory that would hold the last component, and that component.
-
-        ``.`` and ``..`` as the last component (or ``/``) give EINVAL-free results the
-        caller must refuse for creation (they return EEXIST there, as Linux does).
-        """
-        parent, name, _ = self._walk(path)
-        if name is None:
-            raise Error(EEXIST)
-        return parent, name  # type: ignore[return-value]
-
-    def _walk(self, path: str) -> tuple[Any, str | None, bool]:
-        if not path:
-            raise Error(ENOENT)
-        if len(path) >= PATH_MAX:
-            raise Error(ENAMETOOLONG)
-        must_dir = path.endswith("/")
-        cur: Inode = self.ns.root if path[0] == "/" else self.cwd
-        parts = [p for p in path.split("/") if p and p != "."]
-        if not parts:
-            return cur, None, must_dir
-        if parts[-1] == "..":
-            cur = self._descend(cur, parts, [0])
-            return cur, None, must_dir
-        cur = self._descend(cur, parts[:-1], [0])
-        if not cur.is_dir:
-            raise Error(ENOTDIR)
-        require(cur, self.cred, 1)
-        return cur, parts[-1], must_dir
-
-    def _descend(self, cur: Inode, parts: list[str], links: list[int]) -> Inode:
-        for name in parts:
-            if not cur.is_dir:
-                raise Error(ENOTDIR)
-            require(cur, self.cred, 1)
-            if name == "..":
-                cur = self.ns.parent_of(cur)
-                continue
-            nxt = self._child(cur, name)
-            if nxt.is_symlink:
-                nxt = self._follow(cur, nxt, links)
-            cur = nxt
-        return cur
-
-    def _child(self, directory: Inode, name: str) -> Inode:
-        if len(name) > NAME_MAX:
-            raise Error(ENAMETOOLONG)
-        inode = directory.lookup(name)
-        mounted = self.ns.mounted_on
-        while inode in mounted:
-            inode = mounted[inode].root
-        return inode
-
-    def _follow(self, directory: Inode, link: Inode, links: list[int]) -> Inode:
-        links[0] += 1
-        if links[0] > MAX_SYMLINKS:
-            raise Error(ELOOP)
-        magic = link.follow_for(self.proc)
-        if magic is not None:
-            return magic
-        target = link.readlink_for(self.proc)
-        if not target:
-            raise Error(ENOENT)
-        start: Inode = self.ns.root if target.startswith("/") else directory
-        parts = [p for p in target.split("/") if p and p != "."]
-        return self._descend(start, parts, links) if parts else start
-
-    def path_of(self, inode: Inode) -> str:
-        """The absolute path of a directory in this namespace (for getcwd)."""
-        names: list[str] = []
-        cur = inode
-        seen = 0
-        while cur is not self.ns.root and seen < 4096:
-            seen += 1
-            mount = self.ns.by_root.get(cur)
-            if mount is not None and mount.mountpoint is not None:
-                cur = mount.mountpoint
-                continue
-            if not isinstance(cur, DirInode) or cur.parent is cur:
-                return "(unreachable)" + ("/" + "/".join(reversed(names)) if names else "/")
-            names.append(cur.name)
-            cur = cur.parent
-        return "/" + "/".join(reversed(names))
+        return PathWalk
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -232,7 +232,6 @@ def test_mount_statfs_umount() -> None:
     seen: dict[str, Any] = {}
 
     async def main(argv: list[str]) -> int:
-        await sys.mkdir("/mnt")
         await sys.mount("scratch", "/mnt", "tmpfs", 0, "mode=0700,size=1M")
         st = await sys.stat("/mnt")
         seen["mode"] = oct(st.st_mode & 0o7777)

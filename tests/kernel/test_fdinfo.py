@@ -41,6 +41,8 @@ def test_fdinfo_of_files_and_pipes() -> None:
         await sys.lseek(fd, 4096, 0)
         seen["file"] = await read_text(f"/proc/self/fdinfo/{fd}")
         seen["file_ino"] = (await sys.fstat(fd)).st_ino
+        info = (await read_text("/proc/self/mountinfo") or "").splitlines()
+        seen["tmp_id"] = next(x.split()[0] for x in info if x.split()[4] == "/tmp")
         seen["raw"] = await read_text(f"/proc/self/fdinfo/{fd}")
         ce = await sys.open("/tmp/f", O_WRONLY | O_APPEND | O_CLOEXEC)
         seen["cloexec"] = fields(await read_text(f"/proc/self/fdinfo/{ce}"))
@@ -66,8 +68,9 @@ def test_fdinfo_of_files_and_pipes() -> None:
     check(main)
     f = fields(seen["file"])
     assert list(f) == ["pos", "flags", "mnt_id", "ino"]
-    assert f == {"pos": "4096", "flags": "02", "mnt_id": "0", "ino": str(seen["file_ino"])}
-    assert seen["raw"] == f"pos:\t4096\nflags:\t02\nmnt_id:\t0\nino:\t{seen['file_ino']}\n"
+    tmp_id = seen["tmp_id"]  # the mount holding /tmp/f, as mountinfo numbers it
+    assert f == {"pos": "4096", "flags": "02", "mnt_id": tmp_id, "ino": str(seen["file_ino"])}
+    assert seen["raw"] == f"pos:\t4096\nflags:\t02\nmnt_id:\t{tmp_id}\nino:\t{seen['file_ino']}\n"
     assert seen["cloexec"]["flags"] == f"0{O_CLOEXEC | O_APPEND | O_WRONLY:o}" == "02002001"
     assert seen["cloexec"]["pos"] == "0"
     rd, wr = seen["pipe"]

@@ -270,7 +270,7 @@ def test_mount_and_umount() -> None:
         [
             "mount",
             "mount -t proc",
-            "mkdir /mnt; mount -t tmpfs -o mode=700 none /mnt; mount | grep /mnt; ls -ld /mnt",
+            "mkdir -p /mnt; mount -t tmpfs -o mode=700 none /mnt; mount | grep /mnt; ls -ld /mnt",
             "umount -v /mnt",
             "umount /mnt",
             "mount -t foo x /mnt",

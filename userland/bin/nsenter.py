@@ -1,0 +1,80 @@
+"""``nsenter -t PID -m [CMD [ARG]…]``: run a program in another process's mount
+namespace, util-linux style.
+
+nsenter opens /proc/PID/ns/mnt, joins that namespace with setns(2) (its root and
+working directory become the namespace's root, as Linux sets them), then spawns CMD
+(``$SHELL`` or /bin/sh without one), waits, and passes its status on. Only root may
+join a namespace (EPERM), and only root or the owner may open another's ns link.
+"""
+
+from __future__ import annotations
+
+from kernel.abi import CLONE_NEWNS, O_RDONLY, Error
+from userland.bin.which import resolve, wait_for
+from userland.libk import args, sys
+from userland.libk import io as kio
+from userland.libk.proc import exit_code
+
+USAGE = """
+Usage:
+ nsenter [options] [<program> [<argument>...]]
+
+Run a program with namespaces of other processes.
+
+Options:
+ -t, --target <pid>     target process to get namespaces from
+ -m, --mount[=<file>]   enter mount namespace
+
+     --help             display this help
+
+For more details see nsenter(1).
+"""
+LONG = {"target": "t", "mount": "m"}
+EX_FAIL = 1
+
+
+async def main(argv: list[str]) -> int:
+    """Entry point."""
+    try:
+        opts = args.getopt(argv, "t:m", long=LONG, permute=False)
+    except args.UsageError as err:
+        await kio.warn("nsenter", f"{err}\nTry 'nsenter --help' for more information.")
+        return EX_FAIL
+    if opts.help:
+        await kio.write_all(1, USAGE.lstrip("\n"))
+        return 0
+    target = opts.value("t")
+    if target is not None and not target.isdigit():
+        await kio.warn("nsenter", f"failed to parse pid: '{target}'")
+        return EX_FAIL
+    if opts.has("m"):
+        if target is None:
+            await kio.warn("nsenter", "neither filename nor target pid supplied for ns/mnt")
+            return EX_FAIL
+        path = f"/proc/{target}/ns/mnt"
+        try:
+            fd = await sys.open(path, O_RDONLY)
+        except Error as err:
+            await kio.warn("nsenter", f"cannot open {path}: {err.message}")
+            return EX_FAIL
+        try:
+            await sys.setns(fd, CLONE_NEWNS)
+        except Error as err:
+            await kio.warn("nsenter", f"reassociate to namespace 'ns/mnt' failed: {err.message}")
+            return EX_FAIL
+        finally:
+            await sys.close(fd)
+    elif target is None:
+        await kio.warn("nsenter", "no target PID specified for --target")
+        return EX_FAIL
+    env = await sys.environ()
+    cmd = list(opts.operands) or [env.get("SHELL") or "/bin/sh"]
+    prog, status = await resolve("nsenter", cmd[0], env.get("PATH"))
+    if prog is None:
+        return status
+    try:
+        pid = await sys.spawn(prog, cmd, env)
+    except Error as err:
+        await kio.warn("nsenter", f"failed to execute {cmd[0]}: {err.message}")
+        return 126
+    return exit_code(await wait_for(pid))
