@@ -3,12 +3,22 @@ each is broken on purpose here and must be caught."""
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
+
 import pytest
-from conftest import check_invariants
 from ksim import run_main
 
 from kernel.proc import ZOMBIE
 from userland.libk import sys
+
+_HERE = pathlib.Path(__file__).with_name("conftest.py")
+_SPEC = importlib.util.spec_from_file_location("kernel_tests_conftest", _HERE)
+assert _SPEC is not None and _SPEC.loader is not None
+_CONF = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_CONF)  # (a plain "import conftest" may find another directory's)
+check_invariants = _CONF.check_invariants
+read_tree = _CONF.read_tree
 
 
 async def _quiet(argv: list[str]) -> int:
@@ -58,8 +68,6 @@ def test_a_proc_file_that_raises_is_caught(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def read_tree_count(k: object) -> int:
-    from conftest import read_tree
-
     return sum(
         read_tree(m.fs.root, m.target)
         for m in k.root_ns.mounts  # type: ignore[attr-defined]
