@@ -377,6 +377,9 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         "fd:fd level:int optname:int value:obj",
         "set a socket option (SO_SNDBUF, SO_RCVBUF: doubled, as Linux; SO_PASSCRED)",
     ),
+    # Served paths (kernel.sysserve; issue #12 part 4): numbers 150-159.
+    # Kernel modules (kernel.sysmodule; issue #11 part 3): numbers 160-169.
+    # Process and file tables (issue #12 part 5): numbers 170-179.
 )
 
 SYSCALL_BY_NAME: dict[str, SyscallSpec] = {s.name: s for s in SYSCALLS}

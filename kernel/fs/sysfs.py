@@ -52,7 +52,19 @@ class Entries:
     fn: Callable[[], dict[str, Node]]
 
 
-Node = Union[Callable[[], str], Link, Entries, dict[str, "Node"]]  # noqa: UP007
+@dataclass(frozen=True, slots=True)
+class Store:
+    """A writable attribute: ``show()`` gives its text; ``store(t, text)`` takes each
+    write(2) as kernfs hands it to a driver (the text as written, a trailing newline
+    included) and raises :class:`Error` (EINVAL for a value it does not take). ``mode``
+    is root's: others' opens for writing fail with EACCES in the permission check."""
+
+    show: Callable[[], str]
+    store: Callable[[Any, str], None]
+    mode: int = 0o644
+
+
+Node = Union[Callable[[], str], Link, Entries, Store, dict[str, "Node"]]  # noqa: UP007
 
 
 class _Fresh(dict):
@@ -76,6 +88,14 @@ class Attr(ProcFile):
 def disk_stat(fields: list[int]) -> str:
     """``/sys/block/<dev>/stat``: the 17 numbers of /proc/diskstats, each ``%8u``."""
     return " ".join(f"{v:8d}" for v in fields) + "\n"
+
+
+def _putter(spec: Store) -> Callable[[Any, Any, bytes], int]:
+    def put(t: Any, f: Any, data: bytes) -> int:
+        spec.store(t, data.decode(errors="replace"))
+        return len(data)
+
+    return put
 
 
 class SysFS(FileSystem):
@@ -144,6 +164,8 @@ class SysFS(FileSystem):
             node: Inode = SymlinkInode(self, spec.target)
         elif isinstance(spec, (dict, Entries)):
             node = self._dir(path, spec)
+        elif isinstance(spec, Store):
+            node = ProcFile(self, spec.show, spec.mode, put=_putter(spec))
         else:
             node = Attr(self, spec)
         node.ino = self._ino(path)
