@@ -60,6 +60,7 @@ _MAX_ID = 65535
 _TOP_KEYS = (
     "name", "hostname", "cpus", "memory", "page_size", "seed", "clock", "scheduler",
     "users", "files", "mounts", "procfs", "init", "params", "limits", "vm", "heap", "devices",
+    "sysfs", "modules",
 )  # fmt: skip
 
 
@@ -136,6 +137,8 @@ class SchemaParser(TuningParser):
             limits=attempt("limits", self.limits, ()),
             heap=attempt("heap", self.heap, ()),
             devices=attempt("devices", lambda n: self.devices(n, memory), ()) if memory_ok else (),
+            sysfs=attempt("sysfs", lambda n: self.boolean(n, "sysfs"), True),
+            modules=attempt("modules", self.modules, ()),
         )
         if errors:
             errors.sort(key=lambda e: (e.line, e.col))

@@ -17,12 +17,14 @@ from kernel.imagetypes import (
     RLIM_INFINITY,
     BlockCosts,
     DeviceSpec,
+    ModuleSpec,
     format_limit,
 )
 from kernel.imageyaml import NodeReader, suggest
 
 _PARAM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _STRATEGY = re.compile(r"[A-Za-z0-9_-]{1,16}")
+_MODULE = re.compile(r"[a-z][a-z0-9_]{0,55}")
 _DEVICE = re.compile(r"[a-z][a-z0-9]{0,15}")
 
 
@@ -184,4 +186,32 @@ class TuningParser(NodeReader):
                     size_node, f"{ctx}.size: must be a multiple of 512 (a sector), got {size}"
                 )
             out.append(DeviceSpec(name, kind, size))
+        return tuple(out)
+
+    def modules(self, node: yaml.Node) -> tuple[ModuleSpec, ...]:
+        """``modules:``: the kernel modules to load at boot, in order; each item is a
+        name or ``NAME: {param: value, ...}`` (a module registered under ``libk.modules``;
+        its parameters are checked when it loads, as modprobe's are)."""
+        self.expect(node, "modules", "seq")
+        known = plugin_names("libk.modules")
+        out: list[ModuleSpec] = []
+        for i, item in enumerate(node.value):
+            ctx = f"modules[{i}]"
+            params: tuple[tuple[str, str], ...] = ()
+            name_node = item
+            if self.kind(item, ctx) == "map":
+                if len(item.value) != 1:
+                    self.fail(
+                        item,
+                        f"{ctx}: expected one 'NAME: {{param: value}}', got {len(item.value)} keys",
+                    )
+                name_node, value = item.value[0]
+                if self.kind(value, ctx) != "null":
+                    params = self.params(value)
+            name = self.string(name_node, ctx, _MODULE)
+            if known and name not in known:
+                self.fail(
+                    name_node, f"{ctx}: no module '{name}'{suggest(name, known, 'known modules')}"
+                )
+            out.append(ModuleSpec(name, params))
         return tuple(out)

@@ -172,6 +172,15 @@ class DeviceSpec:
 
 
 @dataclass(slots=True, frozen=True)
+class ModuleSpec:
+    """A kernel module of the image's ``modules:`` list, loaded at boot with its
+    parameters (``name=value`` texts, as a modprobe command line gives them)."""
+
+    name: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
 class MemoryRegion:
     """A page-aligned range of free physical memory, in bytes."""
 
@@ -243,6 +252,8 @@ class BootInfo:
     limits: tuple[tuple[int, tuple[int, int]], ...] = ()  # (RLIMIT_*, (soft, hard)) defaults
     heap: tuple[tuple[str, str], ...] = ()  # (LIBK_HEAP* name, value): /etc/heap.conf
     devices: tuple[DeviceSpec, ...] = ()
+    sysfs: bool = True  # mount sysfs on /sys
+    modules: tuple[ModuleSpec, ...] = ()  # loaded at boot, in order (stage 2)
 
     def __post_init__(self) -> None:
         if not self.hostname:

@@ -40,6 +40,7 @@ from kernel.abi import (
     S_IFBLK,
     Error,
 )
+from kernel.dev.driver import BLK, Device, DeviceDriver, node_open
 from kernel.fs.vfs import Inode, WouldBlock
 from kernel.mm.pagecache import PageCache
 from kernel.thread import DEAD, Sleep, WaitQueue
@@ -253,11 +254,12 @@ class BlockDevice:
 class BlockNode(Inode):
     """A block-device node in /dev: read(2) and write(2) are synchronous requests."""
 
-    __slots__ = ("dev", "_pending")
+    __slots__ = ("dev", "_pending", "device")
 
     def __init__(self, fs: FileSystem, dev: BlockDevice, mode: int = 0o660, gid: int = 0) -> None:
         super().__init__(fs, S_IFBLK | mode, 0, gid)
         self.dev = dev
+        self.device: Any = None  # its kernel.dev.driver.Device
         self.rdev = (BLOCK_MAJOR << 8) | dev.minor
         # A thread's request in progress: (file, op, pos, length) -> the request.
         self._pending: dict[Any, tuple[tuple[Any, ...], BlkRequest, WaitQueue]] = {}
@@ -274,6 +276,8 @@ class BlockNode(Inode):
         holder = self.dev.holder
         if holder is not None and (t is None or t.proc is not holder):
             raise Error(EBUSY)
+        if self.device is not None:
+            node_open(self, f)
         self.dev.opens += 1
 
     def release(self, f: File) -> None:
@@ -387,14 +391,82 @@ class BlockNode(Inode):
         raise Error(EINVAL)
 
 
-def block_init(k: Kernel, devfs: Any) -> None:
-    """Create the image's block devices and their nodes in /dev (``k.block``)."""
+class PlatformBlockDriver(DeviceDriver):
+    """``libkblk``: the built-in driver of the image's disks. Each ``devices:`` entry
+    is a platform device ``libkblk.N``; binding it makes its disk, a ``block`` class
+    device under it (``/sys/devices/platform/libkblk.0/block/blk0``, ``/dev/blk0``)."""
+
+    name = "libkblk"
+    bus = "platform"
+
+    def probe(self, dev: Device) -> None:
+        disk: BlockDevice = dev.data
+        disk.k.devices.device_register(disk_device(disk, dev))
+
+    def remove(self, dev: Device) -> None:
+        """The disk goes with its children (the model unregisters them first)."""
+
+
+def disk_device(disk: BlockDevice, parent: Device | None, owner: Any = None) -> Device:
+    """The ``block`` class device of a disk: /dev/<name>, /sys/block/<name>, genhd's
+    attributes."""
+    return Device(
+        disk.name,
+        parent=parent,
+        cls="block",
+        devt=(BLOCK_MAJOR, disk.minor),
+        kind=BLK,
+        disk=disk,
+        mode=0o660,
+        attrs=disk_attrs(disk),
+        owner=owner,
+        uevent_env=(("DEVTYPE", "disk"),),
+    )
+
+
+def disk_stat(fields: list[int]) -> str:
+    """``/sys/block/<dev>/stat``: the 17 numbers of /proc/diskstats, each ``%8u``."""
+    return " ".join(f"{v:8d}" for v in fields) + "\n"
+
+
+def disk_attrs(d: BlockDevice) -> dict[str, Any]:
+    """A disk's sysfs attributes, as block/genhd.c's and blk-sysfs.c's: ``size`` (512-byte
+    sectors), ``stat`` (17 counters, ``%8u``), ``inflight``, ``ro``, ``removable`` and
+    ``queue/`` (``logical_block_size``, ``hw_sector_size``, ``nr_requests`` — the
+    device's depth — and ``rotational``)."""
+
+    def inflight() -> str:
+        reads = sum(1 for r in d.inflight if r.op == READ)
+        return f"{reads:8d} {len(d.inflight) - reads:8d}\n"
+
+    return {
+        "size": lambda: f"{d.size // SECTOR}\n",
+        "ro": lambda: "0\n",
+        "removable": lambda: "0\n",
+        "stat": lambda: disk_stat(d.stats.fields(d.k.now())),
+        "inflight": inflight,
+        "queue": {
+            "logical_block_size": lambda: f"{SECTOR}\n",
+            "hw_sector_size": lambda: f"{SECTOR}\n",
+            "nr_requests": lambda: f"{d.costs.depth}\n",
+            "rotational": lambda: "0\n",
+        },
+    }
+
+
+def block_init(k: Kernel) -> None:
+    """The image's block devices (``k.block``): a platform device each, bound by the
+    built-in ``libkblk`` driver, which makes the disk and its node in /dev."""
     k.block = {}
+    model = k.devices
+    driver = PlatformBlockDriver()
+    model.driver_register(driver)
     for minor, spec in enumerate(d for d in k.info.devices if d.kind == "block"):
-        dev = BlockDevice(k, spec.name, spec.size, k.info.clock.costs.block, minor * 16)
-        k.block[spec.name] = dev
-        devfs.root.add(spec.name, BlockNode(devfs, dev, 0o660))
-        c = dev.costs
+        disk = BlockDevice(k, spec.name, spec.size, k.info.clock.costs.block, minor * 16)
+        k.block[spec.name] = disk
+        pdev = Device(f"libkblk.{minor}", bus="platform", data=disk)
+        model.device_register(pdev)
+        c = disk.costs
         k.log(
             f"{spec.name}: {spec.size // SECTOR} {SECTOR}-byte logical blocks "
             f"({spec.size // 1024} KiB), latency {c.latency} ns + {c.per_kib} ns/KiB, "

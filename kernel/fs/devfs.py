@@ -12,6 +12,7 @@ import random
 from typing import Any
 
 from kernel.abi import ENXIO, S_IFCHR, Error
+from kernel.dev.driver import node_open
 from kernel.fs.file import File
 from kernel.fs.vfs import DirInode, FileSystem, Inode, SymlinkInode
 
@@ -66,7 +67,7 @@ class RandomDriver(Driver):
 class CharDevice(Inode):
     """A character-device node."""
 
-    __slots__ = ("driver", "ctty_alias")
+    __slots__ = ("driver", "ctty_alias", "device")
 
     def __init__(
         self,
@@ -82,6 +83,7 @@ class CharDevice(Inode):
         self.driver = driver
         self.rdev = (major << 8) | minor
         self.ctty_alias = False
+        self.device: Any = None  # its kernel.dev.driver.Device, if the device model has it
 
     @property
     def io_cost(self) -> str:
@@ -93,6 +95,8 @@ class CharDevice(Inode):
         return False
 
     def open(self, t: Any, f: File) -> None:
+        if self.device is not None:
+            node_open(self, f)
         self.driver.open(t, f)
 
     def release(self, f: File) -> None:
@@ -123,29 +127,30 @@ def device_node(
     k: Any, fs: FileSystem, kind: int, dev: int, mode: int, uid: int, gid: int
 ) -> Inode:
     """A new device node (mknod) in ``fs`` for device number ``dev``: it reaches the
-    device /dev has under that number and type, or none (opening it fails with ENXIO).
+    device registered under that number and type, or none (opening it fails with ENXIO).
 
     Args:
         kind: ``S_IFCHR`` or ``S_IFBLK``.
     """
-    from kernel.abi import S_IFBLK, S_IFMT
+    from kernel.abi import S_IFBLK
     from kernel.dev.block import BlockNode
+    from kernel.dev.driver import BLK, CHR
 
-    for node in k.devfs.root.children.values():
-        if node.rdev != dev or node.mode & S_IFMT != kind:
-            continue
-        if isinstance(node, CharDevice):
-            copy = CharDevice(fs, node.driver, dev >> 8, dev & 0xFF, mode, uid, gid)
-            copy.ctty_alias = node.ctty_alias
-            return copy
-        if isinstance(node, BlockNode):
-            block = BlockNode(fs, node.dev, mode)
-            block.uid, block.gid = uid, gid
-            return block
-    missing = CharDevice(fs, NoDevice(), dev >> 8, dev & 0xFF, mode, uid, gid)
-    if kind == S_IFBLK:
-        missing.mode = S_IFBLK | mode
-    return missing
+    found = k.devices.by_devt.get((BLK if kind == S_IFBLK else CHR, dev >> 8, dev & 0xFF))
+    node: Inode
+    if found is not None and kind == S_IFBLK:
+        node = BlockNode(fs, found.disk, mode)
+        node.uid, node.gid = uid, gid
+    elif found is not None:
+        node = CharDevice(fs, found.fops, dev >> 8, dev & 0xFF, mode, uid, gid)
+        node.ctty_alias = isinstance(found.fops, TtyAlias)
+    else:
+        missing = CharDevice(fs, NoDevice(), dev >> 8, dev & 0xFF, mode, uid, gid)
+        if kind == S_IFBLK:
+            missing.mode = S_IFBLK | mode
+        return missing
+    node.device = found  # type: ignore[attr-defined]
+    return node
 
 
 class TtyAlias(Driver):
@@ -162,27 +167,34 @@ class DevFS(FileSystem):
         self.root = DirInode(self, 0o755)
         self.console: CharDevice | None = None
 
-    def add_device(
-        self, name: str, driver: Any, major: int, minor: int, mode: int = 0o666, gid: int = 0
-    ) -> CharDevice:
-        """Create ``/dev/<name>``."""
-        node = CharDevice(self, driver, major, minor, mode, 0, gid)
-        self.root.add(name, node)
-        return node
-
-    def populate(self, seed: int, console_tty: Any) -> None:
-        """Create the standard nodes."""
-        self.add_device("null", NullDriver(), 1, 3)
-        self.add_device("zero", ZeroDriver(), 1, 5)
-        self.add_device("random", RandomDriver(seed), 1, 8)
-        self.add_device("urandom", RandomDriver(seed ^ 0x5EED), 1, 9)
-        self.console = self.add_device("console", console_tty, 5, 1, 0o620)
-        tty = self.add_device("tty", TtyAlias(), 5, 0)
-        tty.ctty_alias = True
+    def populate(self) -> None:
+        """The nodes that are not devices: links to the caller's fds, and /dev/shm."""
         for n, name in enumerate(("stdin", "stdout", "stderr")):
             self.root.add(name, SymlinkInode(self, f"/proc/self/fd/{n}"))
         self.root.add("fd", SymlinkInode(self, "/proc/self/fd"))
         self.root.add("shm", DirInode(self, 0o1777, 0, 0, self.root, "shm"))  # a tmpfs's
+
+
+def chrdev_init(k: Any, console_tty: Any) -> None:
+    """The standard character devices, registered with the device model (their nodes
+    appear in /dev as they register): the ``mem`` class (null, zero, random, urandom:
+    drivers/char/mem.c's numbers) and the ``tty`` class (tty, console)."""
+    from kernel.dev.driver import Device
+
+    seed = k.info.seed
+    for name, fops, minor in (
+        ("null", NullDriver(), 3),
+        ("zero", ZeroDriver(), 5),
+        ("random", RandomDriver(seed), 8),
+        ("urandom", RandomDriver(seed ^ 0x5EED), 9),
+    ):
+        k.devices.device_register(Device(name, cls="mem", devt=(1, minor), fops=fops, mode=0o666))
+    tty = Device("tty", cls="tty", devt=(5, 0), fops=TtyAlias(), mode=0o666)
+    k.devices.device_register(tty)
+    tty.node.ctty_alias = True
+    console = Device("console", cls="tty", devt=(5, 1), fops=console_tty, mode=0o620)
+    k.devices.device_register(console)
+    k.devfs.console = console.node
 
 
 def open_ctty(t: Any) -> Inode:

@@ -19,7 +19,7 @@ FD_MAX = 1024
 class File:
     """An open file description."""
 
-    __slots__ = ("inode", "flags", "pos", "path", "refs", "private")
+    __slots__ = ("inode", "flags", "pos", "path", "refs", "private", "owner")
 
     def __init__(self, inode: Inode, flags: int, path: str) -> None:
         self.inode = inode
@@ -28,6 +28,7 @@ class File:
         self.path = path
         self.refs = 0
         self.private: Any = None
+        self.owner: Any = None  # the module a device node's open holds (kernel.dev.driver)
 
     def get(self) -> File:
         """Take a reference."""
@@ -39,6 +40,9 @@ class File:
         self.refs -= 1
         if self.refs == 0:
             self.inode.release(self)
+            if self.owner is not None:
+                self.owner.put()
+                self.owner = None
 
 
 class FdTable:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from kernel.abi import Error
 from kernel.crypt import SALT_ALPHABET, hash_password
 from kernel.dev.block import block_init
+from kernel.dev.driver import DeviceModel
 from kernel.dev.tty import Tty
-from kernel.fs.devfs import DevFS
+from kernel.fs.devfs import DevFS, chrdev_init
 from kernel.fs.mount import Mount, MountNamespace
 from kernel.fs.pipe import PipeFS
 from kernel.fs.procfs import ProcFS
@@ -153,13 +154,15 @@ def _dev(k: Kernel) -> int:
 
 
 def dev_init(k: Kernel) -> None:
-    """devfs with the standard nodes and the console TTY."""
+    """devfs, the device model, the standard devices and the console TTY."""
     k.devfs = DevFS(_dev(k), k)
+    k.devices = DeviceModel(k)  # kobjects: buses, classes, drivers, devices (/sys)
+    k.devfs.populate()
     k.console = Tty(k, "console")
-    k.devfs.populate(k.info.seed, k.console)
+    chrdev_init(k, k.console)  # mem and tty devices; devtmpfs makes their nodes
     k.console.node = k.devfs.console
-    k.log("console [console0] enabled; devfs: null zero random urandom console tty")
-    block_init(k, k.devfs)  # the image's block devices: /dev/blk0, ...
+    k.log("console [console0] enabled; devtmpfs: null zero random urandom console tty")
+    block_init(k)  # the image's block devices: platform devices bound by libkblk
 
 
 def make_fs(k: Kernel, fstype: str) -> FileSystem:
@@ -192,12 +195,14 @@ def mounts_init(k: Kernel) -> None:
             shm = walk.resolve(m.target.rstrip("/") + "/shm")
             k.root_ns.mount(make_fs(k, "tmpfs"), shm, "tmpfs", "/dev/shm", ("rw", "mode=1777"))
             k.log(f"mount: tmpfs on {m.target.rstrip('/')}/shm")
-        if m.fstype == "procfs" and not any(x.target == "/sys" for x in k.info.mounts):
-            # A machine with /proc has /sys too, mounted as Linux's init mounts it.
-            k.root_ns.mount(make_fs(k, "sysfs"), walk.resolve("/sys"), "sysfs", "/sys", SYSFS_OPTS)
-            k.log("mount: sysfs on /sys")
+    if k.info.sysfs and not any(x.target == "/sys" for x in k.info.mounts):
+        # Mounted as Linux's init mounts it, unless the image says ``sysfs: false``.
+        k.root_ns.mount(make_fs(k, "sysfs"), walk.resolve("/sys"), "sysfs", "/sys", SYSFS_OPTS)
+        k.log("mount: sysfs on /sys")
     if not k.info.procfs:
         k.log("procfs: disabled by the machine file")
+    if not k.info.sysfs:
+        k.log("sysfs: disabled by the machine file")
 
 
 def heap_conf(settings: tuple[tuple[str, str], ...]) -> str:

@@ -1,25 +1,20 @@
-"""sysfs: /sys, the kernel's devices as a tree of small files, generated when opened.
+"""sysfs: /sys, the device model's kobjects as directories of small files.
 
-Mounted on /sys at boot whenever the image mounts /proc (``kernel.fs.fsinit``), and by
-``mount -t sysfs``. For now it holds what Linux tools read about block devices:
+Mounted on /sys at boot unless the image says ``sysfs: false`` (``kernel.fs.fsinit``),
+and by ``mount -t sysfs``. The tree is ``k.devices`` (``kernel.dev.driver``): each
+kobject a directory, its attributes files, its links symlinks with relative targets.
+What Linux tools read is where Linux has it: ``/sys/devices`` (platform/, virtual/,
+system/cpu/), ``/sys/class/<class>/<dev>`` and ``/sys/bus/<bus>/{devices,drivers}``
+(links into /sys/devices), ``/sys/block/<disk>`` (with genhd's ``stat``, ``size``,
+``inflight``, ``queue/``), ``/sys/dev/{char,block}/MAJ:MIN``, ``/sys/module`` and
+``/sys/kernel``. ``man 5 sysfs`` lists them.
 
-- ``/sys/block/<dev>/``: ``stat`` (block/genhd.c's part_stat_show: 17 counters, each
-  ``%8u``, one space apart), ``inflight`` (reads and writes on the device now), ``size``
-  (512-byte sectors), ``dev`` (``major:minor``), ``ro``, ``removable`` and ``queue/``
-  (``logical_block_size``, ``hw_sector_size``, ``nr_requests`` — the device's depth —
-  and ``rotational``);
-- ``/sys/dev/block/<major:minor>``: a symlink to ``../../block/<dev>``;
-- ``/sys/kernel/``: empty.
-
-How it is built: the whole tree is one description, :meth:`SysFS.tree`, made of nested
-dicts — a ``dict`` is a directory, :class:`Entries` a directory whose entries are
-computed at each lookup (devices come and go), :class:`Link` a symlink, and any other
-callable an attribute file whose text it returns when the file is opened. Nodes are
-procfs's (``ProcDir``, ``ProcFile``), made on demand, with inode numbers that depend only
-on their paths. Issue #11 (kobjects, modules) grows this into the device tree: each
-kobject becomes a directory of attribute generators, each subsystem (``block``,
-``class/…``, ``bus/…``, ``module/…``) an :class:`Entries` over its registered objects,
-and ``/sys/devices`` the tree the other directories link into.
+How a directory is described: a ``dict`` is a directory, :class:`Entries` a directory
+whose entries are computed at each lookup (devices come and go), a :class:`KObject` the
+directory of its attributes, links and children, :class:`Link` a symlink, :class:`Store`
+a writable attribute and any other callable a read-only attribute whose text it returns
+when the file is opened. Nodes are procfs's (``ProcDir``, ``ProcFile``), made on
+demand, with inode numbers that depend only on their paths.
 """
 
 from __future__ import annotations
@@ -27,10 +22,11 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Union
 
 from kernel.abi import EACCES, O_ACCMODE, Error
-from kernel.dev.block import BLOCK_MAJOR, READ, SECTOR, BlockDevice
+from kernel.dev.kobject import KObject, relative
 from kernel.fs.procfs import ProcDir, ProcFile
 from kernel.fs.vfs import FileSystem, Inode, SymlinkInode
 
@@ -64,7 +60,7 @@ class Store:
     mode: int = 0o644
 
 
-Node = Union[Callable[[], str], Link, Entries, Store, dict[str, "Node"]]  # noqa: UP007
+Node = Union[Callable[[], str], Link, Entries, Store, KObject, dict[str, "Node"]]  # noqa: UP007
 
 
 class _Fresh(dict):
@@ -85,9 +81,14 @@ class Attr(ProcFile):
         super().open(t, f)
 
 
-def disk_stat(fields: list[int]) -> str:
-    """``/sys/block/<dev>/stat``: the 17 numbers of /proc/diskstats, each ``%8u``."""
-    return " ".join(f"{v:8d}" for v in fields) + "\n"
+def kobject_entries(kobj: KObject) -> dict[str, Node]:
+    """A kobject's directory: its attributes, its links (relative paths, as
+    sysfs_create_link makes them) and its children."""
+    out: dict[str, Any] = {k: v for k, v in kobj.attrs.items() if not k.startswith("_")}
+    for name, target in kobj.links.items():
+        out[name] = Link(relative(kobj, target))
+    out.update(kobj.children)
+    return out
 
 
 def _putter(spec: Store) -> Callable[[Any, Any, bytes], int]:
@@ -111,44 +112,9 @@ class SysFS(FileSystem):
         self.root = self._dir("", self.tree())  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ the tree
-    def tree(self) -> dict[str, Node]:
-        """What /sys holds (see the module docstring)."""
-        return {
-            "block": Entries(self._block),
-            "dev": {"block": Entries(self._dev_block)},
-            "kernel": {},
-        }
-
-    def _devices(self) -> list[BlockDevice]:
-        return sorted(getattr(self.k, "block", {}).values(), key=lambda d: d.minor)
-
-    def _block(self) -> dict[str, Node]:
-        return {d.name: self._disk(d) for d in self._devices()}
-
-    def _dev_block(self) -> dict[str, Node]:
-        return {f"{BLOCK_MAJOR}:{d.minor}": Link(f"../../block/{d.name}") for d in self._devices()}
-
-    def _disk(self, d: BlockDevice) -> dict[str, Node]:
-        """One disk's directory, as block/genhd.c's and blk-sysfs.c's attributes."""
-
-        def inflight() -> str:
-            reads = sum(1 for r in d.inflight if r.op == READ)
-            return f"{reads:8d} {len(d.inflight) - reads:8d}\n"
-
-        return {
-            "dev": lambda: f"{BLOCK_MAJOR}:{d.minor}\n",
-            "size": lambda: f"{d.size // SECTOR}\n",
-            "ro": lambda: "0\n",
-            "removable": lambda: "0\n",
-            "stat": lambda: disk_stat(d.stats.fields(self.k.now())),
-            "inflight": inflight,
-            "queue": {
-                "logical_block_size": lambda: f"{SECTOR}\n",
-                "hw_sector_size": lambda: f"{SECTOR}\n",
-                "nr_requests": lambda: f"{d.costs.depth}\n",
-                "rotational": lambda: "0\n",
-            },
-        }
+    def tree(self) -> Entries:
+        """What /sys holds: the device model's kobjects (see the module docstring)."""
+        return Entries(lambda: kobject_entries(self.k.devices.root))
 
     # ------------------------------------------------------------------ nodes
     def _ino(self, path: str) -> int:
@@ -160,6 +126,8 @@ class SysFS(FileSystem):
         return ino
 
     def _node(self, path: str, spec: Node) -> Inode:
+        if isinstance(spec, KObject):
+            spec = Entries(partial(kobject_entries, spec))
         if isinstance(spec, Link):
             node: Inode = SymlinkInode(self, spec.target)
         elif isinstance(spec, (dict, Entries)):
