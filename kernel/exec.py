@@ -324,7 +324,7 @@ def check_task_limits(k: Kernel, caller: Cred | None, uid: int, limits: Process)
 
 
 def _chdir(walk: PathWalk, path: str) -> Any:
-    inode = walk.resolve(path)
+    mnt, inode = walk.resolve_mount(path)
     if not inode.is_dir:
         raise Error(ENOTDIR)
     # Staying in the directory one is already in needs no search permission (a shell
@@ -332,6 +332,7 @@ def _chdir(walk: PathWalk, path: str) -> Any:
     # enter, which Linux's inherited cwd allows too).
     if inode is not walk.cwd and not permitted(inode, walk.cred, 1):
         raise Error(EACCES)
+    walk.cwd_mnt = mnt
     return inode
 
 
@@ -402,6 +403,7 @@ def _create(
         cred=cred,
         fds=fds,
         cwd=walk.cwd,
+        cwd_mnt=walk.cwd_mnt,
         mm=mm,
         umask=umask,
         sigdisp=sigdisp,

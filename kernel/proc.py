@@ -83,6 +83,7 @@ class Process:
         mnt_ns: its mount namespace (kernel.fs.mount; inherited at spawn, None only
             before the first spawn sets it).
         fs_root: (mount, directory) of its root after chroot(2); None: the namespace's.
+        cwd_mnt: the mount ``cwd`` was entered through (None: the first showing it).
     """
 
     pid: int
@@ -136,6 +137,7 @@ class Process:
     syscw: int = 0
     mnt_ns: Any = None
     fs_root: Any = None
+    cwd_mnt: Any = None
 
     @property
     def main_thread(self) -> Thread | None:

@@ -29,7 +29,7 @@ from kernel.abi import (
 from kernel.fs.fsinit import make_fs
 from kernel.fs.mount import Mount, MountNamespace, rel_path
 from kernel.fs.tmpfs import TmpFS
-from kernel.fs.vfs import FileSystem, PathWalk
+from kernel.fs.vfs import PathWalk
 from kernel.proc import Cred
 from kernel.sysfile import walker
 
@@ -136,13 +136,20 @@ def _bind(k: Kernel, t: Thread, walk: PathWalk, source: str | None, target: str,
     return 0
 
 
-def _busy(k: Kernel, ns: MountNamespace, fs: FileSystem) -> bool:
+def _busy(k: Kernel, ns: MountNamespace, m: Mount) -> bool:
+    """Whether a process works in ``m`` (its working directory or root entered through
+    it) or, when ``m`` is its file system's only mount here, uses the file system at all
+    (open files do not record the mount they were opened through)."""
+    fs = m.fs
+    only = sum(1 for x in ns.mounts if x.fs is fs) == 1
     for proc in k.procs.procs.values():
         if proc.mnt_ns is not ns and not (proc.mnt_ns is None and ns is k.root_ns):
             continue
-        if proc.cwd.fs is fs:
+        if proc.cwd_mnt is m or (proc.fs_root is not None and proc.fs_root[0] is m):
             return True
-        if any(f.inode.fs is fs for f in proc.fds.files.values()):
+        if only and proc.cwd.fs is fs:
+            return True
+        if only and any(f.inode.fs is fs for f in proc.fds.files.values()):
             return True
     return False
 
@@ -155,7 +162,7 @@ def sys_umount(k: Kernel, t: Thread, target: str) -> int:
     m, root = walk.resolve_mount(target)
     if root is not m.root or m is ns.root_mount or m is walk.root_mnt:
         raise Error(EINVAL)
-    if _busy(k, ns, m.fs) and sum(1 for x in ns.mounts if x.fs is m.fs) == 1:
+    if _busy(k, ns, m):
         raise Error(EBUSY)
     ns.umount(m)
     k.log(f"umount: {m.fs.fstype} from {m.target}")

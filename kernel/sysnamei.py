@@ -201,11 +201,11 @@ def sys_readlink(k: Kernel, t: Thread, path: str) -> str:
 
 
 def sys_chdir(k: Kernel, t: Thread, path: str) -> int:
-    inode = walker(k, t).resolve(path)
+    mnt, inode = walker(k, t).resolve_mount(path)
     if not inode.is_dir:
         raise Error(ENOTDIR)
     require(inode, t.proc.cred, 1)
-    t.proc.cwd = inode
+    t.proc.cwd, t.proc.cwd_mnt = inode, mnt  # the mount too: a bind mount's path is its own
     return 0
 
 
@@ -214,9 +214,10 @@ def sys_fchdir(k: Kernel, t: Thread, fd: int) -> int:
     if not inode.is_dir:
         raise Error(ENOTDIR)
     require(inode, t.proc.cred, 1)
-    t.proc.cwd = inode
+    t.proc.cwd, t.proc.cwd_mnt = inode, None  # (an open file keeps no mount here)
     return 0
 
 
 def sys_getcwd(k: Kernel, t: Thread) -> str:
-    return walker(k, t).path_of(t.proc.cwd)
+    walk = walker(k, t)
+    return walk.path_of(walk.cwd, walk.cwd_mount())

@@ -48,7 +48,7 @@ def sys_setns(k: Kernel, t: Thread, fd: int, nstype: int) -> int:
         raise Error(EPERM)
     switch_namespace(proc, ns)
     proc.fs_root = None
-    proc.cwd = ns.root
+    proc.cwd, proc.cwd_mnt = ns.root, ns.root_mount
     return 0
 
 

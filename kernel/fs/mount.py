@@ -479,5 +479,6 @@ def enter_copy(proc: Any, ns: MountNamespace, propagation: int = 0) -> MountName
     if proc.fs_root is not None:
         m, d = proc.fs_root
         proc.fs_root = (mapping.get(m, new.root_mount), d)
+    proc.cwd_mnt = mapping.get(proc.cwd_mnt)
     switch_namespace(proc, new)
     return new

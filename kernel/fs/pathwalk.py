@@ -29,14 +29,19 @@ class PathWalk:
     that ``..`` at the root of a bind mount leads to where that mount is mounted.
     """
 
-    __slots__ = ("ns", "cred", "cwd", "proc", "root", "root_mnt")
+    __slots__ = ("ns", "cred", "cwd", "proc", "root", "root_mnt", "cwd_mnt")
 
-    def __init__(self, ns: MountNamespace, cred: Cred, cwd: Inode, proc: Any = None) -> None:
+    def __init__(
+        self, ns: MountNamespace, cred: Cred, cwd: Inode, proc: Any = None, cwd_mnt: Any = None
+    ) -> None:
         own = getattr(proc, "mnt_ns", None)
         self.ns = own if own is not None else ns
         self.cred = cred
         self.cwd = cwd
         self.proc = proc
+        if cwd_mnt is None and proc is not None and cwd is getattr(proc, "cwd", None):
+            cwd_mnt = getattr(proc, "cwd_mnt", None)
+        self.cwd_mnt = cwd_mnt  # the mount the working directory was reached through
         fs_root = getattr(proc, "fs_root", None)
         if fs_root is not None:
             self.root_mnt, self.root = fs_root
@@ -88,7 +93,7 @@ class PathWalk:
             mnt, cur = self.root_mnt, self.root
         else:
             cur = self.cwd
-            mnt = self.ns.mount_of(cur)
+            mnt = self.cwd_mount()
         parts = [p for p in path.split("/") if p and p != "."]
         if not parts:
             return mnt, cur, None, must_dir
@@ -100,6 +105,15 @@ class PathWalk:
             raise Error(ENOTDIR)
         require(cur, self.cred, 1)
         return mnt, cur, parts[-1], must_dir
+
+    def cwd_mount(self) -> Any:
+        """The mount of the working directory: the one it was entered through while
+        that mount is in this namespace (a bind mount's directory keeps its own path),
+        else the first that shows it."""
+        mnt = self.cwd_mnt
+        if mnt is not None and mnt in self.ns.mounts:
+            return mnt
+        return self.ns.mount_of(self.cwd)
 
     def _descend(
         self, mnt: Any, cur: Inode, parts: list[str], links: list[int]

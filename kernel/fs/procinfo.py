@@ -242,7 +242,8 @@ class ProcInfo(ProcMem, ProcVm):
 
         if proc.state != ALIVE:
             raise Error(ENOENT)
-        return PathWalk(self.k.root_ns, proc.cred, proc.cwd, proc).path_of(proc.cwd)
+        walk = PathWalk(self.k.root_ns, proc.cred, proc.cwd, proc)
+        return walk.path_of(proc.cwd, walk.cwd_mount())
 
     # ------------------------------------------------------------------ machine-wide files
     def stat(self) -> str:

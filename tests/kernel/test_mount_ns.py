@@ -10,6 +10,7 @@ from typing import Any
 from kernel.abi import (
     CLONE_NEWNS,
     EACCES,
+    EBUSY,
     EINVAL,
     ENOENT,
     EPERM,
@@ -183,6 +184,24 @@ def test_a_bind_mount_shows_the_same_inode() -> None:
     assert rows["/tmp/c"]["root"] == "/a/b" and rows["/tmp/target"]["root"] == "/file"
     assert rows["/mnt"]["fstype"] == rows["/dev"]["fstype"] == "devtmpfs"
     assert seen["unmounted"] == ENOENT and seen["not_mounted"] == EINVAL
+
+
+def test_a_working_directory_in_a_bind_mount_keeps_its_path() -> None:
+    async def body(seen: dict[str, Any]) -> None:
+        await sys.mkdir("/tmp/d")
+        await sys.mkdir("/mnt/x")
+        await sys.mount("/tmp", "/mnt/x", None, MS_BIND, None)
+        await sys.chdir("/mnt/x/d")
+        seen["cwd"] = await sys.getcwd()
+        seen["link"] = await sys.readlink("/proc/self/cwd")
+        seen["up"] = (await sys.stat("..")).st_ino == (await sys.stat("/mnt/x")).st_ino
+        seen["busy"] = await errno_of(sys.umount("/mnt/x"))  # this mount, not /tmp's
+        await sys.chdir("/")
+        seen["free"] = await errno_of(sys.umount("/mnt/x"))
+
+    seen = run_body(body)
+    assert seen["cwd"] == seen["link"] == "/mnt/x/d"  # as Linux's getcwd: the path walked
+    assert seen["up"] and seen["busy"] == EBUSY and seen["free"] == 0
 
 
 def test_shared_propagation_reaches_the_peer_and_private_does_not() -> None:
