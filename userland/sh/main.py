@@ -121,6 +121,9 @@ async def read_command_line(sh: Shell, reader: kio.LineReader) -> bytes | None:
                     await sh.run_trap_action(sh.traps[sig])
             if SIGINT in sigs:
                 return None
+    except GeneratorExit:  # the machine is going away: no system call can run any more
+        catch = False
+        raise
     finally:
         if catch:
             await sys.sigaction(SIGINT, SIG_CATCH if sh.traps.get(SIGINT) else SIG_IGN)
