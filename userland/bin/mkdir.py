@@ -5,7 +5,7 @@ from __future__ import annotations
 from kernel.abi import EEXIST, ENOTDIR, S_ISDIR, Error
 from userland.libk import args, sys
 from userland.libk import io as kio
-from userland.libk.fmt import ModeError, parse_mode
+from userland.libk.fmt import ModeError, create_mode
 
 USAGE = """Usage: mkdir [OPTION]... DIRECTORY...
 Create the DIRECTORY(ies), if they do not already exist.
@@ -86,16 +86,10 @@ async def main(argv: list[str]) -> int:
     if not opts.operands:
         await kio.warn("mkdir", "missing operand\nTry 'mkdir --help' for more information.")
         return 1
-    umask = await sys.umask(0)
-    await sys.umask(umask)
-    mode = None
-    spec = opts.value("m")
-    if spec is not None:
-        try:
-            mode = parse_mode(spec, 0o777, is_dir=True, umask=umask)
-        except ModeError:
-            await kio.warn("mkdir", f"invalid mode '{spec}'")
-            return 1
+    try:
+        mode, umask = await create_mode("mkdir", opts.value("m"), 0o777, is_dir=True)
+    except ModeError:
+        return 1
     maker = Maker(mode, umask, opts.has("v"))
     status = 0
     for path in opts.operands:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kernel.abi import S_IFIFO, Error
 from userland.libk import args, sys
 from userland.libk import io as kio
-from userland.libk.fmt import ModeError, parse_mode
+from userland.libk.fmt import ModeError, create_mode
 
 USAGE = """Usage: mkfifo [OPTION]... NAME...
 Create named pipes (FIFOs) with the given NAMEs.
@@ -28,16 +28,10 @@ async def main(argv: list[str]) -> int:
     if not opts.operands:
         await kio.warn("mkfifo", "missing operand\nTry 'mkfifo --help' for more information.")
         return 1
-    umask = await sys.umask(0)
-    await sys.umask(umask)
-    mode = None
-    spec = opts.value("m")
-    if spec is not None:
-        try:
-            mode = parse_mode(spec, 0o666, is_dir=False, umask=umask)
-        except ModeError:
-            await kio.warn("mkfifo", f"invalid mode '{spec}'")
-            return 1
+    try:
+        mode, umask = await create_mode("mkfifo", opts.value("m"), 0o666, is_dir=False)
+    except ModeError:
+        return 1
     status = 0
     for path in opts.operands:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kernel.abi import S_IFBLK, S_IFCHR, S_IFIFO, Error
 from userland.libk import args, sys
 from userland.libk import io as kio
-from userland.libk.fmt import ModeError, parse_mode
+from userland.libk.fmt import ModeError, create_mode
 
 USAGE = """Usage: mknod [OPTION]... NAME TYPE [MAJOR MINOR]
 Create the special file NAME of the given TYPE.
@@ -79,16 +79,10 @@ async def main(argv: list[str]) -> int:
             await kio.warn("mknod", f"invalid minor device number '{ops[3]}'")
             return 1
         dev = (major << 8) | minor
-    umask = await sys.umask(0)
-    await sys.umask(umask)
-    mode = None
-    spec = opts.value("m")
-    if spec is not None:
-        try:
-            mode = parse_mode(spec, 0o666, is_dir=False, umask=umask)
-        except ModeError:
-            await kio.warn("mknod", f"invalid mode '{spec}'")
-            return 1
+    try:
+        mode, umask = await create_mode("mknod", opts.value("m"), 0o666, is_dir=False)
+    except ModeError:
+        return 1
     try:
         await sys.mknod(name, TYPES[kind] | (0o666 if mode is None else mode), dev)
         if mode is not None and mode & ~(0o666 & ~umask) & 0o7777:

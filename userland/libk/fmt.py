@@ -200,3 +200,25 @@ def parse_mode(spec: str, old: int, *, is_dir: bool = False, umask: int = 0) -> 
                 keep = 0o6000 if is_dir and not value & 0o6000 else 0
                 mode = (mode & ~(cleared & ~keep)) | value
     return mode & 0o7777
+
+
+async def create_mode(
+    prog: str, spec: str | None, base: int, *, is_dir: bool
+) -> tuple[int | None, int]:
+    """The ``-m MODE`` of mkdir, mkfifo and mknod: the mode to create with (None: the
+    default ``base`` less the umask) and the umask, read without changing it.
+
+    Raises:
+        ModeError: after printing ``PROG: invalid mode 'SPEC'``.
+    """
+    from userland.libk import io as kio
+
+    umask = await sys.umask(0)
+    await sys.umask(umask)
+    if spec is None:
+        return None, umask
+    try:
+        return parse_mode(spec, base, is_dir=is_dir, umask=umask), umask
+    except ModeError:
+        await kio.warn(prog, f"invalid mode '{spec}'")
+        raise
