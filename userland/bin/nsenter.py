@@ -10,10 +10,9 @@ join a namespace (EPERM), and only root or the owner may open another's ns link.
 from __future__ import annotations
 
 from kernel.abi import CLONE_NEWNS, O_RDONLY, Error
-from userland.bin.which import resolve, wait_for
+from userland.bin.which import run_command_or_shell
 from userland.libk import args, sys
 from userland.libk import io as kio
-from userland.libk.proc import exit_code
 
 USAGE = """
 Usage:
@@ -67,14 +66,4 @@ async def main(argv: list[str]) -> int:
     elif target is None:
         await kio.warn("nsenter", "no target PID specified for --target")
         return EX_FAIL
-    env = await sys.environ()
-    cmd = list(opts.operands) or [env.get("SHELL") or "/bin/sh"]
-    prog, status = await resolve("nsenter", cmd[0], env.get("PATH"))
-    if prog is None:
-        return status
-    try:
-        pid = await sys.spawn(prog, cmd, env)
-    except Error as err:
-        await kio.warn("nsenter", f"failed to execute {cmd[0]}: {err.message}")
-        return 126
-    return exit_code(await wait_for(pid))
+    return await run_command_or_shell("nsenter", opts.operands)

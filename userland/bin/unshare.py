@@ -13,10 +13,9 @@ namespace without moving itself passes ``SpawnAttr(unshare=CLONE_NEWNS)`` to spa
 from __future__ import annotations
 
 from kernel.abi import CLONE_NEWNS, MS_PRIVATE, MS_REC, MS_SHARED, Error
-from userland.bin.which import resolve, wait_for
+from userland.bin.which import run_command_or_shell
 from userland.libk import args, sys
 from userland.libk import io as kio
-from userland.libk.proc import exit_code
 
 USAGE = """
 Usage:
@@ -69,14 +68,4 @@ async def main(argv: list[str]) -> int:
                     "unshare", f"cannot change root filesystem propagation: {err.message}"
                 )
                 return EX_FAIL
-    env = await sys.environ()
-    cmd = list(opts.operands) or [env.get("SHELL") or "/bin/sh"]
-    path, status = await resolve("unshare", cmd[0], env.get("PATH"))
-    if path is None:
-        return status
-    try:
-        pid = await sys.spawn(path, cmd, env)
-    except Error as err:
-        await kio.warn("unshare", f"failed to execute {cmd[0]}: {err.message}")
-        return 126
-    return exit_code(await wait_for(pid))
+    return await run_command_or_shell("unshare", opts.operands)

@@ -97,6 +97,25 @@ async def run_program(
     return await wait_for(pid), 0
 
 
+async def run_command_or_shell(prog: str, operands: list[str]) -> int:
+    """util-linux's ending (unshare, nsenter): run the command, or ``$SHELL`` (else
+    /bin/sh) when none is given, and return its exit status; 126 or 127 when it cannot
+    start, with ``prog: failed to execute CMD: reason``."""
+    from userland.libk.proc import exit_code
+
+    env = await sys.environ()
+    cmd = list(operands) or [env.get("SHELL") or "/bin/sh"]
+    path, status = await resolve(prog, cmd[0], env.get("PATH"))
+    if path is None:
+        return status
+    try:
+        pid = await sys.spawn(path, cmd, env)
+    except Error as err:
+        await kio.warn(prog, f"failed to execute {cmd[0]}: {err.message}")
+        return 126
+    return exit_code(await wait_for(pid))
+
+
 async def wait_for(pid: int) -> int:
     """Wait for one child to end; its wait status."""
     while True:
