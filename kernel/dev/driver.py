@@ -304,16 +304,22 @@ class DeviceModel:
         """Add a device: /sys, its class and bus, its /dev node, a uevent, a driver.
 
         Raises:
-            Error: EINVAL if its name is taken where it goes, its bus is unknown, or
-                its device number is in use.
+            Error: EINVAL if it is registered already, its parent is not, its name is
+                taken where it goes, its bus is unknown, or its device number is in use.
         """
+        if dev.registered:
+            raise Error(EINVAL, f"device {dev.name} registered twice")
         if dev.bus and dev.bus not in self.buses:
             raise Error(EINVAL, f"no bus {dev.bus!r}")
+        if dev.parent is not None and not dev.parent.registered:
+            raise Error(EINVAL, f"device {dev.name}: its parent {dev.parent.name} is gone")
         if dev.devt is not None and (dev.kind, *dev.devt) in self.by_devt:
             raise Error(EINVAL, f"device number {dev.devt[0]}:{dev.devt[1]} in use")
         parent = self._parent_kobj(dev)
         if dev.name in parent.children:
             raise Error(EINVAL, f"device {parent.path()}/{dev.name} exists")
+        if dev.kobj.refcount <= 0:  # registered before and released: a fresh kobject
+            dev.kobj = KObject(dev.name)
         dev.kobj.add(parent)
         self._attributes(dev)
         if dev.parent is not None:
