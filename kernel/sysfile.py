@@ -15,14 +15,12 @@ from kernel.abi import (
     EAGAIN,
     EBADF,
     EEXIST,
-    EINTR,
     EINVAL,
     EISDIR,
     ELOOP,
     ENOENT,
     ENOTDIR,
     EPERM,
-    EPIPE,
     ESPIPE,
     F_DUPFD,
     F_GETFD,
@@ -45,7 +43,6 @@ from kernel.abi import (
     SEEK_CUR,
     SEEK_END,
     SEEK_SET,
-    SIGPIPE,
     UTIME_NOW,
     UTIME_OMIT,
     Dirent,
@@ -56,6 +53,7 @@ from kernel.fs.devfs import open_ctty
 from kernel.fs.file import File
 from kernel.fs.pipe import FifoInode, PipeInode
 from kernel.fs.vfs import DirInode, Inode, PathWalk, WouldBlock, permitted, require
+from kernel.writeloop import write_loop
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -236,35 +234,13 @@ def sys_write(k: Kernel, t: Thread, fd: int, data: bytes) -> Any:
     if f.flags & O_ACCMODE == O_RDONLY:
         raise Error(EBADF)
     inode = f.inode
-    total = len(data)
-    done = 0
     view = memoryview(data)
-    while True:
-        try:
-            n = inode.write(t, f, bytes(view[done:]) if done else data)
-        except WouldBlock as wb:
-            if f.flags & O_NONBLOCK:
-                if done:
-                    return done
-                raise Error(EAGAIN) from None
-            try:
-                yield wb.sleep
-            except Error as err:
-                if err.errno == EINTR and done:
-                    return done
-                raise
-            continue
-        except Error as err:
-            if err.errno == EPIPE:
-                k.signals.send(t.proc, SIGPIPE)
-            if done:
-                return done
-            raise
-        done += n
-        t.proc.wchar += n
-        _charge(k, inode)
-        if done >= total:
-            return total
+
+    def step(done: int) -> int:
+        return inode.write(t, f, bytes(view[done:]) if done else data)
+
+    cost = k.io_costs.get(getattr(inode, "io_cost", ""), 0)
+    return (yield from write_loop(k, t, f, step, len(data), cost=cost))
 
 
 def sys_lseek(k: Kernel, t: Thread, fd: int, offset: int, whence: int) -> int:

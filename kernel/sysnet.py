@@ -24,7 +24,6 @@ from kernel.abi import (
     ENOTCONN,
     ENOTSOCK,
     EOPNOTSUPP,
-    EPIPE,
     EPROTONOSUPPORT,
     ESOCKTNOSUPPORT,
     MSG_DONTWAIT,
@@ -33,7 +32,6 @@ from kernel.abi import (
     MSG_WAITALL,
     O_NONBLOCK,
     O_RDWR,
-    SIGPIPE,
     SO_ACCEPTCONN,
     SO_DOMAIN,
     SO_ERROR,
@@ -62,6 +60,7 @@ from kernel.net.names import net_of
 from kernel.net.unix import UnixSocket, drop
 from kernel.sysfile import MAX_IO, walker
 from kernel.thread import Sleep
+from kernel.writeloop import write_loop
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -262,38 +261,27 @@ def _send(k: Kernel, t: Thread, fd: int, data: bytes, flags: int, addr: Any, anc
         if sock.type == SOCK_DGRAM:
             dest = net_of(k).lookup(walker(k, t), _addr(addr), sock.type)
     rights, cred = scm.prepare(t, ancdata)
-    nonblock = bool(f.flags & O_NONBLOCK or flags & MSG_DONTWAIT)
     view = memoryview(data)
-    total = len(data)
-    done = 0
+
+    def step(done: int) -> int:
+        nonlocal rights
+        n = sock.send(view[done:] if done else view, rights, cred, dest)
+        rights = None  # they ride with the first segment
+        return n
+
     try:
-        while True:
-            try:
-                n = sock.send(view[done:] if done else view, rights, cred, dest)
-            except WouldBlock as wb:
-                if nonblock:
-                    if done:
-                        return done
-                    raise Error(EAGAIN) from None
-                try:
-                    yield wb.sleep
-                except Error as err:
-                    if err.errno == EINTR and done:
-                        return done
-                    raise
-                continue
-            except Error as err:
-                if err.errno == EPIPE and not flags & MSG_NOSIGNAL:
-                    k.signals.send(t.proc, SIGPIPE)
-                if done:
-                    return done
-                raise
-            rights = None  # they ride with the first segment
-            done += n
-            t.proc.wchar += n
-            _charge(k)
-            if done >= total:
-                return total
+        return (
+            yield from write_loop(
+                k,
+                t,
+                f,
+                step,
+                len(data),
+                dontwait=bool(flags & MSG_DONTWAIT),
+                sigpipe=not flags & MSG_NOSIGNAL,
+                cost=k.io_costs.get("pipe", 0),
+            )
+        )
     finally:
         if rights:
             drop(rights)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kernel.abi import Error
+from tui.fdview import OpenFile, fd_links, open_files
 from tui.memview import ProcessMemory, faults_from_stat, parse_kb_fields, parse_maps, parse_smaps
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ class ProcessDetails:
         pid: the process.
         status: the text of /proc/<pid>/status.
         fds: (descriptor, what it refers to) pairs from /proc/<pid>/fd.
+        files: the same descriptors as lsof describes them (``tui.fdview``).
         children: (pid, command) of its children.
         cwd, exe: its working directory and executable (empty if unreadable).
         memory: its memory: totals and areas.
@@ -129,6 +131,7 @@ class ProcessDetails:
     pid: int
     status: str
     fds: list[tuple[int, str]] = field(default_factory=list)
+    files: list[OpenFile] = field(default_factory=list)
     children: list[tuple[int, str]] = field(default_factory=list)
     cwd: str = ""
     exe: str = ""
@@ -441,16 +444,8 @@ class ProcView:
             status = host.read_file(base + "/status").decode(errors="replace")
         except Error:
             return None
-        d = ProcessDetails(pid=pid, status=status)
-        try:
-            fds = sorted(int(n) for n in host.listdir(base + "/fd") if n.isdigit())
-        except Error:
-            fds = []
-        for fd in fds:
-            try:
-                d.fds.append((fd, host.readlink(f"{base}/fd/{fd}")))
-            except Error:
-                continue
+        d = ProcessDetails(pid=pid, status=status, fds=fd_links(host, pid))
+        d.files = open_files(host, pid, d.fds)
         for name in ("cwd", "exe"):
             try:
                 setattr(d, name, host.readlink(f"{base}/{name}"))

@@ -3,13 +3,20 @@
 ``test`` and ``printf`` share their engines with /bin/test and /bin/printf
 (``userland.libk.testexpr``, ``userland.libk.printf``); the builtins differ only in
 printing errors the way dash does (``sh: 1: test: Illegal number: x``).
+
+``read -t TIMEOUT`` is bash's (dash has none): the whole line must come within TIMEOUT
+seconds (decimals allowed; ``$TMOUT`` is the default), waited for with poll(2) on the
+input before each byte, so it works on the console, pipes, FIFOs and sockets alike. On
+timeout the status is 142 (128 + SIGALRM, as bash's) and the names get what was read so
+far; ``-t 0`` reads nothing and says whether input is ready (or at end of file).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from kernel.abi import EINTR, S_ISREG, Error
+from kernel.abi import EBADF, EINTR, POLLERR, POLLHUP, POLLIN, POLLNVAL, S_ISREG, Error
 from userland.libk import sys, testexpr
 from userland.libk.printf import printf
 
@@ -17,6 +24,10 @@ if TYPE_CHECKING:
     from userland.sh.interp import IO, Shell
 
 _FAST_INT = {"-eq", "-ne", "-lt", "-le", "-gt", "-ge"}
+#: read's status when -t runs out, as bash's (128 + SIGALRM).
+READ_TIMED_OUT = 142
+_TIMEOUT = re.compile(r"\+?([0-9]*)(?:\.([0-9]*))?")
+_READY = POLLIN | POLLHUP | POLLERR  # data, end of file, or an error to report
 
 
 async def b_test(sh: Shell, argv: list[str], io: IO) -> int:
@@ -62,12 +73,56 @@ async def b_printf(sh: Shell, argv: list[str], io: IO) -> int:
     return result.status
 
 
-async def _read_line(sh: Shell, fd: int, raw: bool) -> tuple[list[tuple[str, bool]], bool]:
-    """One logical line from ``fd``: (char, protected) pairs, and whether it ended (EOF).
+def parse_timeout(text: str) -> int | None:
+    """``read -t``'s TIMEOUT in nanoseconds: seconds with an optional fraction (``2``,
+    ``0.5``, ``.25``, ``1.``), as bash takes them; None for anything else (a sign,
+    hex, an exponent)."""
+    m = _TIMEOUT.fullmatch(text)
+    if m is None:
+        return None
+    whole, frac = m.group(1) or "0", (m.group(2) or "")[:9]
+    return int(whole) * 1_000_000_000 + int(frac.ljust(9, "0"))
+
+
+async def _wait_input(sh: Shell, fd: int, deadline: int) -> bool:
+    """Wait with poll(2) until ``fd`` has input (or end of file) or the monotonic clock
+    reaches ``deadline``; False when the time ran out. Caught signals run their traps
+    and the wait goes on."""
+    while True:
+        left = deadline - await sys.clock_gettime()
+        if left <= 0:
+            return False
+        try:
+            (revents,) = await sys.poll([(fd, POLLIN)], -(-left // 1_000_000))
+        except Error as err:
+            if err.errno == EINTR:
+                await sh.run_traps()
+                continue
+            raise
+        if revents & POLLNVAL:
+            raise Error(EBADF)
+        if revents & _READY:
+            return True
+
+
+async def _ready(fd: int) -> bool:
+    """``read -t 0``: would a read of ``fd`` return at once (input or end of file)?"""
+    (revents,) = await sys.poll([(fd, POLLIN)], 0)
+    if revents & POLLNVAL:
+        raise Error(EBADF)
+    return bool(revents & _READY)
+
+
+async def _read_line(
+    sh: Shell, fd: int, raw: bool, deadline: int | None = None
+) -> tuple[list[tuple[str, bool]], bool, bool]:
+    """One logical line from ``fd``: (char, protected) pairs, whether it ended (EOF),
+    and whether ``deadline`` (monotonic ns; None: no limit) passed first, leaving the
+    line as far as it came.
 
     Reads a byte at a time from pipes and terminals, so nothing past the newline is
     taken from a descriptor other programs share; from a regular file it reads a block
-    and seeks back.
+    and seeks back (a regular file is always ready: no waiting there).
     """
     chunked = False
     try:
@@ -76,7 +131,7 @@ async def _read_line(sh: Shell, fd: int, raw: bool) -> tuple[list[tuple[str, boo
         pass
     data = bytearray()
     chars: list[tuple[str, bool]] = []
-    eof = False
+    eof = timed_out = False
     escape = False
     while True:
         if chunked:
@@ -86,6 +141,9 @@ async def _read_line(sh: Shell, fd: int, raw: bool) -> tuple[list[tuple[str, boo
                 await sys.lseek(fd, nl + 1 - len(block), 1)
                 block = block[: nl + 1]
         else:
+            if deadline is not None and not await _wait_input(sh, fd, deadline):
+                timed_out = True
+                break
             try:
                 block = await sys.read(fd, 1)
             except Error as err:
@@ -114,7 +172,7 @@ async def _read_line(sh: Shell, fd: int, raw: bool) -> tuple[list[tuple[str, boo
             escape = True
         else:
             chars.append((c, False))
-    return chars, eof
+    return chars, eof, timed_out
 
 
 def _escaped_backslash(data: bytearray) -> bool:
@@ -163,11 +221,13 @@ def split_fields(chars: list[tuple[str, bool]], ifs: str, count: int) -> list[st
 
 
 async def b_read(sh: Shell, argv: list[str], io: IO) -> int:
-    """``read [-r] [-p prompt] [name…]``: one line from standard input into variables."""
+    """``read [-r] [-p prompt] [-t timeout] [name…]``: one line from standard input into
+    variables (status 1 at end of file, 142 when the timeout ran out)."""
     from userland.sh.builtins import valid_name
 
     raw = False
     prompt = ""
+    timeout: int | None = None
     args = argv[1:]
     while args and args[0].startswith("-") and args[0] != "-":
         opt = args.pop(0)
@@ -178,14 +238,21 @@ async def b_read(sh: Shell, argv: list[str], io: IO) -> int:
             c = opt[j]
             if c == "r":
                 raw = True
-            elif c == "p":
+            elif c in "pt":
                 if j + 1 < len(opt):
-                    prompt = opt[j + 1 :]
+                    value = opt[j + 1 :]
                 elif args:
-                    prompt = args.pop(0)
+                    value = args.pop(0)
                 else:
-                    await sh.error("read: -p: option requires an argument", io)
+                    await sh.error(f"read: -{c}: option requires an argument", io)
                     return 2
+                if c == "p":
+                    prompt = value
+                else:
+                    timeout = parse_timeout(value)
+                    if timeout is None:
+                        await sh.error(f"read: {value}: invalid timeout specification", io)
+                        return 1
                 break
             else:
                 await sh.error(f"read: Illegal option -{c}", io)
@@ -200,10 +267,15 @@ async def b_read(sh: Shell, argv: list[str], io: IO) -> int:
     if fd is None:
         await sh.error("read: read error: Bad file descriptor", io)
         return 2
-    if prompt and sh.interactive:
-        await sh.write(io, 2, prompt)
+    if timeout is None:
+        timeout = parse_timeout(sh.get("TMOUT") or "") or None  # bash's default timeout
     try:
-        chars, eof = await _read_line(sh, fd, raw)
+        if timeout == 0:  # only look: nothing is read and no variable changes
+            return 0 if await _ready(fd) else 1
+        if prompt and sh.interactive:
+            await sh.write(io, 2, prompt)
+        deadline = None if timeout is None else await sys.clock_gettime() + timeout
+        chars, eof, timed_out = await _read_line(sh, fd, raw, deadline)
     except Error as err:
         await sh.error(f"read: read error: {err.message}", io)
         return 2
@@ -211,7 +283,7 @@ async def b_read(sh: Shell, argv: list[str], io: IO) -> int:
     fields = split_fields(chars, " \t\n" if ifs is None else ifs, len(names))
     for name, value in zip(names, fields, strict=True):
         sh.set_var(name, value)
-    return 1 if eof else 0
+    return READ_TIMED_OUT if timed_out else 1 if eof else 0
 
 
 IO_BUILTINS = {"test": b_test, "[": b_test, "printf": b_printf, "read": b_read}

@@ -208,7 +208,7 @@ HELP = {
     "pwd": "pwd [-L|-P] - print the working directory (logical, or -P physical)",
     "getopts": "getopts optstring var [arg ...] - the next option ($OPTIND, $OPTARG)",
     "readonly": "readonly [-p] [name[=value] ...] - make variables read-only",
-    "read": "read [-r] [-p prompt] [name ...] - read a line into variables",
+    "read": "read [-r] [-p prompt] [-t timeout] [name ...] - read a line into variables",
     "return": "return [n] - leave a function with status n",
     "set": "set [-euxC] [-o option] [--] [args] - options and positional parameters",
     "shift": "shift [n] - drop the first n positional parameters",

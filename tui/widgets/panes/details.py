@@ -2,7 +2,8 @@
 
 Its memory first (totals from ``status``, ``smaps_rollup`` and ``stat``, then its areas
 as a table in the shape of ``pmap -x``: address, size, resident and dirty KiB, mode,
-mapping), then its open descriptors, its children and its ``/proc/<pid>/status``.
+mapping), then its open descriptors (as lsof lists them, ``tui.fdview``), its children
+and its ``/proc/<pid>/status``.
 Everything comes from a :class:`~tui.procview.ProcessDetails` read through /proc.
 """
 
@@ -13,6 +14,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from tui.fdview import OpenFile
 from tui.memview import MapArea, ProcessMemory
 from tui.procview import ProcessDetails, format_kb
 
@@ -142,6 +144,24 @@ def maps_table(mem: ProcessMemory) -> Table:
     return table
 
 
+def open_files_text(files: list[OpenFile]) -> Text:
+    """The open descriptors as lsof lists them: FD with its mode (``3u``), TYPE and the
+    /proc/<pid>/fd link's target, then a socket's type, state and path."""
+    out = Text()
+    if not files:
+        out.append("  (none)\n")
+        return out
+    label = max(4, max(len(f.label) for f in files))
+    kind = max(4, max(len(f.type) for f in files))
+    out.append(f"  {'FD':>{label}}  {'TYPE':<{kind}}  NAME\n", style="dim")
+    for f in files:
+        out.append(f"  {f.label:>{label}}  {f.type:<{kind}}  {f.target}")
+        if f.detail:
+            out.append(f"  {f.detail}", style="cyan")
+        out.append("\n")
+    return out
+
+
 def render_details(d: ProcessDetails, command: str) -> RenderableType:
     """The details view's content for one process."""
     head = Text()
@@ -167,10 +187,7 @@ def render_details(d: ProcessDetails, command: str) -> RenderableType:
             parts.append(Text(more, style="dim"))
     tail = Text()
     tail.append("\nOpen files\n", style="bold")
-    if not d.fds:
-        tail.append("  (none)\n")
-    for fd, target in d.fds:
-        tail.append(f"  {fd:>3} -> {target}\n")
+    tail.append_text(open_files_text(d.files))
     tail.append("\nChildren\n", style="bold")
     if not d.children:
         tail.append("  (none)\n")
