@@ -258,12 +258,24 @@ def make_entry(k: Kernel, spec: SyscallSpec, handler: Callable[..., Any]) -> Cal
 def handlers() -> dict[str, Callable[..., Any]]:
     """Every ``sys_<name>`` handler of the handler modules, by system-call name."""
     import kernel.sysns as sysns
-    from kernel import sysfile, sysinfo, sysio, sysmem, sysmount, sysnamei, sysnet, syspoll, sysproc
+    from kernel import (
+        sysfile,
+        sysinfo,
+        sysio,
+        sysmem,
+        sysmount,
+        sysnamei,
+        sysnet,
+        syspoll,
+        sysproc,
+        sysserve,
+    )
     from kernel.mm import futex
 
     found: dict[str, Callable[..., Any]] = {}
     modules = (sysfile, sysnamei, sysproc, sysinfo, sysmount, sysmem, futex, sysio, syspoll, sysnet)
     modules += (sysns,)
+    modules += (sysserve,)
     for module in modules:
         for attr, value in vars(module).items():
             if attr.startswith("sys_") and callable(value):

@@ -153,6 +153,8 @@ def open_file(
             if err.errno != EINVAL:
                 raise
     f = File(inode, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), absolute(walk, path))
+    f.cred = cred
+    f.opener = walk.proc.pid if walk.proc is not None else 0
     inode.open(t, f)
     return f
 
@@ -163,9 +165,10 @@ def open_file(
 def sys_open(k: Kernel, t: Thread, path: str, flags: int, mode: int) -> Any:
     proc = t.proc
     f = open_file(k, t, walker(k, t), path, flags, mode, proc.umask)
-    if isinstance(f.inode, FifoInode):  # a FIFO's open waits for the other end
+    wait_open = getattr(f.inode, "wait_open", None)
+    if wait_open is not None:  # a FIFO's other end, a served path's server
         try:
-            yield from f.inode.wait_open(f)
+            yield from wait_open(f)
         except BaseException:
             f.refs = 1
             f.put()

@@ -378,6 +378,20 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         "set a socket option (SO_SNDBUF, SO_RCVBUF: doubled, as Linux; SO_PASSCRED)",
     ),
     # Served paths (kernel.sysserve; issue #12 part 4): numbers 150-159.
+    _spec(
+        150,
+        "serve",
+        "path:path kind:int mode:uint=0o666",
+        "serve a path: its opens, reads, writes, ioctls and closes arrive as requests on"
+        " the returned channel fd (kind SERVE_FILE or SERVE_CHR; man 7 served)",
+    ),
+    _spec(
+        151,
+        "serve_timeout",
+        "fd:fd ms:int",
+        "set how long callers wait for a served path's answer before EIO (0: just"
+        " return it); returns the old value in ms",
+    ),
     # Kernel modules (kernel.sysmodule; issue #11 part 3): numbers 160-169.
     # Process and file tables (issue #12 part 5): numbers 170-179.
 )

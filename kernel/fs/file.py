@@ -19,7 +19,7 @@ FD_MAX = 1024
 class File:
     """An open file description."""
 
-    __slots__ = ("inode", "flags", "pos", "path", "refs", "private", "owner")
+    __slots__ = ("inode", "flags", "pos", "path", "refs", "private", "owner", "cred", "opener")
 
     def __init__(self, inode: Inode, flags: int, path: str) -> None:
         self.inode = inode
@@ -29,6 +29,8 @@ class File:
         self.refs = 0
         self.private: Any = None
         self.owner: Any = None  # the module a device node's open holds (kernel.dev.driver)
+        self.cred: Any = None  # who opened it (Linux's f_cred), set by open_file
+        self.opener = 0  # the pid of the process that opened it (0: the kernel)
 
     def get(self) -> File:
         """Take a reference."""

@@ -1,0 +1,110 @@
+"""A small library for servers of served paths (``man 7 served``).
+
+Subclass :class:`Server`, override the handlers you need (each is ``async`` and gets
+the decoded :class:`~kernel.abi.serve.ServeRequest`, with the caller's pid, uid and gid),
+and run it::
+
+    class Hello(Server):
+        async def read(self, req):
+            return b"hello\\n" if req.offset == 0 else b""
+
+    await Hello().serve("/tmp/hello", SERVE_FILE, 0o444)
+
+A handler returns its answer (``open``: a handle number or None; ``read``: bytes;
+``write``: how many bytes it took; ``ioctl``: an int or bytes) or raises
+``Error(errno)``, which the caller's call fails with. Unhandled operations answer as a
+Linux driver without them would: ENOTTY for ioctl, EINVAL for read and write.
+"""
+
+from __future__ import annotations
+
+from kernel.abi import EINVAL, ENOENT, ENOTTY, Error
+from kernel.abi import serve as proto
+from userland.libk import sys
+
+
+class Server:
+    """A served path's server: a loop of read request, dispatch, write reply."""
+
+    def __init__(self) -> None:
+        self.channel = -1
+        self.running = False
+
+    async def serve(self, path: str, kind: int, mode: int = 0o666) -> None:
+        """Serve ``path`` (serve(2)) and answer requests until :meth:`stop` or an
+        error on the channel; the channel is closed at the end (the node goes)."""
+        self.channel = await sys.serve(path, kind, mode)
+        try:
+            await self.ready()
+            await self.loop()
+        finally:
+            fd, self.channel = self.channel, -1
+            await sys.close(fd)
+
+    async def ready(self) -> None:
+        """Called once the path is served, before the first request (start a child)."""
+
+    async def loop(self) -> None:
+        """Answer requests until :meth:`stop` is called."""
+        self.running = True
+        while self.running:
+            data = await sys.read(self.channel, proto.SERVE_REQ_MAX)
+            if not data:
+                return
+            await self.handle(proto.unpack_request(data))
+
+    def stop(self) -> None:
+        """End :meth:`loop` after the current request."""
+        self.running = False
+
+    async def handle(self, req: proto.ServeRequest) -> None:
+        """Dispatch one request and write its reply."""
+        payload = b""
+        error = 0
+        try:
+            if req.opcode == proto.OP_OPEN:
+                fh = await self.open(req)
+                payload = (fh or 0).to_bytes(8, "little")
+            elif req.opcode == proto.OP_READ:
+                payload = bytes(await self.read(req))[: req.size]
+            elif req.opcode == proto.OP_WRITE:
+                payload = int(await self.write(req)).to_bytes(4, "little")
+            elif req.opcode == proto.OP_IOCTL:
+                result = await self.ioctl(req)
+                if isinstance(result, bytes):
+                    payload = bytes(8) + result
+                else:
+                    payload = int(result).to_bytes(8, "little", signed=True)
+            elif req.opcode == proto.OP_RELEASE:
+                await self.release(req)
+                return  # (RELEASE needs no answer)
+            else:
+                error = EINVAL
+        except Error as err:
+            error = err.errno
+        try:
+            await sys.write(self.channel, proto.pack_reply(req.unique, -error, payload))
+        except Error as err:
+            if err.errno != ENOENT:  # the caller gave up (a timeout, a signal) meanwhile
+                raise
+
+    # -- handlers: override these ------------------------------------------------------
+    async def open(self, req: proto.ServeRequest) -> int | None:
+        """An open (``req.flags``: its flags); return a handle or None."""
+        return None
+
+    async def read(self, req: proto.ServeRequest) -> bytes:
+        """A read of ``req.size`` bytes at ``req.offset``; b"" is end of file."""
+        raise Error(EINVAL)
+
+    async def write(self, req: proto.ServeRequest) -> int:
+        """A write of ``req.payload`` at ``req.offset``; return how many bytes it took."""
+        raise Error(EINVAL)
+
+    async def ioctl(self, req: proto.ServeRequest) -> int | bytes:
+        """An ioctl: request number ``req.flags``, argument ``req.offset`` (an int) or
+        ``req.payload`` (bytes)."""
+        raise Error(ENOTTY)
+
+    async def release(self, req: proto.ServeRequest) -> None:
+        """The last close of an open (handle ``req.fh``)."""
