@@ -59,8 +59,8 @@ _PARAM = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _MAX_ID = 65535
 _TOP_KEYS = (
     "name", "hostname", "cpus", "memory", "page_size", "seed", "clock", "scheduler",
-    "users", "files", "mounts", "procfs", "init", "params", "limits", "vm", "heap", "devices",
-    "sysfs", "modules",
+    "users", "files", "mounts", "procfs", "sysfs", "init", "params", "limits", "vm", "heap",
+    "devices", "modules",
 )  # fmt: skip
 
 

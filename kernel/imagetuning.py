@@ -6,6 +6,7 @@ block devices' latency model.
 from __future__ import annotations
 
 import re
+from importlib import metadata
 
 import yaml
 
@@ -193,7 +194,7 @@ class TuningParser(NodeReader):
         name or ``NAME: {param: value, ...}`` (a module registered under ``libk.modules``;
         its parameters are checked when it loads, as modprobe's are)."""
         self.expect(node, "modules", "seq")
-        known = plugin_names("libk.modules")
+        known = sorted({ep.name for ep in metadata.entry_points(group="libk.modules")})
         out: list[ModuleSpec] = []
         for i, item in enumerate(node.value):
             ctx = f"modules[{i}]"

@@ -140,6 +140,16 @@ def test_root_kept_where_the_image_puts_it() -> None:
     assert info.users[0].gid == 100
 
 
+def test_sysfs_and_modules() -> None:
+    info = parse("name: m\nsysfs: false\nmodules: [hello, {ramdisk: {rd_size: 1024}}]\n")
+    assert info.sysfs is False
+    assert [(m.name, m.params) for m in info.modules] == [
+        ("hello", ()),
+        ("ramdisk", (("rd_size", "1024"),)),
+    ]
+    assert parse("name: m\n").sysfs is True and parse("name: m\n").modules == ()
+
+
 def test_procfs_false_drops_proc_mount() -> None:
     info = parse("name: m\nprocfs: false\n")
     assert info.procfs is False
@@ -338,8 +348,8 @@ ERRORS = [
         "name: m\nzzz: 1\n",
         (
             "m.yaml:2:1: unknown key 'zzz' in machine; expected one of: name, hostname, cpus,"
-            " memory, page_size, seed, clock, scheduler, users, files, mounts, procfs, init,"
-            " params, limits, vm, heap, devices"
+            " memory, page_size, seed, clock, scheduler, users, files, mounts, procfs, sysfs,"
+            " init, params, limits, vm, heap, devices, modules"
         ),
     ),
     (
@@ -505,8 +515,8 @@ ERRORS = [
         "name: m\nmerge: &a {x: 1}\n<<: *a\n",
         (
             "m.yaml:2:1: unknown key 'merge' in machine; expected one of: name, hostname, cpus,"
-            " memory, page_size, seed, clock, scheduler, users, files, mounts, procfs, init,"
-            " params, limits, vm, heap, devices"
+            " memory, page_size, seed, clock, scheduler, users, files, mounts, procfs, sysfs,"
+            " init, params, limits, vm, heap, devices, modules"
         ),
     ),
     (
