@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+import re
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -261,7 +262,7 @@ async def test_details_show_status_files_and_children(k: Kernel) -> None:
         await pilot.pause()
         assert pane.query_one("#proc-details").display
         text = details_text(pane)
-        assert "Open files" in text and "0 -> /dev/console" in text
+        assert "Open files" in text and re.search(r"\b0u\s+CHR\s+/dev/console", text)
         for name in ("busy", "idle", "threaded", "hog"):
             assert f"{pid_of(pane, name)}  {name}" in text
         assert "/proc/2/status" in text and "ExitRequested:" in text
