@@ -194,6 +194,10 @@ class Kernel(Waking, Timers):
                 finally:
                     self.cur_cpu = None
                     self.window_end = NEVER
+                if not best.online:  # taken offline by a thread running on it
+                    from kernel.dev.cpu import evacuate
+
+                    evacuate(self, best)
                 if best.clock > self.now_ns:
                     self.now_ns = best.clock
                     if self.now_ns >= self._next_loadavg:

@@ -27,6 +27,7 @@ class CPU:
         last: the thread that ran last (no switch cost to resume it).
         user, system: virtual time spent running userland and in the kernel.
         ctxt: context switches.
+        online: False once taken offline (``kernel.dev.cpu``): it takes no work.
     """
 
     id: int
@@ -38,6 +39,7 @@ class CPU:
     user: int = 0
     system: int = 0
     ctxt: int = 0
+    online: bool = True
 
 
 class RoundRobin:
@@ -52,18 +54,21 @@ class RoundRobin:
     def select_cpu(self, t: Thread) -> CPU:
         """The CPU a thread that just became runnable should queue on.
 
-        Its previous CPU if that one is free, else the one with the shortest queue
-        (lowest number on ties), so the choice is deterministic.
+        Its previous CPU if that one is free, else the online one with the shortest
+        queue (lowest number on ties), so the choice is deterministic. cpu0 never
+        goes offline, so there is always one.
         """
         cpus = self.cpus
         prev = cpus[t.cpu] if t.cpu < len(cpus) else cpus[0]
-        if not prev.runq and prev.current is None:
+        if not prev.online:
+            prev = cpus[0]
+        elif not prev.runq and prev.current is None:
             return prev
         best = prev
         best_load = len(prev.runq) + (prev.current is not None)
         for cpu in cpus:
             load = len(cpu.runq) + (cpu.current is not None)
-            if load < best_load:
+            if load < best_load and cpu.online:
                 best, best_load = cpu, load
         return best
 

@@ -199,12 +199,9 @@ class DeviceModel:
 
     def _system_and_kernel(self) -> None:
         """``/sys/devices/system/cpu`` and the scheduler's files in ``/sys/kernel``."""
+        from kernel.dev import cpu
         from kernel.fs.sysfs import Entries
 
-        try:
-            from kernel.dev import cpu
-        except ImportError:  # (being written: issue #11 part 2)
-            return
         self.system.attrs["cpu"] = Entries(lambda: cpu.cpu_sysfs(self.k))
         self.kernel.attrs.update(cpu.kernel_sysfs(self.k))
 

@@ -258,7 +258,8 @@ class ProcInfo(ProcMem, ProcVm):
         tu = ts = ti = 0
         for cpu in k.cpus:
             idle = max(0, now - cpu.user - cpu.system)
-            rows.append(line(f"cpu{cpu.id}", cpu.user, cpu.system, idle))
+            if cpu.online:  # Linux omits offline CPUs' lines (their time stays in "cpu")
+                rows.append(line(f"cpu{cpu.id}", cpu.user, cpu.system, idle))
             tu, ts, ti = tu + cpu.user, ts + cpu.system, ti + idle
         from kernel.sysproc import epoch_ns
 
@@ -295,7 +296,7 @@ class ProcInfo(ProcMem, ProcVm):
         """One block per simulated CPU."""
         n = len(self.k.cpus)
         blocks = []
-        for i in range(n):
+        for i in (c.id for c in self.k.cpus if c.online):  # online ones only, as Linux
             blocks.append(
                 f"processor\t: {i}\nvendor_id\t: LibkSim\ncpu family\t: 1\nmodel\t\t: 1\n"
                 f"model name\t: libk simulated CPU (coroutine dispatch)\nstepping\t: 0\n"

@@ -1,0 +1,95 @@
+"""CPU hotplug through /sys/devices/system/cpu and the quantum in /sys/kernel/sched."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from kernel.dev.cpu import cpulist, set_online
+from tests.kernel.ksim import machine, run, shell
+
+CPU = "/sys/devices/system/cpu"
+
+
+def test_cpulist_format() -> None:
+    assert cpulist([0, 2, 3]) == "0,2-3"
+    assert cpulist([0, 1, 2, 3]) == "0-3"
+    assert cpulist([]) == ""
+    assert cpulist([1, 3]) == "1,3"
+
+
+def test_offline_lists_proc_and_log_follow() -> None:
+    r = shell(
+        f"echo 0 > {CPU}/cpu1/online; cat {CPU}/online {CPU}/offline {CPU}/cpu1/online;"
+        " grep -c processor /proc/cpuinfo; grep ^cpu1 /proc/stat; echo stat=$?;"
+        f" echo 0 > {CPU}/cpu1/online; echo again=$?;"
+        f" echo 1 > {CPU}/cpu1/online; cat {CPU}/online"
+    )
+    assert r.output.splitlines()[:6] == ["0,2-3", "1", "0", "3", "stat=1", "again=0"]
+    assert r.output.splitlines()[6] == "0-3"
+    assert "smpboot: CPU 1 is now offline" in r.log
+    assert "smpboot: Booting Node 0 Processor 1" in r.log
+
+
+def test_bad_values_cpu0_and_non_root() -> None:
+    r = shell(
+        f"echo 2 > {CPU}/cpu1/online; echo a=$?; echo x > {CPU}/cpu1/online; echo b=$?;"
+        f" test -e {CPU}/cpu0/online; echo c=$?;"
+        " echo 0 > /sys/kernel/sched/base_slice_ns; echo d=$?"
+    )
+    assert "a=1" in r.output and "b=1" in r.output and "c=1" in r.output and "d=1" in r.output
+    assert "Invalid argument" in r.output
+
+
+def test_offline_with_running_threads_moves_them_and_none_is_lost() -> None:
+    script = (
+        "for i in 1 2 3 4 5 6 7 8; do"
+        " (i=0; while [ $i -lt 200 ]; do i=$((i+1)); done; echo done) & done; wait"
+    )
+    k = machine(["/bin/sh", "-c", script])
+    for _ in range(200):  # let the children spread over the CPUs
+        k.run(budget=200)
+        if k.cpus[1].runq or k.cpus[1].current is not None:
+            break
+    assert k.cpus[1].runq or k.cpus[1].current is not None
+    set_online(k, 1, False)
+    set_online(k, 2, False)
+    assert not k.cpus[1].runq and k.cpus[1].current is None
+    r = run(k)
+    assert r.output.count("done") == 8
+    assert k.cpus[1].online is False
+
+
+def test_online_again_takes_work_and_quantum_changes_switches() -> None:
+    def switches(quantum: str) -> int:
+        r = shell(
+            f"echo 0 > {CPU}/cpu1/online; echo 0 > {CPU}/cpu2/online; echo 0 > {CPU}/cpu3/online;"
+            f" echo {quantum} > /sys/kernel/sched/base_slice_ns;"
+            " for i in 1 2; do (i=0; while [ $i -lt 1000 ]; do i=$((i+1)); done) & done; wait"
+        )
+        assert [c.ctxt for c in r.kernel.cpus][2:] == [0, 0]  # offline: nothing ran there
+        return sum(c.ctxt for c in r.kernel.cpus)
+
+    assert switches("10000") > switches("1000000000")
+    r = shell(
+        f"echo 0 > {CPU}/cpu1/online; echo 1 > {CPU}/cpu1/online;"
+        " for i in 1 2 3 4; do (i=0; while [ $i -lt 100 ]; do i=$((i+1)); done) & done; wait"
+    )
+    assert r.kernel.cpus[1].ctxt > 0
+
+
+def test_issue_line_via_headless() -> None:
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "--headless",
+            "-c",
+            f"echo 0 > {CPU}/cpu1/online; cat {CPU}/online",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.stdout.splitlines()[-1] == "0,2-3"
