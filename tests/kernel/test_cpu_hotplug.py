@@ -93,3 +93,21 @@ def test_issue_line_via_headless() -> None:
         timeout=60,
     )
     assert r.stdout.splitlines()[-1] == "0,2-3"
+
+
+def test_nproc_counts_online_cpus_as_coreutils_does() -> None:
+    r = shell(
+        "nproc; nproc --all; echo 0 > /sys/devices/system/cpu/cpu2/online; nproc;"
+        " nproc --all; nproc --ignore=5; OMP_NUM_THREADS=7 nproc; nproc -x; nproc --ignore=z"
+    )
+    assert r.output.splitlines() == [
+        "4",
+        "4",
+        "3",
+        "4",
+        "1",
+        "7",
+        "nproc: invalid option -- 'x'",
+        "Try 'nproc --help' for more information.",
+        "nproc: invalid number: 'z'",
+    ]
