@@ -6,7 +6,6 @@ block devices' latency model.
 from __future__ import annotations
 
 import re
-from importlib import metadata
 
 import yaml
 
@@ -194,7 +193,9 @@ class TuningParser(NodeReader):
         name or ``NAME: {param: value, ...}`` (a module registered under ``libk.modules``;
         its parameters are checked when it loads, as modprobe's are)."""
         self.expect(node, "modules", "seq")
-        known = sorted({ep.name for ep in metadata.entry_points(group="libk.modules")})
+        from kernel.modules.core import module_names
+
+        known = module_names()
         out: list[ModuleSpec] = []
         for i, item in enumerate(node.value):
             ctx = f"modules[{i}]"

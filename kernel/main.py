@@ -23,7 +23,7 @@ def start_kernel(info: BootInfo) -> Kernel:
     """
     from kernel import exec as execmod
     from kernel import exit as exitmod
-    from kernel import manpages, share, syscall, trace
+    from kernel import manpages, modules, share, syscall, trace
     from kernel import signal as signalmod
     from kernel.fs import fsinit
 
@@ -39,6 +39,7 @@ def start_kernel(info: BootInfo) -> Kernel:
     fsinit.vfs_init(k)  # root tmpfs, the initial mount namespace, image files
     fsinit.dev_init(k)  # devfs and the console TTY
     fsinit.mounts_init(k)  # the image's mounts (devfs, tmpfs, procfs)
+    modules.modules_init(k)  # /lib/modules, the image's boot-time modules
     execmod.exec_init(k)  # program registry; /bin from it
     manpages.man_init(k)  # /usr/share/man: section 2 from the table, the rest packaged
     share.share_init(k)  # /usr/share/<dir>: data packages (heapbench's traces, ...)

@@ -263,6 +263,7 @@ def handlers() -> dict[str, Callable[..., Any]]:
         sysinfo,
         sysio,
         sysmem,
+        sysmodule,
         sysmount,
         sysnamei,
         sysnet,
@@ -275,6 +276,7 @@ def handlers() -> dict[str, Callable[..., Any]]:
     found: dict[str, Callable[..., Any]] = {}
     modules = (sysfile, sysnamei, sysproc, sysinfo, sysmount, sysmem, futex, sysio, syspoll, sysnet)
     modules += (sysns,)
+    modules += (sysmodule,)
     modules += (sysserve,)
     for module in modules:
         for attr, value in vars(module).items():

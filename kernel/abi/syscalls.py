@@ -393,6 +393,27 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         " return it); returns the old value in ms",
     ),
     # Kernel modules (kernel.sysmodule; issue #11 part 3): numbers 160-169.
+    _spec(
+        160,
+        "init_module",
+        "image:bytes params:str",
+        "load a kernel module from its file's bytes with 'name=value ...' parameters"
+        " (root only: EPERM; EEXIST if loaded, ENOEXEC/ENOENT for a bad image, EINVAL"
+        " for a bad parameter value)",
+    ),
+    _spec(
+        161,
+        "finit_module",
+        "fd:fd params:str flags:int=0",
+        "load a kernel module from an open module file (as init_module)",
+    ),
+    _spec(
+        162,
+        "delete_module",
+        "name:str flags:int=0",
+        "unload a kernel module (root only: EPERM; ENOENT if not loaded, EWOULDBLOCK"
+        " while it is in use)",
+    ),
     # Process and file tables (issue #12 part 5): numbers 170-179.
 )
 

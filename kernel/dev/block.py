@@ -150,6 +150,7 @@ class BlockDevice:
     size: int
     costs: BlockCosts
     minor: int = 0
+    major: int = BLOCK_MAJOR  # 1 for the ramdisk module's, as brd's
     store: PageCache = field(init=False)
     free_at: list[int] = field(init=False)  # when each channel is next free
     waiting: deque[BlkRequest] = field(default_factory=deque)
@@ -260,7 +261,7 @@ class BlockNode(Inode):
         super().__init__(fs, S_IFBLK | mode, 0, gid)
         self.dev = dev
         self.device: Any = None  # its kernel.dev.driver.Device
-        self.rdev = (BLOCK_MAJOR << 8) | dev.minor
+        self.rdev = (dev.major << 8) | dev.minor
         # A thread's request in progress: (file, op, pos, length) -> the request.
         self._pending: dict[Any, tuple[tuple[Any, ...], BlkRequest, WaitQueue]] = {}
 
@@ -414,7 +415,7 @@ def disk_device(disk: BlockDevice, parent: Device | None, owner: Any = None) -> 
         disk.name,
         parent=parent,
         cls="block",
-        devt=(BLOCK_MAJOR, disk.minor),
+        devt=(disk.major, disk.minor),
         kind=BLK,
         disk=disk,
         mode=0o660,

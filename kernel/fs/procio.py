@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel.abi import ENOENT, O_CLOEXEC, O_NOCTTY, Error
-from kernel.dev.block import BLOCK_MAJOR
 
 if TYPE_CHECKING:
     from kernel.fs.file import File
@@ -63,7 +62,7 @@ class ProcIo:
     def diskstats(self) -> str:
         """/proc/diskstats: one line per block device, by minor number."""
         now = self.k.now()
-        devices = sorted(getattr(self.k, "block", {}).values(), key=lambda d: d.minor)
+        devices = sorted(getattr(self.k, "block", {}).values(), key=lambda d: (d.major, d.minor))
         return "".join(
-            diskstats_line(BLOCK_MAJOR, d.minor, d.name, d.stats.fields(now)) for d in devices
+            diskstats_line(d.major, d.minor, d.name, d.stats.fields(now)) for d in devices
         )

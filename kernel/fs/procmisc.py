@@ -238,6 +238,7 @@ class ProcMisc:
     def misc_globals(self) -> dict[str, Callable[[], Inode]]:
         """``mounts`` (the reader's namespace's), ``tty/`` (with ``drivers``), ``locks``
         and ``net/`` (``kernel.net.procnet``)."""
+        from kernel.fs.procmodules import modules_text
         from kernel.fs.procmounts import ReaderFile, mounts_text
         from kernel.net.procnet import net_dir
 
@@ -245,6 +246,7 @@ class ProcMisc:
             "mounts": lambda: ReaderFile(self, lambda proc: mounts_text(self.k, proc)),
             "tty": self._tty_dir,
             "locks": lambda: self._file(lambda: ""),
+            "modules": lambda: self._file(lambda: modules_text(self.k)),
             "net": lambda: net_dir(self),
         }
 
