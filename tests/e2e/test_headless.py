@@ -105,3 +105,23 @@ def test_same_command_same_output_every_time() -> None:
 def test_realtime_mode_runs_too(flag: str) -> None:
     r = run("--headless", flag, "--speed", "100", "-c", "sleep 1; echo woke")
     assert r.stdout == "woke\n"
+
+
+def test_the_devices_and_modules_issue_line() -> None:
+    """Issue #11's closing command: a module, its parameter, its device, CPUs 0 and 2-3
+    online, a private mount inside a namespace and none outside it."""
+    script = (
+        "modprobe ramdisk rd_size=1024; lsmod; ls /sys/module/ramdisk/parameters;"
+        " ls -l /dev/ram0; echo 0 > /sys/devices/system/cpu/cpu1/online;"
+        " cat /sys/devices/system/cpu/online;"
+        ' unshare -m sh -c "mount -t tmpfs none /mnt; grep /mnt /proc/self/mountinfo";'
+        " grep -c /mnt /proc/self/mountinfo"
+    )
+    r = run("--headless", "-c", script)
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["Module                  Size  Used by", "ramdisk                16384  0"]
+    assert lines[2].split() == ["max_part", "rd_nr", "rd_size"]
+    assert lines[3].startswith("brw-rw---- 1 root root 1, 0 ") and lines[3].endswith("/dev/ram0")
+    assert lines[4] == "0,2-3"
+    assert lines[5].split()[3:] == ["/", "/mnt", "rw", "-", "tmpfs", "none", "rw"]
+    assert lines[6:] == ["0"] and r.returncode == 1  # grep -c finds none outside
