@@ -46,6 +46,7 @@ from kernel.abi import (
     Error,
 )
 from kernel.abi.serve import (
+    NO_REPLY,
     OP_IOCTL,
     OP_OPEN,
     OP_READ,
@@ -66,6 +67,13 @@ if TYPE_CHECKING:
     from kernel.thread import Thread
 
 _MS = 1_000_000
+
+
+class Restart(WouldBlock):
+    """A system call cannot go on until the server answers (a served directory's
+    LOOKUP, a node's GETATTR): it sleeps on ``sleep`` and then starts over, finding the
+    answer cached where the raiser left it. ``kernel.sysserve.restartable`` turns it
+    into the call's kernel half."""
 
 
 class Pending:
@@ -140,7 +148,8 @@ class Channel(Inode):
             uid, gid, pid = cred.euid, cred.egid, t.proc.pid
         elif opener is not None and opener.cred is not None:
             uid, gid, pid = opener.cred.euid, opener.cred.egid, opener.opener
-        req = ServeRequest(op, unique, SERVE_ROOT_ID, uid, gid, pid, **fields)
+        nodeid = fields.pop("nodeid", SERVE_ROOT_ID)
+        req = ServeRequest(op, unique, nodeid, uid, gid, pid, **fields)
         p = Pending(req, self.fs.kernel.now() + self.timeout_ns)
         self.queue.append(p)
         if self.read_wait:
@@ -196,7 +205,7 @@ class Channel(Inode):
         if count < len(record):
             raise Error(EINVAL, "serve: read buffer smaller than the next request")
         p = self.queue.popleft()
-        if p.req.opcode != OP_RELEASE:
+        if p.req.opcode not in NO_REPLY:
             self.inflight[p.req.unique] = p
         return record
 
@@ -236,7 +245,7 @@ class Channel(Inode):
         self.inflight.clear()
         k = self.fs.kernel
         for p in waiting:
-            if p.req.opcode == OP_RELEASE:
+            if p.req.opcode in NO_REPLY:
                 continue
             p.done = True
             p.error = EIO
