@@ -24,9 +24,9 @@ The kernel keeps the client safe from the server:
 read and write sleep through the VFS's ``WouldBlock`` (the thread's pending request is
 remembered per open file); ioctl, whose handler cannot sleep, hands the rest of the call
 to the dispatcher as a kernel half (``kernel.kernel.Blocked``), as blocking calls do.
-An open sends OPEN and returns at once; the first call that needs the server's handle
-waits for the answer (and fails with its error), and :meth:`ServedInode.wait_open` lets
-open(2) itself wait.
+An open sends OPEN; open(2) waits for the answer through :meth:`ServedInode.wait_open`
+(and fails with its error), while an open that cannot wait (spawn's file actions) leaves
+it to the first call that needs the server's handle.
 """
 
 from __future__ import annotations
