@@ -194,6 +194,7 @@ def spawn(
     attr: SpawnAttr | None,
     *,
     cred: Cred | None = None,
+    through: bool = False,
 ) -> Process:
     """Create a process running the program at ``path``.
 
@@ -207,6 +208,18 @@ def spawn(
     from kernel.fs.pipe import FifoInode
     from kernel.sysfile import open_file
 
+    # Served tables (kernel.systable, man 7 objects): one check while they are the kernel's.
+    if (
+        parent is not None
+        and not through
+        and (
+            parent.tables is not None
+            or (attr is not None and (attr.files is not None or attr.procs is not None))
+        )
+    ):
+        from kernel.systable import spawn_through
+
+        return spawn_through(k, parent, path, argv, env, cwd, actions, attr)
     attr = attr or SpawnAttr()
     if (
         sum(len(a) + 1 for a in argv) + sum(len(a) + len(b) + 2 for a, b in (env or {}).items())
@@ -263,6 +276,8 @@ def spawn(
                     fds.install(f, fd=new)
                 else:
                     fds.cloexec.discard(new)
+            elif kind == "file":  # an open a served file table answered (kernel.systable)
+                fds.install(action[2], fd=action[1])
             elif kind == SPAWN_CLOSE:
                 if action[1] in fds.files:
                     fds.close(action[1])

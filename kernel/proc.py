@@ -122,6 +122,7 @@ class Process:
     trace_follow: bool = False
     rlimits: list[list[int]] = field(default_factory=lambda: default_rlimits(None))
     oom_score_adj: int = 0
+    tables: Any = None  # served process/file tables (kernel.systable); None: the kernel's
     cmaxrss: int = 0  # KiB, the largest of the reaped children's
     cminflt: int = 0
     cmajflt: int = 0

@@ -258,6 +258,7 @@ def make_entry(k: Kernel, spec: SyscallSpec, handler: Callable[..., Any]) -> Cal
 def handlers() -> dict[str, Callable[..., Any]]:
     """Every ``sys_<name>`` handler of the handler modules, by system-call name."""
     import kernel.sysns as sysns
+    import kernel.systable as systable
     from kernel import (
         sysfile,
         sysinfo,
@@ -276,6 +277,7 @@ def handlers() -> dict[str, Callable[..., Any]]:
     found: dict[str, Callable[..., Any]] = {}
     modules = (sysfile, sysnamei, sysproc, sysinfo, sysmount, sysmem, futex, sysio, syspoll, sysnet)
     modules += (sysns,)
+    modules += (systable,)
     modules += (sysmodule,)
     modules += (sysserve,)
     for module in modules:

@@ -29,6 +29,9 @@ class SpawnAttr:
             (CLONE_NEWNS: the mount namespace; root only, as unshare(2)).
         propagation: with CLONE_NEWNS, MS_PRIVATE or MS_SHARED to make every mount of
             the new namespace private or shared (0: keep each one's, as the copy made).
+        files, procs: channel fds (of ``table_serve``) of a file table and a process
+            table that the caller serves, for the child and all its descendants instead
+            of the caller's own (``man 7 objects``); None: the caller's.
     """
 
     pgroup: int | None = None
@@ -42,6 +45,8 @@ class SpawnAttr:
     trace: int = 0
     unshare: int = 0
     propagation: int = 0
+    files: int | None = None
+    procs: int | None = None
 
 
 TRACE_CHILD = 1

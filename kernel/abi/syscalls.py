@@ -415,6 +415,14 @@ SYSCALLS: tuple[SyscallSpec, ...] = (
         " while it is in use)",
     ),
     # Process and file tables (issue #12 part 5): numbers 170-179.
+    _spec(
+        170,
+        "table_serve",
+        "kind:int",
+        "serve a file table (TABLE_FILES) or a process table (TABLE_PROCS) for children:"
+        " returns its channel fd (close-on-exec), for SpawnAttr(files=, procs=); the"
+        " opens or spawns of the children arrive on it as requests (man 7 objects)",
+    ),
 )
 
 SYSCALL_BY_NAME: dict[str, SyscallSpec] = {s.name: s for s in SYSCALLS}

@@ -160,6 +160,9 @@ class ProcInfo(ProcMem, ProcVm):
             ("nonvoluntary_ctxt_switches", sum(x.nivcsw for x in threads)),
             ("ExitRequested", int(t.exit_requested) if t is not None else 0),
         ]
+        from kernel.systable import status_rows
+
+        rows += status_rows(proc)  # FileTable/ProcTable, only with a served table
         return status_text(rows)
 
     def status_mem(self, proc: Process) -> list[tuple[str, object]]:
