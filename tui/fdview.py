@@ -78,6 +78,8 @@ class OpenFile:
         target: what ``/proc/<pid>/fd/<fd>`` links to.
         socket: for a socket, its line of /proc/net/unix (None otherwise, or when the
             socket is not listed there).
+        served: for a served path's file, ``served by PID``; for a server's channel,
+            ``serving PATH`` (from fdinfo's ``served_by:`` and ``serving:`` lines).
     """
 
     fd: int
@@ -85,6 +87,7 @@ class OpenFile:
     type: str
     target: str
     socket: UnixSocket | None = None
+    served: str = ""
 
     @property
     def label(self) -> str:
@@ -97,7 +100,7 @@ class OpenFile:
         /tmp/s``), or ``""``."""
         s = self.socket
         if s is None:
-            return ""
+            return self.served
         return " ".join(part for part in (s.type, s.state, s.path) if part)
 
 
@@ -128,6 +131,21 @@ def parse_fdinfo_access(text: str) -> str:
                 return ACCESS.get(int(value.strip(), 8) & 3, "")
             except ValueError:
                 return ""
+    return ""
+
+
+def parse_fdinfo_served(text: str) -> str:
+    """``served by PID`` (a served path's file) or ``serving PATH`` (a server's channel,
+    a table's ``table:`` line likewise) from an fdinfo text; ``""`` for anything else."""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        value = value.strip()
+        if key == "served_by" and value:
+            return f"served by {value.split()[0]}" + (" (gone)" if "(gone)" in value else "")
+        if key == "serving" and value:
+            return f"serving {value}"
+        if key == "table" and value:
+            return f"serving the {value} table"
     return ""
 
 
@@ -186,7 +204,7 @@ def open_files(host: HostClient, pid: int, links: list[tuple[int, str]]) -> list
             info = host.read_file(f"{base}/fdinfo/{fd}").decode(errors="replace")
             access = parse_fdinfo_access(info)
         except Error:
-            access = ""
+            info = access = ""
         try:
             kind = TYPE_NAMES.get(host.stat(f"{base}/fd/{fd}").st_mode & S_IFMT, "?")
         except Error:
@@ -198,7 +216,7 @@ def open_files(host: HostClient, pid: int, links: list[tuple[int, str]]) -> list
                 sockets = unix_sockets(host)
             sock = sockets.get(ino)
             kind = "unix"
-        out.append(OpenFile(fd, access, kind, target, sock))
+        out.append(OpenFile(fd, access, kind, target, sock, parse_fdinfo_served(info)))
     return out
 
 
@@ -208,6 +226,7 @@ __all__ = [
     "fd_links",
     "open_files",
     "parse_fdinfo_access",
+    "parse_fdinfo_served",
     "parse_net_unix",
     "socket_inode",
     "unix_sockets",

@@ -13,7 +13,13 @@ from tuihelp import fast_info, machine
 
 from kernel.host import HostClient
 from tui.app import LibkApp
-from tui.fdview import open_files, parse_fdinfo_access, parse_net_unix, socket_inode
+from tui.fdview import (
+    open_files,
+    parse_fdinfo_access,
+    parse_fdinfo_served,
+    parse_net_unix,
+    socket_inode,
+)
 from tui.procview import ProcView
 from tui.widgets.panes.details import render_details
 
@@ -52,7 +58,8 @@ def test_fdinfo_access_and_socket_inode() -> None:
 
 SCRIPT = (
     "mkfifo /tmp/f; cat /tmp/f & sleep 51 > /tmp/f & sleep 52 | cat & "
-    "nc -lU /tmp/s & nc -luU /tmp/d & sleep 100"
+    "nc -lU /tmp/s & nc -luU /tmp/d & fortuned /tmp/fort & sleep 1; sleep 53 < /tmp/fort &"
+    " sleep 100"
 )
 
 
@@ -88,6 +95,16 @@ def test_sockets_with_type_state_and_path(files: dict[str, Any]) -> None:
     assert stream[3] == "STREAM LISTEN /tmp/s"
     dgram = next(f for f in files["nc -luU /tmp/d"] if f[1] == "unix")
     assert dgram[3] == "DGRAM UNCONN /tmp/d"
+
+
+def test_a_served_file_names_its_server_and_the_server_its_path(files: dict[str, Any]) -> None:
+    (channel,) = [f for f in files["fortuned /tmp/fort"] if f[3]]
+    assert channel[3] == "serving /tmp/fort"
+    client = files["sleep 53"][0]
+    assert client[:3] == ("0r", "CHR", "/tmp/fort") and client[3].startswith("served by ")
+    assert parse_fdinfo_served("served_by:\t7 /dev/fortune (gone)\n") == "served by 7 (gone)"
+    assert parse_fdinfo_served("table:\tfiles\n") == "serving the files table"
+    assert parse_fdinfo_served("pos:\t0\n") == ""
 
 
 def test_a_socket_missing_from_net_unix_is_still_a_socket() -> None:
