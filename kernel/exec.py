@@ -1,18 +1,16 @@
-"""The program loader: executables, the program registry, spawn, and pid 1.
+"""The program loader: executables, spawn, and pid 1.
 
 An executable is a regular file with an x bit whose first line is either the libk
-magic (``\\x7fLBK <name>``, a tiny ELF naming a program registered under the
-``libk.programs`` entry-point group) or ``#!interpreter [arg]``. The loader resolves
-only registered names, so nothing inside the machine can make the host import an
-arbitrary module. There is no fork (a coroutine cannot be cloned): processes are made
-by spawn, which also takes the file actions and attributes posix_spawn has.
+magic (``\\x7fLBK <name>``, a tiny ELF naming a program of ``kernel.programs``, the
+registry of the ``libk.programs`` entry-point group) or ``#!interpreter [arg]``. The
+loader resolves only registered names, so nothing inside the machine can make the host
+import an arbitrary module. There is no fork (a coroutine cannot be cloned): processes
+are made by spawn, which also takes the file actions and attributes posix_spawn has.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
@@ -45,85 +43,24 @@ from kernel.fs.vfs import FileInode, PathWalk, permitted
 from kernel.mm.mmap import setup_program
 from kernel.mm.vm import AddressSpace
 from kernel.proc import ALIVE, Cred, Process, default_rlimits
+from kernel.programs import (  # noqa: F401 - the registry, as the loader's callers know it
+    MAGIC,
+    PROGRAM_ALIASES,
+    SETUID_PROGRAMS,
+    ProgramMain,
+    broken_reason,
+    executable_image,
+    find_program,
+    program_names,
+    register_program,
+)
 from kernel.thread import Thread
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
-MAGIC = b"\x7fLBK "
-ENTRY_POINT_GROUP = "libk.programs"
 MAX_INTERPRETER_DEPTH = 4
 ARG_MAX = 128 * 1024
-#: Installed set-user-ID root, as on any Unix (su checks who may become whom).
-SETUID_PROGRAMS = frozenset({"su", "passwd"})
-#: Extra names in /bin: ``[`` cannot be an entry-point name, so it links to test.
-PROGRAM_ALIASES = {"[": "test", "egrep": "grep", "fgrep": "grep"}
-
-ProgramMain = Callable[[list[str]], Any]
-
-_registered: dict[str, ProgramMain | str] = {}
-_broken: dict[str, str] = {}
-_discovered = False
-
-
-def _discover() -> None:
-    global _discovered
-    if _discovered:
-        return
-    _discovered = True
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        _registered.setdefault(ep.name, ep.value)
-
-
-def register_program(name: str, main: ProgramMain) -> None:
-    """Register a program at run time (as an entry point would): tests, embedding."""
-    _discover()
-    _registered[name] = main
-
-
-def program_names() -> list[str]:
-    """Every registered program name, sorted."""
-    _discover()
-    return sorted(_registered)
-
-
-def find_program(name: str) -> ProgramMain | None:
-    """The ``main`` of a registered program, importing its module on first use."""
-    _discover()
-    entry = _registered.get(name)
-    if entry is None or callable(entry):
-        return entry
-    module, _, attr = entry.partition(":")
-    try:
-        obj: Any = __import__(module, fromlist=["_"])
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except Exception as err:  # noqa: BLE001 - a broken package is the program's fault
-        # Like an executable whose interpreter cannot be loaded: the spawn fails with
-        # ENOEXEC, saying why; the machine carries on.
-        _broken[name] = f"{type(err).__name__}: {err}"
-        return None
-    if not callable(obj):
-        _broken[name] = f"{entry} is not callable"
-        return None
-    _registered[name] = obj
-    return obj
-
-
-def broken_reason(name: str) -> str | None:
-    """Why a registered program could not be loaded, if it could not."""
-    return _broken.get(name)
-
-
-def executable_image(name: str) -> bytes:
-    """The bytes of an executable file that runs the registered program ``name``."""
-    return (
-        MAGIC
-        + name.encode()
-        + b"\n# libk executable: runs the registered program '"
-        + name.encode()
-        + b"'\n"
-    )
 
 
 class Loaded:

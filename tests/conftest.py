@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kernel import exec as execmod
+from kernel import programs as execmod
 
 
 @pytest.fixture

@@ -272,7 +272,7 @@ def test_mount_statfs_umount() -> None:
 
 
 def test_a_registered_program_that_cannot_be_imported_fails_the_spawn_not_the_kernel() -> None:
-    from kernel.exec import _registered
+    from kernel.programs import _registered
 
     _registered["t_broken_import"] = "userland.bin.no_such_module:main"
     seen: dict[str, Any] = {}

@@ -14,7 +14,7 @@ from rich.console import Console
 from textual.app import App
 
 from kernel import boot
-from kernel import exec as execmod
+from kernel import programs as execmod
 from kernel.abi import checkpoint
 from kernel.exec import register_program
 from kernel.image import BootInfo

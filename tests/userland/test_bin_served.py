@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import kernel.exec as execmod
+import kernel.programs as execmod
 from tui.headless import run_command
 from userland.bin import firewall, fortuned
 
