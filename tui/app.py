@@ -48,6 +48,7 @@ PANES: list[tuple[str, str, str]] = [
     ("procfs", "/proc", "tui.widgets.panes.procbrowser:ProcBrowserPane"),
     ("heap", "Heap", "tui.widgets.panes.heap:HeapPane"),
     ("rings", "Rings", "tui.widgets.panes.rings:RingsPane"),
+    ("devices", "Devices", "tui.widgets.panes.devices:DevicesPane"),
 ]
 
 #: Host time left to the app between two slices of a busy machine (a slice is at most

@@ -194,6 +194,7 @@ class DeviceModel:
         self.events: deque[UEvent] = deque(maxlen=256)
         self.listeners: list[Callable[[UEvent], None]] = []
         self.kernel.attrs["uevent_seqnum"] = lambda: f"{self.seqnum}\n"
+        self.kernel.attrs["libk"] = {"uevents": self._uevents_text}
         self.bus_register("platform")
         self._system_and_kernel()
 
@@ -204,6 +205,14 @@ class DeviceModel:
 
         self.system.attrs["cpu"] = Entries(lambda: cpu.cpu_sysfs(self.k))
         self.kernel.attrs.update(cpu.kernel_sysfs(self.k))
+
+    def _uevents_text(self) -> str:
+        """``/sys/kernel/libk/uevents``: the latest uevents, oldest first, one a line
+        (``SEQNUM ACTION DEVPATH SUBSYSTEM``, ``-`` for none): for front ends, which
+        cannot listen to uevents as udev does."""
+        return "".join(
+            f"{e.seqnum} {e.action} {e.devpath} {e.subsystem or '-'}\n" for e in self.events
+        )
 
     def _top(self, name: str, kind: type[KObject] = KObject) -> Any:
         obj = kind(name)
@@ -420,9 +429,15 @@ class DeviceModel:
 
     def uevent(self, dev: Device, action: str, extra: tuple[tuple[str, str], ...] = ()) -> None:
         """Send a uevent about ``dev`` to the listeners (the devices view, ...)."""
-        self.seqnum += 1
         env = self.uevent_env(dev) + tuple(e for e in extra if e[0] != "DRIVER" or not dev.driver)
-        ev = UEvent(self.seqnum, action, dev.kobj.path(), dev.subsystem, env)
+        self.kobject_uevent(dev.kobj, action, dev.subsystem, env)
+
+    def kobject_uevent(
+        self, kobj: KObject, action: str, subsystem: str, env: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        """Send a uevent about any kobject (a module's: ``add /module/hello``)."""
+        self.seqnum += 1
+        ev = UEvent(self.seqnum, action, kobj.path(), subsystem, env)
         self.events.append(ev)
         for listener in list(self.listeners):
             listener(ev)
@@ -483,11 +498,7 @@ def _bind_attrs(model: DeviceModel, drv: DeviceDriver) -> dict[str, Any]:
             raise Error(ENODEV)
         model._unbind(dev)
 
-    return {"bind": Store(_empty, bind, 0o200), "unbind": Store(_empty, unbind, 0o200)}
-
-
-def _empty() -> str:
-    return ""
+    return {"bind": Store(None, bind, 0o200), "unbind": Store(None, unbind, 0o200)}
 
 
 def _uevent_attr(model: DeviceModel, dev: Device) -> Any:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Union
 
-from kernel.abi import EACCES, O_ACCMODE, Error
+from kernel.abi import EACCES, O_ACCMODE, O_WRONLY, Error
 from kernel.dev.kobject import KObject, relative
 from kernel.fs.procfs import ProcDir, ProcFile
 from kernel.fs.vfs import FileSystem, Inode, SymlinkInode
@@ -53,9 +53,11 @@ class Store:
     """A writable attribute: ``show()`` gives its text; ``store(t, text)`` takes each
     write(2) as kernfs hands it to a driver (the text as written, a trailing newline
     included) and raises :class:`Error` (EINVAL for a value it does not take). ``mode``
-    is root's: others' opens for writing fail with EACCES in the permission check."""
+    is root's: others' opens for writing fail with EACCES in the permission check.
+    Without ``show`` it is write-only (``bind``): opening it for reading is EACCES even
+    for root, as kernfs's open says."""
 
-    show: Callable[[], str]
+    show: Callable[[], str] | None
     store: Callable[[Any, str], None]
     mode: int = 0o644
 
@@ -89,6 +91,21 @@ def kobject_entries(kobj: KObject) -> dict[str, Node]:
         out[name] = Link(relative(kobj, target))
     out.update(kobj.children)
     return out
+
+
+class WriteOnly(ProcFile):
+    """A write-only attribute: opening it for reading is EACCES (kernfs: no show)."""
+
+    __slots__ = ()
+
+    def open(self, t: Any, f: Any) -> None:
+        if f.flags & O_ACCMODE != O_WRONLY:
+            raise Error(EACCES)
+        super().open(t, f)
+
+
+def _nothing() -> str:
+    return ""
 
 
 def _putter(spec: Store) -> Callable[[Any, Any, bytes], int]:
@@ -132,6 +149,8 @@ class SysFS(FileSystem):
             node: Inode = SymlinkInode(self, spec.target)
         elif isinstance(spec, (dict, Entries)):
             node = self._dir(path, spec)
+        elif isinstance(spec, Store) and spec.show is None:
+            node = WriteOnly(self, _nothing, spec.mode, put=_putter(spec))
         elif isinstance(spec, Store):
             node = ProcFile(self, spec.show, spec.mode, put=_putter(spec))
         else:

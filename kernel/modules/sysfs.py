@@ -52,6 +52,7 @@ def module_kobject(k: Kernel, mod: Loaded) -> KObject:
     if params:
         kobj.attrs["parameters"] = params
     KObject("holders").add(kobj)
+    k.devices.kobject_uevent(kobj, "add", "module")  # as Linux's load_module sends
     return kobj
 
 
@@ -74,6 +75,7 @@ def module_kobject_del(mod: Loaded) -> None:
     for child in list(kobj.children.values()):
         child.delete()
         child.put()
+    mod.k.devices.kobject_uevent(kobj, "remove", "module")
     kobj.delete()
     kobj.put()
     mod.kobj = None

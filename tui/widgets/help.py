@@ -52,7 +52,13 @@ When a program puts the terminal in raw mode, every key goes to it unchanged.
 - **Heap**: the selected process's libk heap, read from `/proc/PID/mem`: each region as
   a grid of used, free and metadata cells (`+`/`-` zoom, `[`/`]` other processes with
   a heap), per-arena counters and a sparkline of the bytes in use. Try `heapdemo &`.
-- **/proc**: a tree of `/proc` and `/sys`; the open file refreshes live.
+- **/proc**: a tree of `/proc`, or of `/sys` (`s` switches); the open file refreshes
+  live, symbolic links show their targets.
+- **Devices**: the device tree of `/sys/devices`, each device with its class or bus, its
+  `/dev` node and number, its driver and the module that owns the driver; the loaded
+  modules (`lsmod`'s references and holders, their drivers and parameters) and the latest
+  device events. Live: try `modprobe ramdisk` and watch `ram0` appear; `o` opens the
+  selected device in the /proc browser.
 
 The header's memory bar is htop's: used (green), buffers (blue), shared (magenta) and
 cache (yellow) memory from `/proc/meminfo`; hover over it for the figures.

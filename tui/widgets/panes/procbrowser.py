@@ -1,15 +1,19 @@
-"""The /proc browser: a tree of /proc and /sys, and a viewer of the selected file.
+"""The /proc browser: a tree of /proc or of /sys, and a viewer of the selected file.
 
-Directories are listed through the host client when first expanded, and listed again
+The tree shows one root at a time, /proc first; ``s`` switches to /sys and back, each
+root keeping the directories you opened, the cursor and the open file. Directories are
+listed through the host client when first expanded, and listed again
 on refresh while expanded (processes come and go). Symbolic links show their targets
 (``cwd -> /root``); a link to a directory can be expanded. The viewer shows the
 selected file and reads it again on every refresh, so ``/proc/uptime`` or a process's
-``status`` change before your eyes. NUL bytes (``cmdline``, ``environ``) show as ``^@``.
+``status`` change before your eyes. NUL bytes (``cmdline``, ``environ``) show as ``^@``;
+a write-only attribute (``/sys/bus/*/drivers/*/bind``) says so. :meth:`browse` opens
+any path under either root (the devices pane's ``o`` uses it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -39,6 +43,15 @@ class Entry:
     listed: bool = False
 
 
+@dataclass(slots=True)
+class RootState:
+    """What a root's tree looked like when the browser switched away from it."""
+
+    expanded: list[str] = field(default_factory=list)
+    cursor: str | None = None
+    open_path: str | None = None
+
+
 def natural(name: str) -> tuple[int, int, str]:
     """Sort numbers (pids) numerically and first, then names."""
     return (0, int(name), "") if name.isdigit() else (1, 0, name)
@@ -62,11 +75,15 @@ class ProcBrowserPane(Horizontal):
             "Reload",
             tooltip="List the open directories and read the open file again",
         ),
-        Binding("c", "collapse_all", "Collapse", tooltip="Fold the tree back to /proc and /sys"),
+        Binding("c", "collapse_all", "Collapse", tooltip="Fold the tree back to its root"),
+        Binding("s", "switch_root", "/proc↔/sys", tooltip="Browse /sys instead of /proc, or back"),
     ]
     PANE_ACTIONS: ClassVar[list[PaneAction]] = [
         PaneAction("/proc: reload", "List the open directories and read the file again", "reload"),
-        PaneAction("/proc: collapse all", "Fold the tree back to /proc and /sys", "collapse_all"),
+        PaneAction("/proc: collapse all", "Fold the tree back to its root", "collapse_all"),
+        PaneAction(
+            "/proc: switch to /sys or back", "Browse the other of /proc and /sys", "switch_root"
+        ),
     ]
 
     def __init__(
@@ -81,6 +98,8 @@ class ProcBrowserPane(Horizontal):
         self.viewer = Static(id="procfs-content", markup=False)
         self.open_path: str | None = None
         self._shown: bytes | None = None
+        self.root_path = ROOTS[0]
+        self._states: dict[str, RootState] = {}
         self._populate_roots()
 
     def compose(self) -> ComposeResult:
@@ -98,7 +117,7 @@ class ProcBrowserPane(Horizontal):
     # ------------------------------------------------------------------ the tree
     def _populate_roots(self) -> None:
         self.dir_tree.clear()
-        for path in ROOTS:
+        for path in (self.root_path,):
             try:
                 is_dir = S_ISDIR(self.host.stat(path).st_mode)
             except Error:
@@ -181,6 +200,18 @@ class ProcBrowserPane(Horizontal):
 
     def expand_path(self, path: str) -> TreeNode[Entry] | None:
         """Expand the tree down to ``path`` and move the cursor there; its node."""
+        node = self._open_down(path)
+        if node is None:
+            return None
+        self._move_cursor(node)
+        if node.data and not node.data.is_dir:
+            self.open_file(node.data.path)
+        return node
+
+    def _open_down(self, path: str, *, expand_last: bool = True) -> TreeNode[Entry] | None:
+        """List and expand the directories down to ``path`` (and ``path`` itself if it
+        is one, unless not ``expand_last``); its node, or None when it is not in the
+        tree."""
         node: TreeNode[Entry] = self.dir_tree.root
         parts = [p for p in path.split("/") if p]
         built = ""
@@ -190,14 +221,61 @@ class ProcBrowserPane(Horizontal):
             if match is None:
                 return None
             node = match
-            if i < len(parts) - 1 or (node.data and node.data.is_dir):
+            if i < len(parts) - 1 or (expand_last and node.data and node.data.is_dir):
                 if node.data and not node.data.listed:
                     self._list(node)
                 node.expand()
+        return node if parts else None
+
+    def browse(self, path: str) -> TreeNode[Entry] | None:
+        """Show ``path`` (under /proc or /sys): switch to its root if need be, expand the
+        tree down to it and put the cursor on it; its node."""
+        root = next((r for r in ROOTS if path == r or path.startswith(r + "/")), None)
+        if root is None:
+            return None
+        if root != self.root_path:
+            self.switch_root(root)
+        return self.expand_path(path)
+
+    def switch_root(self, root: str) -> None:
+        """Show ``root``'s tree (one of :data:`ROOTS`) as it was left."""
+        if root == self.root_path:
+            return
+        expanded: list[str] = []
+        self._expanded(self.dir_tree.root, expanded)
+        cursor = self.dir_tree.cursor_node
+        self._states[self.root_path] = RootState(
+            expanded,
+            cursor.data.path if cursor is not None and cursor.data is not None else None,
+            self.open_path,
+        )
+        self.root_path = root
+        self._populate_roots()
+        state = self._states.get(root) or RootState([root], root)  # first visit: open
+        for path in state.expanded:
+            self._open_down(path)
+        node = self._open_down(state.cursor, expand_last=False) if state.cursor else None
+        roots = self.dir_tree.root.children
+        self._move_cursor(node or (roots[0] if roots else None))
+        if state.open_path:
+            self.open_file(state.open_path)
+        else:
+            self.open_path = None
+            self._shown = None
+            self.viewer.update("")
+            self.title_view.update("Select a file to see it, live.")
+
+    def _move_cursor(self, node: TreeNode[Entry] | None) -> None:
+        """Put the cursor on ``node``, nodes added or expanded just now included (the
+        tree numbers its lines lazily: ``_tree_lines`` numbers them now)."""
+        _ = self.dir_tree._tree_lines  # noqa: SLF001 - a node's line is stale until then
         self.dir_tree.move_cursor(node)
-        if node.data and not node.data.is_dir:
-            self.open_file(node.data.path)
-        return node
+
+    def _expanded(self, node: TreeNode[Entry], out: list[str]) -> None:
+        for child in node.children:
+            if child.is_expanded and child.data is not None:
+                out.append(child.data.path)
+                self._expanded(child, out)
 
     # ------------------------------------------------------------------ the viewer
     def open_file(self, path: str) -> None:
@@ -214,18 +292,32 @@ class ProcBrowserPane(Horizontal):
         try:
             data = self.host.read_file(path, VIEW_LIMIT)
         except Error as err:
-            data = f"cannot read {path}: {err}".encode()
+            data = b""
+            if not self._write_only(path):
+                data = f"cannot read {path}: {err}".encode()
         if data == self._shown:
             return
         self._shown = data
         text = data.decode(errors="replace").replace("\0", "^@")
-        self.viewer.update(Text(text or "(empty)", style="" if text else "dim"))
+        if not text:
+            text = f"(write-only: echo VALUE > {path})" if self._write_only(path) else "(empty)"
+            self.viewer.update(Text(text, style="dim"))
+            return
+        self.viewer.update(Text(text))
+
+    def _write_only(self, path: str) -> bool:
+        """Whether ``path`` is a write-only attribute (no read bit: ``bind``)."""
+        try:
+            return not self.host.stat(path).st_mode & 0o444
+        except Error:
+            return False
 
     def set_host(self, host: HostClient) -> None:
         """Show another (rebooted) machine."""
         self.host = host
         self.open_path = None
         self._shown = None
+        self._states.clear()
         self.viewer.update("")
         self.title_view.update("Select a file to see it, live.")
         self._populate_roots()
@@ -246,6 +338,11 @@ class ProcBrowserPane(Horizontal):
         """Read the open file and the open directories again."""
         self._shown = None
         self.refresh_data()
+
+    def action_switch_root(self) -> None:
+        """Browse the other root (/proc or /sys)."""
+        i = ROOTS.index(self.root_path) if self.root_path in ROOTS else -1
+        self.switch_root(ROOTS[(i + 1) % len(ROOTS)])
 
     def action_collapse_all(self) -> None:
         """Fold every directory."""
