@@ -4,25 +4,11 @@ limit on processes running at once, and the usage errors."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-import kernel.programs as execmod
 from tui.headless import run_command
 from userland.bin import jobserve
 
 PROGRAMS = {"jobserve": jobserve}
 
-
-@pytest.fixture(autouse=True)
-def programs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The program in /bin even before pyproject.toml registers it."""
-    execmod.program_names()
-    registry: dict[str, Any] = dict(execmod._registered)
-    for name, module in PROGRAMS.items():
-        registry.setdefault(name, module.main)
-    monkeypatch.setattr(execmod, "_registered", registry)
 
 
 def test_three_jobs_output_and_a_written_file_are_gathered() -> None:

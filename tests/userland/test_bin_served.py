@@ -4,25 +4,11 @@ refusing another and logging it."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-import kernel.programs as execmod
 from tui.headless import run_command
 from userland.bin import firewall, fortuned
 
 PROGRAMS = {"fortuned": fortuned, "firewall": firewall}
 
-
-@pytest.fixture(autouse=True)
-def programs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The programs in /bin even before pyproject.toml registers them."""
-    execmod.program_names()
-    registry: dict[str, Any] = dict(execmod._registered)
-    for name, module in PROGRAMS.items():
-        registry.setdefault(name, module.main)
-    monkeypatch.setattr(execmod, "_registered", registry)
 
 
 def test_cat_reads_a_served_device_one_fortune_per_open() -> None:

@@ -5,7 +5,7 @@ name with no such file is looked up in modules.dep."""
 from __future__ import annotations
 
 from kernel.abi import EINVAL, ENOENT, ENOEXEC, ESRCH, Error, strerror
-from userland.bin.lsmod import resolve
+from userland.bin.lsmod import KMOD_VERSION, resolve
 from userland.libk import io as kio
 from userland.libk import sys
 
@@ -54,7 +54,7 @@ async def main(argv: list[str]) -> int:
         await kio.write_all(1, USAGE)
         return 0
     if args and args[0] in ("-V", "--version"):
-        await kio.write_all(1, "kmod version 31 (libk)\n")
+        await kio.write_all(1, KMOD_VERSION)
         return 0
     if not args:
         await kio.warn("insmod", "ERROR: missing filename.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from userland.libk import args as argparse
 from userland.libk import io as kio
 from userland.libk import sys
 from userland.libk.procinfo import read_text
@@ -25,6 +26,39 @@ class LoadedModule:
     refcnt: int
     holders: list[str]
     state: str
+
+
+KMOD_VERSION = "kmod version 31 (libk)\n"
+
+
+async def kmod_options(
+    prog: str,
+    argv: list[str],
+    spec: str,
+    long: dict[str, str],
+    usage: str,
+    missing: str,
+    *,
+    permute: bool = True,
+) -> argparse.Options | int:
+    """kmod's option handling for rmmod, modprobe and modinfo: ``PROG: ERROR: …`` for a
+    bad option, ``--help``, ``-V``/``--version``, and ``missing`` when no operand is
+    given. Returns the options, or the exit status to end with."""
+    try:
+        opts = argparse.getopt(argv, spec, long=long, permute=permute)
+    except argparse.UsageError as err:
+        await kio.warn(prog, f"ERROR: {err}")
+        return 1
+    if opts.help:
+        await kio.write_all(1, usage)
+        return 0
+    if opts.has("V"):
+        await kio.write_all(1, KMOD_VERSION)
+        return 0
+    if not opts.operands:
+        await kio.warn(prog, missing)
+        return 1
+    return opts
 
 
 def parse_proc_modules(text: str) -> list[LoadedModule]:

@@ -5,8 +5,7 @@ in modules.dep."""
 from __future__ import annotations
 
 from kernel.abi import Error
-from userland.bin.lsmod import moddir, module_name, resolve
-from userland.libk import args
+from userland.bin.lsmod import kmod_options, moddir, module_name, resolve
 from userland.libk import io as kio
 
 USAGE = """Usage:
@@ -60,20 +59,11 @@ async def main(argv: list[str]) -> int:
         "field": "F",
         "version": "V",
     }
-    try:
-        opts = args.getopt(argv, "adlpn0F:V", long=long)
-    except args.UsageError as err:
-        await kio.warn("modinfo", f"ERROR: {err}")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
-    if opts.has("V"):
-        await kio.write_all(1, "kmod version 31 (libk)\n")
-        return 0
-    if not opts.operands:
-        await kio.warn("modinfo", "ERROR: missing module or filename.")
-        return 1
+    opts = await kmod_options(
+        "modinfo", argv, "adlpn0F:V", long, USAGE, "ERROR: missing module or filename."
+    )
+    if isinstance(opts, int):
+        return opts
     field = opts.value("F")
     for flag, name in SHORTCUTS.items():
         if opts.has(flag):

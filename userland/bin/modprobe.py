@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from kernel.abi import Error, strerror
 from userland.bin.insmod import mod_strerror
-from userland.bin.lsmod import loaded, moddir, module_name, resolve
+from userland.bin.lsmod import kmod_options, loaded, moddir, module_name, resolve
 from userland.bin.rmmod import remove
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys
 
 USAGE = """Usage:
     modprobe [options] [-i] [-b] modulename
@@ -98,20 +98,11 @@ async def main(argv: list[str]) -> int:
         "all": "a",
         "version": "V",
     }
-    try:
-        opts = args.getopt(argv, "rnvDqaV", long=long, permute=False)
-    except args.UsageError as err:
-        await kio.warn("modprobe", f"ERROR: {err}")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
-    if opts.has("V"):
-        await kio.write_all(1, "kmod version 31 (libk)\n")
-        return 0
-    if not opts.operands:
-        await kio.warn("modprobe", "FATAL: Module name not specified.")
-        return 1
+    opts = await kmod_options(
+        "modprobe", argv, "rnvDqaV", long, USAGE, "FATAL: Module name not specified.", permute=False
+    )
+    if isinstance(opts, int):
+        return opts
     dry, verbose = opts.has("n"), opts.has("v")
     if opts.has("r") or opts.has("a"):
         names = opts.operands if opts.has("a") or opts.has("r") else opts.operands[:1]

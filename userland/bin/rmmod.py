@@ -4,9 +4,9 @@ delete_module(2) after kmod's own checks: not loaded, in use by holders, in use.
 from __future__ import annotations
 
 from kernel.abi import O_NONBLOCK, Error, strerror
-from userland.bin.lsmod import loaded, module_name
-from userland.libk import args, sys
+from userland.bin.lsmod import kmod_options, loaded, module_name
 from userland.libk import io as kio
+from userland.libk import sys
 
 USAGE = """Usage:
     rmmod [options] modulename ...
@@ -46,22 +46,16 @@ async def remove(prog: str, name: str, *, verbose: bool = False) -> bool:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(
-            argv, "fsvV", long={"force": "f", "syslog": "s", "verbose": "v", "version": "V"}
-        )
-    except args.UsageError as err:
-        await kio.warn("rmmod", f"ERROR: {err}")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
-    if opts.has("V"):
-        await kio.write_all(1, "kmod version 31 (libk)\n")
-        return 0
-    if not opts.operands:
-        await kio.warn("rmmod", "ERROR: missing module name.")
-        return 1
+    opts = await kmod_options(
+        "rmmod",
+        argv,
+        "fsvV",
+        {"force": "f", "syslog": "s", "verbose": "v", "version": "V"},
+        USAGE,
+        "ERROR: missing module name.",
+    )
+    if isinstance(opts, int):
+        return opts
     if opts.has("f"):
         await kio.warn("rmmod", "ERROR: could not remove module: forced removal not supported")
         return 1
