@@ -24,7 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kernel.abi import EBUSY, EINVAL, ENODEV, S_IFBLK, S_IFCHR, Error
+from kernel.abi import EINVAL, ENODEV, Error
+from kernel.dev.devattrs import bind_attrs, uevent_attr
 from kernel.dev.kobject import KObject, KSet
 
 if TYPE_CHECKING:
@@ -259,7 +260,7 @@ class DeviceModel:
             owner_kobj = self.module_kset.members.get(drv.owner.name)
             if owner_kobj is not None:
                 kobj.links["module"] = owner_kobj
-        kobj.attrs.update(_bind_attrs(self, drv))
+        kobj.attrs.update(bind_attrs(self, drv))
         drv.kobj = kobj
         bus.drivers_list.append(drv)
         for dev in self.all:
@@ -383,10 +384,6 @@ class DeviceModel:
             glue.delete()
             glue.put()
 
-    def find(self, devpath: str) -> Device | None:
-        """The device at ``/sys`` path ``devpath`` (``/devices/virtual/mem/null``)."""
-        return next((d for d in self.all if d.kobj.path() == devpath), None)
-
     def _parent_kobj(self, dev: Device) -> KObject:
         if dev.parent is None:
             if dev.bus == "platform":
@@ -411,7 +408,7 @@ class DeviceModel:
         if dev.devt is not None:
             major, minor = dev.devt
             attrs["dev"] = lambda: f"{major}:{minor}\n"
-        attrs["uevent"] = _uevent_attr(self, dev)
+        attrs["uevent"] = uevent_attr(self, dev)
         attrs.update(dev.attrs)
 
     def uevent_env(self, dev: Device) -> tuple[tuple[str, str], ...]:
@@ -466,56 +463,6 @@ class DeviceModel:
         if dev.node is not None and root.children.get(name) is dev.node:
             root.remove(name)
         dev.node = None
-
-    def node_kind(self, dev: Device) -> int:
-        """S_IFCHR or S_IFBLK: the type of the device's node."""
-        return S_IFBLK if dev.kind == BLK else S_IFCHR
-
-
-def _bind_attrs(model: DeviceModel, drv: DeviceDriver) -> dict[str, Any]:
-    """A driver's ``bind`` and ``unbind`` (write-only, root's): writing a device's
-    name binds or unbinds it by hand, as on Linux (ENODEV: no such device on the bus
-    or no match; EBUSY: it has a driver; ENODEV for unbind of a device not bound here)."""
-    from kernel.fs.sysfs import Store
-
-    def find(text: str) -> Device:
-        name = text.strip()
-        dev = next((d for d in model.all if d.bus == drv.bus and d.name == name), None)
-        if dev is None:
-            raise Error(ENODEV)
-        return dev
-
-    def bind(t: Any, text: str) -> None:
-        dev = find(text)
-        if dev.driver is not None:
-            raise Error(EBUSY)
-        if not drv.match(dev) or not model._bind(dev, drv):
-            raise Error(ENODEV)
-
-    def unbind(t: Any, text: str) -> None:
-        dev = find(text)
-        if dev.driver is not drv:
-            raise Error(ENODEV)
-        model._unbind(dev)
-
-    return {"bind": Store(None, bind, 0o200), "unbind": Store(None, unbind, 0o200)}
-
-
-def _uevent_attr(model: DeviceModel, dev: Device) -> Any:
-    """``uevent``: reads the device's properties; root may write an action to send a
-    synthetic event (``echo change > uevent``), as on Linux."""
-    from kernel.fs.sysfs import Store
-
-    def show() -> str:
-        return "".join(f"{k}={v}\n" for k, v in model.uevent_env(dev))
-
-    def store(t: Any, text: str) -> None:
-        action = text.strip().split(" ")[0]
-        if action not in ("add", "remove", "change", "move", "online", "offline", "bind", "unbind"):
-            raise Error(EINVAL)
-        model.uevent(dev, action)
-
-    return Store(show, store)
 
 
 def node_open(node: Any, f: Any) -> None:
