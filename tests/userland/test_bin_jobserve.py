@@ -10,7 +10,6 @@ from userland.bin import jobserve
 PROGRAMS = {"jobserve": jobserve}
 
 
-
 def test_three_jobs_output_and_a_written_file_are_gathered() -> None:
     out, status = run_command(
         "cd /tmp; jobserve -j 2 -o /tmp/all 'echo one; echo err >&2'"

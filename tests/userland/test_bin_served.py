@@ -10,7 +10,6 @@ from userland.bin import firewall, fortuned
 PROGRAMS = {"fortuned": fortuned, "firewall": firewall}
 
 
-
 def test_cat_reads_a_served_device_one_fortune_per_open() -> None:
     out, status = run_command(
         "printf 'one\\n%%\\ntwo\\nlines\\n%%\\n' > /tmp/f; fortuned -f /tmp/f -n 3 &"
