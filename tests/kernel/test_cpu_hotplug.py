@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from kernel.dev.cpu import cpulist, set_online
+from kernel.host import HostClient
 from tests.kernel.ksim import machine, run, shell
 
 CPU = "/sys/devices/system/cpu"
@@ -111,3 +116,26 @@ def test_nproc_counts_online_cpus_as_coreutils_does() -> None:
         "Try 'nproc --help' for more information.",
         "nproc: invalid number: 'z'",
     ]
+
+
+@pytest.mark.skipif(shutil.which("lscpu") is None, reason="util-linux's lscpu is not installed")
+def test_util_linux_lscpu_reads_the_cpu_directory(tmp_path: Path) -> None:
+    """A real client: util-linux's lscpu, pointed at a copy of the machine's
+    /sys/devices/system/cpu and /proc/cpuinfo with --sysroot, sees CPU 1 offline."""
+    from procdump import dump_proc
+
+    k = machine(["/bin/sh", "-c", "echo 0 > /sys/devices/system/cpu/cpu1/online; sleep 1"])
+    run(k)
+    host = HostClient(k)
+    assert dump_proc(host, "/sys/devices/system/cpu", tmp_path / "sys/devices/system/cpu") == []
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/cpuinfo").write_bytes(host.read_file("/proc/cpuinfo"))
+    out = subprocess.run(
+        ["lscpu", "--sysroot", str(tmp_path)], capture_output=True, text=True, check=True
+    ).stdout
+    fields = {
+        k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())
+    }
+    assert fields["CPU(s)"] == "4"
+    assert fields["On-line CPU(s) list"] == "0,2,3"
+    assert fields["Off-line CPU(s) list"] == "1"
