@@ -10,13 +10,14 @@ strace-style tracing (``kernel.trace_hook``) and the manual pages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
     EBADF,
     EFAULT,
     EINVAL,
+    EIO,
     ENAMETOOLONG,
     NSIG,
     SIGKILL,
@@ -27,6 +28,7 @@ from kernel.abi import (
     SpawnAttr,
     SyscallSpec,
 )
+from kernel.fs.vfs import Restart
 from kernel.kernel import Blocked
 
 if TYPE_CHECKING:
@@ -233,7 +235,10 @@ def make_entry(k: Kernel, spec: SyscallSpec, handler: Callable[..., Any]) -> Cal
                 if n < nreq or n > nmax:
                     raise bad_count(n)
                 a = a + defaults[n - nreq :]
-            return handler(k, t, *[c(v) for c, v in zip(checks, a, strict=True)])
+            try:
+                return handler(k, t, *[c(v) for c, v in zip(checks, a, strict=True)])
+            except Restart as r:  # (a try costs nothing until something raises)
+                raise restart(entry, t, a, r) from None
 
     else:
 
@@ -248,11 +253,68 @@ def make_entry(k: Kernel, spec: SyscallSpec, handler: Callable[..., Any]) -> Cal
                 sleep = gen.send(None)
             except StopIteration as stop:
                 return stop.value
+            except Restart as r:
+                raise restart(entry, t, a, r) from None
             raise Blocked(gen, sleep)
 
     entry.name = name  # type: ignore[attr-defined]
     entry.spec = spec  # type: ignore[attr-defined]
     return entry
+
+
+class Restarting(Blocked):
+    """A call that waits to start over (:func:`restart`); ``restart`` is why."""
+
+    __slots__ = ("restart",)
+
+    def __init__(self, gen: Any, sleep: Any, restart: Restart) -> None:
+        super().__init__(gen, sleep)
+        self.restart = restart
+
+
+def restart(entry: Callable[..., Any], t: Any, a: tuple[Any, ...], r: Restart) -> Blocked:
+    """The call ``entry(t, a)`` raised :class:`~kernel.fs.vfs.Restart` ``r`` before
+    changing anything: a kernel half that sleeps on ``r.sleep`` and then makes the call
+    again (and again, while it restarts), going on with the call's own kernel half if it
+    blocks. A signal in the sleep ends the call with EINTR; a deadline in the sleep (a
+    server's timeout) lets the next attempt see the EIO; a source that died meanwhile
+    ends it with EIO."""
+    gen = _restarted(entry, t, a, r)
+    return Restarting(gen, gen.send(None), r)
+
+
+def _restarted(entry: Callable[..., Any], t: Any, a: tuple[Any, ...], r: Restart) -> Generator:
+    while True:
+        yield r.sleep
+        if r.source is not None and not r.source.alive:
+            raise Error(EIO)
+        try:
+            return entry(t, a)
+        except Restarting as again:  # it must wait again: the same loop, not a new one
+            again.gen.close()
+            r = again.restart
+        except Blocked as blk:  # it blocks for its own reasons: go on with its half
+            return (yield from drive(blk.gen, blk.sleep))
+
+
+def drive(gen: Generator, sleep: Any) -> Generator:
+    """Continue a started kernel half whose next sleep is ``sleep``."""
+    while True:
+        try:
+            value = yield sleep
+        except GeneratorExit:
+            gen.close()
+            raise
+        except BaseException as exc:  # noqa: BLE001 - EINTR and friends go to the call
+            try:
+                sleep = gen.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+            continue
+        try:
+            sleep = gen.send(value)
+        except StopIteration as stop:
+            return stop.value
 
 
 def handlers() -> dict[str, Callable[..., Any]]:

@@ -267,9 +267,9 @@ def sys_lseek(k: Kernel, t: Thread, fd: int, offset: int, whence: int) -> int:
         raise Error(EINVAL)
     if pos < 0:
         raise Error(EINVAL)
-    if inode.is_dir:
-        f.private = None  # rewinddir: take a new snapshot
     f.pos = pos
+    if isinstance(inode, DirInode):
+        inode.rewind(f)  # (rewinddir, seekdir)
     return pos
 
 
@@ -278,6 +278,8 @@ def sys_getdents(k: Kernel, t: Thread, fd: int) -> list[Dirent]:
     inode = f.inode
     if not inode.is_dir:
         raise Error(ENOTDIR)
+    if inode.remote:  # a served directory: READDIR from its server's offsets
+        return inode.getdents(t, f)  # type: ignore[attr-defined]
     if f.private is None or f.pos == 0:
         parent = k.root_ns.parent_of(inode)
         f.private = [
@@ -363,15 +365,15 @@ def sys_ioctl(k: Kernel, t: Thread, fd: int, request: int, arg: Any) -> Any:
 
 
 def sys_stat(k: Kernel, t: Thread, path: str) -> Stat:
-    return walker(k, t).resolve(path).stat()
+    return walker(k, t).resolve(path).stat_for(t)
 
 
 def sys_lstat(k: Kernel, t: Thread, path: str) -> Stat:
-    return walker(k, t).resolve(path, follow=False).stat()
+    return walker(k, t).resolve(path, follow=False).stat_for(t)
 
 
 def sys_fstat(k: Kernel, t: Thread, fd: int) -> Stat:
-    return t.proc.fds.get(fd).inode.stat()
+    return t.proc.fds.get(fd).inode.stat_for(t)
 
 
 def sys_access(k: Kernel, t: Thread, path: str, mode: int) -> int:
@@ -387,6 +389,7 @@ def sys_chmod(k: Kernel, t: Thread, path: str, mode: int) -> int:
     if cred.euid not in (0, inode.uid):
         raise Error(EPERM)
     inode.check_chmod()
+    inode.check_setattr()
     inode.mode = (inode.mode & ~0o7777) | (mode & 0o7777)
     inode.ctime = k.now()
     return 0
@@ -407,6 +410,7 @@ def _chown(k: Kernel, t: Thread, inode: Inode, uid: int, gid: int) -> int:
         group_ok = gid == -1 or gid == cred.egid or gid in cred.groups
         if not (owner_ok and group_ok):
             raise Error(EPERM)
+    inode.check_setattr()
     if uid != -1:
         inode.uid = uid
     if gid != -1:
@@ -429,6 +433,7 @@ def sys_utimens(k: Kernel, t: Thread, path: str, atime: int, mtime: int) -> int:
     explicit = any(v not in (UTIME_NOW, UTIME_OMIT) for v in (atime, mtime))
     if cred.euid not in (0, inode.uid) and (explicit or not permitted(inode, cred, 2)):
         raise Error(EPERM if explicit else EACCES)
+    inode.check_setattr()
     now = k.now()
     if atime != UTIME_OMIT:
         inode.atime = now if atime == UTIME_NOW else atime

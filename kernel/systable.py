@@ -196,7 +196,7 @@ def spawn_through(k: Kernel, parent: Process, *args: Any) -> Process:
     """exec.spawn for a parent with served tables or handing some: a Process, or
     :class:`kernel.kernel.Blocked` (the call waits for a server; its value the pid)."""
     from kernel.kernel import Blocked
-    from kernel.sysserve import _drive
+    from kernel.syscall import drive
 
     gen = _spawn(k, parent, *args)
     try:
@@ -205,7 +205,7 @@ def spawn_through(k: Kernel, parent: Process, *args: Any) -> Process:
         return stop.value
 
     def pid_of() -> Generator:
-        proc = yield from _drive(gen, sleep)
+        proc = yield from drive(gen, sleep)
         return proc.pid
 
     outer = pid_of()

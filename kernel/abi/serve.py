@@ -44,6 +44,7 @@ Subtrees (a served directory; opcodes 6-31, FUSE's names with libk's numbers):
     RELEASEDIR(10) nodeid, fh                       (no answer)
     FORGET (11)    nodeid; offset: the lookups      (no answer)
                    the kernel forgets
+    READLINK (12)  nodeid (a symbolic link)         the target (no NUL)
 
 ATTR is FUSE's ``fuse_attr`` (88 bytes): ino, size, blocks, atime, mtime, ctime (8
 each; seconds), atimensec, mtimensec, ctimensec, mode, nlink, uid, gid, rdev,
@@ -76,6 +77,7 @@ __all__ = [
     "OP_READDIR",
     "OP_RELEASEDIR",
     "OP_FORGET",
+    "OP_READLINK",
     "NO_REPLY",
     "OP_NAMES",
     "SERVE_DIR",
@@ -105,11 +107,14 @@ __all__ = [
     "unpack_reply",
 ]
 
-#: Kinds of served node for serve(2): a regular file (seekable, offsets matter) or a
-#: character device (a stream: ``cat`` reads until the server returns no bytes).
+#: Kinds of served node for serve(2): a regular file (seekable, offsets matter), a
+#: character device (a stream: ``cat`` reads until the server returns no bytes) or a
+#: directory whose tree the server gives out (SERVE_DIR).
 SERVE_FILE = 1
 SERVE_CHR = 2
-SERVE_KINDS = (SERVE_FILE, SERVE_CHR)
+#: A served directory (a subtree): the directory protocol below is for it.
+SERVE_DIR = 3
+SERVE_KINDS = (SERVE_FILE, SERVE_CHR, SERVE_DIR)
 
 OP_OPEN = 1
 OP_READ = 2
@@ -122,6 +127,7 @@ OP_OPENDIR = 8
 OP_READDIR = 9
 OP_RELEASEDIR = 10
 OP_FORGET = 11
+OP_READLINK = 12
 OP_NAMES = {
     OP_OPEN: "open",
     OP_READ: "read",
@@ -134,12 +140,10 @@ OP_NAMES = {
     OP_READDIR: "readdir",
     OP_RELEASEDIR: "releasedir",
     OP_FORGET: "forget",
+    OP_READLINK: "readlink",
 }
 #: Requests the server must not answer (a reply to one fails with ENOENT).
 NO_REPLY = frozenset((OP_RELEASE, OP_RELEASEDIR, OP_FORGET))
-
-#: A served directory (a subtree): the kind the directory protocol above is for.
-SERVE_DIR = 3
 
 #: The node id of the node at the served path (FUSE_ROOT_ID).
 SERVE_ROOT_ID = 1

@@ -149,7 +149,11 @@ class PathWalk:
     def _child(self, mnt: Any, directory: Inode, name: str) -> tuple[Any, Inode]:
         if len(name) > NAME_MAX:
             raise Error(ENAMETOOLONG)
-        inode = directory.lookup(name)
+        if directory.remote:  # a served directory: the server answers, as the caller
+            proc = self.proc
+            inode = directory.lookup_as(self.cred, proc.pid if proc is not None else 0, name)
+        else:
+            inode = directory.lookup(name)
         children = self.ns.children
         while (mnt, inode) in children:
             mnt = children[mnt, inode]

@@ -1,12 +1,13 @@
-"""Served paths: a file or character device whose operations a user process answers.
+"""Served paths: the channel between a served node's callers and its server.
 
 ``serve(2)`` (``kernel.sysserve``) makes a :class:`Channel` — the server's end, an
 anonymous file read and written with plain read(2)/write(2) of the records that
-``kernel.abi.serve`` lays out — and a :class:`ServedFS` whose one node
-(:class:`ServedInode`) is mounted over the served path in the server's mount
-namespace, as a FUSE mount. Each open, read, write, ioctl and close of the node becomes
-a :class:`Pending` request queued on the channel; the calling thread sleeps on the
-request's own wait queue until the reply with the same ``unique`` arrives.
+``kernel.abi.serve`` lays out — and a :class:`ServedFS` mounted over the served path in
+the server's mount namespace, as a FUSE mount: one node (a file or a character device)
+or a subtree (a directory whose names the server gives out). The nodes are
+``kernel.fs.servednode``'s; each of their operations becomes a :class:`Pending` request
+queued on the channel, and the calling thread sleeps on the request's own wait queue
+until the reply with the same ``unique`` arrives.
 
 The kernel keeps the client safe from the server:
 
@@ -19,40 +20,33 @@ The kernel keeps the client safe from the server:
   to close;
 * a signal ends a client's wait with EINTR (the request is abandoned, as a FUSE
   INTERRUPT that the server need not see; a read or write retried by the same thread
-  takes the answer of the abandoned one, so no bytes are lost or doubled).
-
-read and write sleep through the VFS's ``WouldBlock`` (the thread's pending request is
-remembered per open file); ioctl, whose handler cannot sleep, hands the rest of the call
-to the dispatcher as a kernel half (``kernel.kernel.Blocked``), as blocking calls do.
-An open sends OPEN; open(2) waits for the answer through :meth:`ServedInode.wait_open`
-(and fails with its error), while an open that cannot wait (spawn's file actions) leaves
-it to the first call that needs the server's handle.
+  takes the answer of the abandoned one, so no bytes are lost or doubled);
+* an answer that does not parse (a LOOKUP's entry, a GETATTR's attributes, a READDIR's
+  records) fails the caller's call with EIO and the server's write with EINVAL.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
     EINVAL,
     EIO,
     ENOENT,
-    O_ACCMODE,
     POLLIN,
     POLLOUT,
-    S_IFCHR,
     S_IFREG,
     Error,
 )
 from kernel.abi.serve import (
     NO_REPLY,
-    OP_IOCTL,
+    OP_FORGET,
     OP_OPEN,
-    OP_READ,
+    OP_OPENDIR,
     OP_RELEASE,
-    OP_WRITE,
-    SERVE_CHR,
+    OP_RELEASEDIR,
     SERVE_ROOT_ID,
     SERVE_TIMEOUT_MS,
     ServeRequest,
@@ -67,19 +61,14 @@ if TYPE_CHECKING:
     from kernel.thread import Thread
 
 _MS = 1_000_000
-
-
-class Restart(WouldBlock):
-    """A system call cannot go on until the server answers (a served directory's
-    LOOKUP, a node's GETATTR): it sleeps on ``sleep`` and then starts over, finding the
-    answer cached where the raiser left it. ``kernel.sysserve.restartable`` turns it
-    into the call's kernel half."""
+#: An open's opcode -> the close that gives its handle back.
+OPENS = {OP_OPEN: OP_RELEASE, OP_OPENDIR: OP_RELEASEDIR}
 
 
 class Pending:
     """One request on its way to the server and back."""
 
-    __slots__ = ("req", "deadline", "done", "error", "payload", "wait", "key")
+    __slots__ = ("req", "deadline", "done", "error", "payload", "wait", "key", "then", "result")
 
     def __init__(self, req: ServeRequest, deadline: int) -> None:
         self.req = req
@@ -89,6 +78,11 @@ class Pending:
         self.payload = b""
         self.wait = WaitQueue("served")
         self.key: Any = None  # what the caller retries with (a read's count, a write's data)
+        #: what to do with a successful answer when it arrives (parse and cache it: a
+        #: LOOKUP's node, a GETATTR's attributes); its value is ``result``. It raises
+        #: ValueError for an answer that does not parse.
+        self.then: Callable[[bytes], Any] | None = None
+        self.result: Any = None
 
 
 class Channel(Inode):
@@ -121,7 +115,7 @@ class Channel(Inode):
         self.next_unique = 1
         self.server_pid = server_pid
         self.path = path
-        self.node: ServedInode | None = None
+        self.node: Inode | None = None  # the served node (a subtree's root)
         self.placeholder: tuple[Any, str, Inode] | None = None
 
     @property
@@ -130,10 +124,16 @@ class Channel(Inode):
 
     # -- the client side --------------------------------------------------------------
     def submit(
-        self, t: Thread | None, op: int, opener: File | None = None, **fields: Any
+        self,
+        t: Thread | None,
+        op: int,
+        opener: File | None = None,
+        who: tuple[int, int, int] | None = None,
+        **fields: Any,
     ) -> Pending:
         """Queue a request from ``t``'s caller (None: the kernel, a spawn's open: then
-        the ``opener`` file's credentials and process, as Linux's f_cred, if given).
+        the ``opener`` file's credentials and process, as Linux's f_cred, if given, or
+        ``who``: an euid, egid and pid).
 
         Raises:
             Error: EIO if the server is gone.
@@ -146,6 +146,8 @@ class Channel(Inode):
         if t is not None:
             cred = t.proc.cred
             uid, gid, pid = cred.euid, cred.egid, t.proc.pid
+        elif who is not None:
+            uid, gid, pid = who
         elif opener is not None and opener.cred is not None:
             uid, gid, pid = opener.cred.euid, opener.cred.egid, opener.opener
         nodeid = fields.pop("nodeid", SERVE_ROOT_ID)
@@ -220,12 +222,25 @@ class Channel(Inode):
         p.done = True
         p.error = -error
         p.payload = payload
+        bad = None
+        if p.then is not None and not error:
+            try:
+                p.result = p.then(payload)
+            except ValueError as exc:
+                p.error = EIO
+                bad = f"serve: malformed {p.req.name} answer: {exc}"
+                self.fs.kernel.log(
+                    f"served: pid {self.server_pid} ({self.path}) answered a {p.req.name}"
+                    f" of pid {p.req.pid} with {exc}: EIO"
+                )
         if p.wait:
             self.fs.kernel.wake_all(p.wait)
-        elif p.req.opcode == OP_OPEN and p.key is not None and not error:
+        if bad is not None:
+            raise Error(EINVAL, bad)
+        if not p.wait and p.req.opcode in OPENS and p.key is not None and not error:
             # closed before the answer came: give the handle back at once
             fh = int.from_bytes(payload[:8], "little") if len(payload) >= 8 else 0
-            self.submit(None, OP_RELEASE, fh=fh, flags=p.key)
+            self.submit(None, OPENS[p.req.opcode], fh=fh, flags=p.key, nodeid=p.req.nodeid)
         return len(data)
 
     def poll(self, f: File) -> tuple[int, tuple[Any, ...]]:
@@ -275,187 +290,24 @@ def _unmount_everywhere(k: Any, fs: FileSystem) -> None:
 
 
 class ServedFS(FileSystem):
-    """The file system of one served node (``served`` in /proc/mounts)."""
+    """The file system of a served node or subtree (``served`` in /proc/mounts): the
+    nodes the kernel knows by their server's node ids, and how many LOOKUPs of each it
+    holds (given back with FORGET when no name or open file needs the node)."""
 
     fstype = "served"
 
-
-class Handle:
-    """A client's open file description of a served node (``File.private``)."""
-
-    __slots__ = ("opening", "fh", "error", "pending")
-
-    def __init__(self, opening: Pending | None) -> None:
-        self.opening = opening
-        self.fh = 0
-        self.error = 0
-        self.pending: dict[Any, Pending] = {}  # thread -> its read or write in flight
-
-
-class ServedInode(Inode):
-    """The node at a served path: every operation is a request on ``channel``."""
-
-    __slots__ = ("channel", "kind")
-
-    def __init__(
-        self, fs: ServedFS, channel: Channel, kind: int, mode: int, uid: int, gid: int
-    ) -> None:
-        ftype = S_IFCHR if kind == SERVE_CHR else S_IFREG
-        super().__init__(fs, ftype | (mode & 0o7777), uid, gid)
+    def __init__(self, dev: int, kernel: Any, channel: Channel) -> None:
+        super().__init__(dev, kernel)
         self.channel = channel
-        self.kind = kind
+        self.nodes: dict[int, Any] = {}  # node id -> ServedNode
 
-    @property
-    def seekable(self) -> bool:
-        return self.kind != SERVE_CHR
-
-    def fdinfo(self, f: File) -> str:
-        ch = self.channel
-        state = "" if ch.alive else " (gone)"
-        return f"served_by:\t{ch.server_pid} {ch.path}{state}\n"
-
-    def poll(self, f: File) -> tuple[int, tuple[Any, ...]]:
-        return POLLIN | POLLOUT, ()  # (no POLL request: always ready, as FUSE's default)
-
-    # -- open and close ----------------------------------------------------------------
-    def open(self, t: Thread | None, f: File) -> None:
-        p = self.channel.submit(t, OP_OPEN, f, flags=f.flags)
-        f.private = Handle(p)
-
-    def wait_open(self, f: File, *, nonblock: bool = False) -> Any:
-        """Wait for the server's answer to OPEN (a generator for open(2)'s kernel half).
-
-        Raises:
-            Error: the server's refusal, EIO, EINTR.
-        """
-        h: Handle = f.private
-        if h.opening is not None:
-            try:
-                payload = yield from self.channel.wait(h.opening)
-            except Error as err:
-                h.error = err.errno
-                h.opening = None
-                raise
-            self._opened(h, payload)
-
-    def _opened(self, h: Handle, payload: bytes) -> None:
-        h.opening = None
-        if len(payload) >= 8:
-            h.fh = int.from_bytes(payload[:8], "little")
-
-    def _ready(self, f: File) -> Handle:
-        """The handle, once OPEN is answered; raises WouldBlock while it is not."""
-        h: Handle = f.private
-        if h.error:
-            raise Error(h.error)
-        if h.opening is not None:
-            try:
-                sl = self.channel.outcome(h.opening)
-            except Error as err:
-                h.error = err.errno
-                h.opening = None
-                raise
-            if sl is not None:
-                raise WouldBlock(sl)
-            self._opened(h, h.opening.payload)
-        if not self.channel.alive:
-            raise Error(EIO)
-        return h
-
-    def release(self, f: File) -> None:
-        h: Handle | None = f.private
-        ch = self.channel
-        if h is None:
+    def maybe_forget(self, node: Any) -> None:
+        """FORGET ``node`` if nothing holds it any more (no cached name, no open file)."""
+        if node.dentries or node.opens or node is self.root or not node.nlookup:
             return
-        for p in h.pending.values():
-            ch.abandon(p)
-        h.pending.clear()
-        opening = h.opening
-        if opening is not None:
-            if opening in ch.queue:  # the server never saw the open: it needs no close
-                ch.abandon(opening)
-                return
-            if not opening.done:  # the server has it: release the handle it answers with
-                opening.key = f.flags & O_ACCMODE
-                return
-            if opening.error:
-                return
-            self._opened(h, opening.payload)
-        if ch.alive and not h.error:
-            ch.submit(None, OP_RELEASE, f, fh=h.fh, flags=f.flags & O_ACCMODE)
-
-    # -- read and write ----------------------------------------------------------------
-    def _call(self, t: Thread | None, f: File, op: int, key: Any, **fields: Any) -> bytes:
-        """Send ``op`` for ``t`` (or pick up its earlier one with the same ``key``) and
-        return the answer's payload; raises WouldBlock until it comes."""
-        h = self._ready(f)
-        p = h.pending.get(t)
-        if p is not None and p.key != key:
-            self.channel.abandon(p)
-            p = None
-        if p is None:
-            p = self.channel.submit(t, op, fh=h.fh, **fields)
-            p.key = key
-            h.pending[t] = p
-        try:
-            sl = self.channel.outcome(p)
-        except Error:
-            h.pending.pop(t, None)
-            raise
-        if sl is not None:
-            raise WouldBlock(sl)
-        h.pending.pop(t, None)
-        return p.payload
-
-    def read(self, t: Thread | None, f: File, count: int) -> bytes:
-        data = self._call(t, f, OP_READ, ("r", count, f.pos), offset=f.pos, size=count)
-        data = data[:count]
-        if self.kind != SERVE_CHR:
-            f.pos += len(data)
-        return data
-
-    def write(self, t: Thread | None, f: File, data: bytes) -> int:
-        payload = self._call(
-            t, f, OP_WRITE, ("w", data, f.pos), offset=f.pos, size=len(data), payload=data
-        )
-        n = int.from_bytes(payload[:4], "little") if len(payload) >= 4 else len(data)
-        if not 0 < n <= len(data):
-            raise Error(EIO, f"serve: the server answered a write of {len(data)} with {n}")
-        if self.kind != SERVE_CHR:
-            f.pos += n
-        return n
-
-    # -- ioctl -------------------------------------------------------------------------
-    def ioctl(self, t: Thread | None, f: File, request: int, arg: Any) -> Any:
-        from kernel.kernel import Blocked
-
-        if arg is not None and not isinstance(arg, (int, bytes)):
-            raise Error(EINVAL, "ioctl on a served file: arg must be an int, bytes or None")
-        if isinstance(arg, int) and not -(2**63) <= arg < 2**63:
-            raise Error(EINVAL)
-        if t is None or t.observer:
-            raise Error(EIO)  # (no caller that could wait)
-        gen = self._ioctl(t, f, request, arg)
-        try:
-            sleep = gen.send(None)
-        except StopIteration as stop:
-            return stop.value
-        raise Blocked(gen, sleep)
-
-    def _ioctl(self, t: Thread, f: File, request: int, arg: Any) -> Any:
-        h: Handle = f.private
-        if h.opening is not None:
-            yield from self.wait_open(f)
-        h = self._ready(f)
-        p = self.channel.submit(
-            t,
-            OP_IOCTL,
-            fh=h.fh,
-            offset=arg if isinstance(arg, int) else 0,
-            flags=request,
-            payload=arg if isinstance(arg, bytes) else b"",
-        )
-        payload = yield from self.channel.wait(p)
-        if len(payload) > 8:
-            return payload[8:]
-        return int.from_bytes(payload[:8].ljust(8, b"\0"), "little", signed=True)
+        if self.nodes.get(node.nodeid) is node:
+            del self.nodes[node.nodeid]
+        ch = self.channel
+        if ch.alive:
+            ch.submit(None, OP_FORGET, nodeid=node.nodeid, offset=node.nlookup)
+        node.nlookup = 0

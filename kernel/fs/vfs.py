@@ -78,6 +78,11 @@ class Inode:
 
     __slots__ = ("fs", "ino", "mode", "uid", "gid", "nlink", "atime", "mtime", "ctime", "rdev")
 
+    #: Does a process answer for this node (a served path)? Then the path walk looks
+    #: names up with :meth:`lookup_as` (the caller's credentials go with the question),
+    #: and stat, getdents and attribute changes go through the node's own methods.
+    remote = False
+
     def check_chmod(self) -> None:
         """Refuse a change of permission bits (procfs: Linux's proc_setattr, EPERM)."""
 
@@ -139,6 +144,20 @@ class Inode:
     def lookup(self, name: str) -> Inode:
         """Find a child by name (directories only)."""
         raise Error(ENOTDIR)
+
+    def lookup_as(self, cred: Cred, pid: int, name: str) -> Inode:
+        """:meth:`lookup` for the process ``pid`` with ``cred`` (remote nodes ask with
+        them; may raise :class:`Restart`)."""
+        return self.lookup(name)
+
+    def stat_for(self, t: Thread) -> Stat:
+        """:meth:`stat` for stat(2) by ``t`` (a remote node asks its server first when
+        its attributes have expired; may raise :class:`Restart`)."""
+        return self.stat()
+
+    def check_setattr(self) -> None:
+        """Refuse a change of attributes (chmod, chown, utimens) the file system cannot
+        make (a served node's: EROFS, setattr is not forwarded)."""
 
     def readlink(self) -> str:
         """The target of a symbolic link."""
@@ -247,6 +266,11 @@ class DirInode(Inode):
 
     def write(self, t: Thread | None, f: File, data: bytes) -> int:
         raise Error(EISDIR)
+
+    def rewind(self, f: File) -> None:
+        """lseek(2) on an open directory moved its position: take a new snapshot at the
+        next getdents (remote directories keep their server's offsets instead)."""
+        f.private = None
 
     # -- mutation (in-memory directories) ------------------------------------------
     def check_rename(self) -> None:
@@ -407,6 +431,26 @@ class WouldBlock(Exception):  # noqa: N818 - a control signal, not an error
     def __init__(self, sleep: Any) -> None:
         super().__init__()
         self.sleep = sleep
+
+
+class Restart(WouldBlock):
+    """Raised where a system call cannot go on until someone answers (a served
+    directory's LOOKUP, a served node's GETATTR): the call sleeps on ``sleep`` and then
+    starts over from its beginning, finding the answer cached where the raiser left it,
+    as Linux restarts a call after ERESTARTSYS. Raise it only before the call has changed
+    anything. The system-call entries (``kernel.syscall.make_entry``) do the restart.
+
+    ``source``, if given, is who was asked (anything with an ``alive`` attribute): when
+    it is no longer alive after the sleep, the call fails with EIO instead of starting
+    over (a served tree whose server died is gone from the namespace by then, and the
+    caller must learn that its question went unanswered, not that the path vanished).
+    """
+
+    __slots__ = ("source",)
+
+    def __init__(self, sleep: Any, source: Any = None) -> None:
+        super().__init__(sleep)
+        self.source = source
 
 
 # ----------------------------------------------------------------------- permissions

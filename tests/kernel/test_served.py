@@ -139,7 +139,8 @@ def test_file_open_read_write_ioctl_close_reach_the_server() -> None:
     assert seen["released"] == 42 and seen["wait"][1] == 0
     assert seen["gone"] == ENOENT  # the placeholder went with the server
     ops = [r.opcode for r in seen["reqs"]]
-    assert ops[0] == proto.OP_OPEN and ops[-1] == proto.OP_RELEASE
+    assert ops[:2] == [proto.OP_GETATTR, proto.OP_OPEN] and ops[-1] == proto.OP_RELEASE
+    assert ops.count(proto.OP_GETATTR) == 1  # (stat asked the server; open did not)
     read = next(r for r in seen["reqs"] if r.opcode == proto.OP_READ)
     assert (read.pid, read.uid, read.gid, read.fh, read.size) == (seen["me"], 0, 0, 42, 4)
     assert "served: pid" in seen["log"]

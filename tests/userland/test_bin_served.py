@@ -57,11 +57,30 @@ def test_firewall_on_a_device_is_invisible_outside_the_child() -> None:
 def test_firewall_help_and_errors() -> None:
     out, _ = run_command(
         "firewall --help; firewall -r 'maybe read' /dev/null -- true; echo a=$?;"
-        " firewall /dev/null; echo b=$?; firewall /tmp -- true; echo c=$?;"
+        " firewall /dev/null; echo b=$?; mkfifo /tmp/p; firewall /tmp/p -- true; echo c=$?;"
         " firewall /dev/null -- nosuchcmd; echo d=$?"
     )
     assert out.startswith("Usage: firewall [OPTION]... PATH -- COMMAND [ARG]...")
     assert "firewall: malformed rule 'maybe read'" in out and "a=1" in out
     assert "missing PATH or COMMAND" in out and "b=1" in out
-    assert "/tmp: not a device or a regular file" in out and "c=1" in out
+    assert "/tmp/p: not a device, a regular file or a directory" in out and "c=1" in out
     assert "d=127" in out
+
+
+def test_firewall_on_a_directory_hides_and_refuses_what_its_rules_deny() -> None:
+    out, status = run_command(
+        "mkdir -p /srv/docs; echo public > /srv/docs/a.txt; echo key > /srv/docs/s.key;"
+        " ln -s docs/a.txt /srv/link;"
+        " firewall -r 'deny lookup *.key; deny write' /srv -- sh -c"
+        " 'ls -l /srv/docs; cat /srv/link; cat /srv/docs/s.key; echo rc=$?; find /srv;"
+        " echo x >> /srv/docs/a.txt; cd /srv/docs && pwd';"
+        " echo fw=$?; ls /srv/docs; cat /srv/docs/a.txt"
+    )
+    lines = out.splitlines()
+    assert lines[:3] == ["total 1", lines[1], "public"] and lines[1].endswith(" a.txt")
+    assert lines[1].startswith("-rw-r--r-- 1 root root 7 ")
+    assert "firewall: denied lookup by pid" in out and "on /srv/docs/s.key" in out
+    assert "cat: /srv/docs/s.key: Permission denied\nrc=1\n" in out
+    assert "/srv\n/srv/docs\n/srv/docs/a.txt\n/srv/link\n" in out  # (s.key not listed)
+    assert "denied write of 2 bytes" in out and "/srv/docs\nfw=0\n" in out
+    assert out.endswith("a.txt  s.key\npublic\n")  # outside the child: the real tree

@@ -18,12 +18,24 @@ Linux driver without them would: ENOTTY for ioctl, EINVAL for read and write.
 For a subtree (``SERVE_DIR``, ``man 7 served``), ``lookup`` answers a name in a
 directory node with ``(nodeid, Attr)``, ``getattr`` a node's :class:`Attr` (the default
 describes the served node as it was served: its kind, mode and owner), ``readdir`` the
-entries of a directory from an offset; the ``pack_*`` layouts are done here.
+entries of a directory from an offset, ``readlink`` a link's target; the ``pack_*``
+layouts are done here. ``entry_valid_ms`` and ``attr_valid_ms`` say how long the kernel
+may keep the answers (0: ask every time).
 """
 
 from __future__ import annotations
 
-from kernel.abi import EINVAL, ENOENT, ENOTDIR, ENOTTY, S_IFCHR, S_IFDIR, S_IFREG, Error
+from kernel.abi import (
+    CLOCK_MONOTONIC,
+    EINVAL,
+    ENOENT,
+    ENOTDIR,
+    ENOTTY,
+    S_IFCHR,
+    S_IFDIR,
+    S_IFREG,
+    Error,
+)
 from kernel.abi import serve as proto
 from userland.libk import sys
 
@@ -39,12 +51,15 @@ class Server:
         self.uid = 0
         self.gid = 0
         self.attr_valid_ms = 1000
+        self.entry_valid_ms = 1000
+        self.started = 0  # when serving began (stat(2)'s clock, ns): the node's times
 
     async def serve(self, path: str, kind: int, mode: int = 0o666) -> None:
         """Serve ``path`` (serve(2)) and answer requests until :meth:`stop` or an
         error on the channel; the channel is closed at the end (the node goes)."""
         self.kind, self.mode = kind, mode
         self.uid, self.gid = await sys.geteuid(), await sys.getegid()
+        self.started = await sys.clock_gettime(CLOCK_MONOTONIC)
         self.channel = await sys.serve(path, kind, mode)
         try:
             await self.ready()
@@ -90,7 +105,7 @@ class Server:
             elif req.opcode == proto.OP_LOOKUP:
                 name = req.payload.rstrip(b"\0").decode(errors="surrogateescape")
                 nodeid, attr = await self.lookup(req, name)
-                payload = proto.pack_entry(nodeid, attr, self.attr_valid_ms, self.attr_valid_ms)
+                payload = proto.pack_entry(nodeid, attr, self.entry_valid_ms, self.attr_valid_ms)
             elif req.opcode == proto.OP_GETATTR:
                 payload = proto.pack_attr_out(await self.getattr(req), self.attr_valid_ms)
             elif req.opcode == proto.OP_OPENDIR:
@@ -98,6 +113,8 @@ class Server:
                 payload = (fh or 0).to_bytes(8, "little")
             elif req.opcode == proto.OP_READDIR:
                 payload = proto.pack_dirents(await self.readdir(req), req.size)
+            elif req.opcode == proto.OP_READLINK:
+                payload = (await self.readlink(req)).encode(errors="surrogateescape")
             elif req.opcode == proto.OP_RELEASE:
                 await self.release(req)
                 return  # (RELEASE needs no answer)
@@ -149,6 +166,9 @@ class Server:
             nlink=nlink,
             uid=self.uid,
             gid=self.gid,
+            atime_ns=self.started,
+            mtime_ns=self.started,
+            ctime_ns=self.started,
         )
 
     async def lookup(self, req: proto.ServeRequest, name: str) -> tuple[int, proto.Attr]:
@@ -172,6 +192,10 @@ class Server:
         ``(ino, next_offset, d_type, name)``; the library keeps those that fit
         ``req.size`` bytes; an empty list is the end."""
         return []
+
+    async def readlink(self, req: proto.ServeRequest) -> str:
+        """The target of symbolic link node ``req.nodeid``."""
+        raise Error(EINVAL)
 
     async def releasedir(self, req: proto.ServeRequest) -> None:
         """The last close of a directory handle ``req.fh``."""
