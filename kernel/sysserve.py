@@ -20,7 +20,8 @@ from kernel.fs.file import File
 from kernel.fs.fsinit import _dev
 from kernel.fs.mount import Mount
 from kernel.fs.served import Channel, ServedFS
-from kernel.fs.servednode import ServedDir, ServedInode
+from kernel.fs.serveddir import ServedDir
+from kernel.fs.servednode import ServedInode
 from kernel.fs.vfs import require
 from kernel.sysfile import absolute, walker
 from kernel.sysmount import ns_path

@@ -1,8 +1,8 @@
-"""Served nodes: the files, devices, directories and symbolic links a server answers for.
+"""Served nodes: what every node a server answers for does, and its files and devices.
 
 A served path (``kernel.sysserve``) is one node — a :class:`ServedInode`, a regular file
-or a character device — or a subtree whose root is a :class:`ServedDir`. Every
-operation on them is a request on the server's channel (``kernel.fs.served``):
+or a character device — or a subtree whose root is a ``kernel.fs.serveddir.ServedDir``.
+Every operation on them is a request on the server's channel (``kernel.fs.served``):
 
 * open and close: OPEN/RELEASE (OPENDIR/RELEASEDIR for a directory); open(2) waits for
   the answer (:meth:`ServedNode.wait_open`), an open that cannot wait (spawn's file
@@ -27,50 +27,35 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
-    DT_DIR,
     EINVAL,
     EIO,
-    ENOENT,
     EROFS,
     O_ACCMODE,
     POLLIN,
     POLLOUT,
     S_IFCHR,
-    S_IFDIR,
-    S_IFLNK,
     S_IFMT,
     S_IFREG,
-    Dirent,
     Error,
     Stat,
 )
 from kernel.abi.serve import (
     OP_GETATTR,
     OP_IOCTL,
-    OP_LOOKUP,
     OP_OPEN,
-    OP_OPENDIR,
     OP_READ,
-    OP_READDIR,
-    OP_READLINK,
     OP_RELEASE,
-    OP_RELEASEDIR,
     OP_WRITE,
     SERVE_CHR,
-    SERVE_FILE,
     SERVE_ROOT_ID,
     Attr,
-    name_payload,
     unpack_attr_out,
-    unpack_dirents,
-    unpack_entry,
 )
-from kernel.fs.vfs import DirInode, Inode, Restart, WouldBlock
+from kernel.fs.vfs import Inode, Restart, WouldBlock
 
 if TYPE_CHECKING:
     from kernel.fs.file import File
     from kernel.fs.served import Channel, Pending, ServedFS
-    from kernel.proc import Cred
     from kernel.thread import Thread
 
 _MS = 1_000_000
@@ -80,7 +65,7 @@ READDIR_SIZE = 8192
 KERNEL = (0, 0, 0)
 
 
-def _taken(p: Pending | None, now: int) -> Pending | None:
+def taken(p: Pending | None, now: int) -> Pending | None:
     """``p`` if it is an answer to take now: answered, and before its deadline (the
     call that asked comes back for it at once, restarted). An answer nobody came back
     for in time (its caller was interrupted) is not taken: the next caller asks again
@@ -105,7 +90,7 @@ class Handle:
 
 
 #: The slots of every served node (what :class:`ServedNode` keeps).
-_NODE_SLOTS = (
+NODE_SLOTS = (
     "channel", "nodeid", "attr_expires", "attr_wait", "nlookup", "dentries", "opens",
     "size_", "grace",
 )  # fmt: skip
@@ -188,7 +173,7 @@ class ServedNode:
     def revalidate(self, who: tuple[int, int, int]) -> None:
         """Return once the cached attributes are valid; ask with GETATTR first when they
         have expired (raises Restart until the answer comes, Error with its error)."""
-        p = _taken(self.attr_wait, self.fs.kernel.now())
+        p = taken(self.attr_wait, self.fs.kernel.now())
         if p is not None:  # answered: the attributes are what it said (valid or not)
             self.attr_wait = None
             if p.error:
@@ -331,7 +316,7 @@ class ServedNode:
 class ServedInode(ServedNode, Inode):
     """A served regular file or character device: every operation is a request."""
 
-    __slots__ = _NODE_SLOTS + ("kind",)
+    __slots__ = NODE_SLOTS + ("kind",)
 
     def __init__(
         self,
@@ -407,209 +392,3 @@ class ServedInode(ServedNode, Inode):
         if len(payload) > 8:
             return payload[8:]
         return int.from_bytes(payload[:8].ljust(8, b"\0"), "little", signed=True)
-
-
-class ServedLink(ServedNode, Inode):
-    """A symbolic link in a served tree: READLINK, cached with the attributes."""
-
-    __slots__ = _NODE_SLOTS + ("target", "target_expires", "link_wait")
-
-    def __init__(self, fs: ServedFS, channel: Channel, nodeid: int) -> None:
-        Inode.__init__(self, fs, S_IFLNK | 0o777)
-        self._served_init(channel, nodeid)
-        self.target = ""
-        self.target_expires = 0
-        self.link_wait: Pending | None = None
-
-    def readlink(self) -> str:
-        return self._target(KERNEL)
-
-    def readlink_for(self, proc: Any) -> str:
-        if proc is None:
-            return self._target(KERNEL)
-        return self._target((proc.cred.euid, proc.cred.egid, proc.pid))
-
-    def _target(self, who: tuple[int, int, int]) -> str:
-        p = _taken(self.link_wait, self.fs.kernel.now())
-        if p is not None:
-            self.link_wait = None
-            if p.error:
-                raise Error(p.error)
-            return p.result
-        if self.fs.kernel.now() < self.target_expires:
-            return self.target
-        if self.link_wait is None or self.link_wait.done:
-            p = self.link_wait = self.channel.submit(None, OP_READLINK, who=who, nodeid=self.nodeid)
-            p.then = self._link_answer
-        try:
-            self._wait(self.link_wait)
-        except Restart:
-            raise
-        except Error:
-            self.link_wait = None
-            raise
-
-    def _link_answer(self, payload: bytes) -> str:
-        if not payload or b"\0" in payload or len(payload) >= 4096:
-            raise ValueError("a link target must be 1 to 4095 bytes without NUL")
-        self.target = payload.decode(errors="surrogateescape")
-        self.target_expires = self.attr_expires  # (as long as the attributes)
-        return self.target
-
-
-class ServedDir(ServedNode, DirInode):
-    """A directory of a served tree: names are LOOKUPs, entries READDIRs.
-
-    ``children`` caches the names looked up, each valid until ``valid[name]``;
-    ``lookups`` holds the LOOKUPs in flight by name (callers asking for the same name
-    wait for the same answer).
-    """
-
-    __slots__ = _NODE_SLOTS + ("valid", "lookups")
-
-    op_open = OP_OPENDIR
-    op_release = OP_RELEASEDIR
-
-    def __init__(
-        self,
-        fs: ServedFS,
-        channel: Channel,
-        nodeid: int,
-        mode: int,
-        uid: int,
-        gid: int,
-        parent: DirInode | None = None,
-        name: str = "",
-    ) -> None:
-        DirInode.__init__(self, fs, mode, uid, gid, parent, name)
-        self._served_init(channel, nodeid)
-        self.size_ = 4096
-        self.valid: dict[str, int] = {}
-        self.lookups: dict[str, Pending] = {}
-
-    # -- names ---------------------------------------------------------------------------
-    def lookup(self, name: str) -> Inode:
-        return self._lookup(KERNEL, name)
-
-    def lookup_as(self, cred: Cred, pid: int, name: str) -> Inode:
-        return self._lookup((cred.euid, cred.egid, pid), name)
-
-    def _lookup(self, who: tuple[int, int, int], name: str) -> Inode:
-        now = self.fs.kernel.now()
-        p = _taken(self.lookups.get(name), now)
-        if p is not None:  # the answer a restarted walk comes back for
-            del self.lookups[name]
-            if p.error:
-                if p.error == ENOENT:
-                    self._drop(name)
-                raise Error(p.error)
-            p.result.grace = True
-            return p.result
-        child = self.children.get(name)
-        if child is not None and now < self.valid[name]:
-            return child
-        p = self.lookups.get(name)
-        if p is None or p.done:
-            p = self.channel.submit(
-                None, OP_LOOKUP, who=who, nodeid=self.nodeid, payload=name_payload(name)
-            )
-            p.then = lambda payload: self._entered(name, payload)
-            self.lookups[name] = p
-        try:
-            self._wait(p)
-        except Restart:
-            raise
-        except Error:
-            del self.lookups[name]
-            raise
-
-    def _entered(self, name: str, payload: bytes) -> Inode:
-        """Cache the LOOKUP answer for ``name``: its node (known or new) and how long."""
-        nodeid, entry_ms, attr_ms, attr = unpack_entry(payload)
-        if nodeid == SERVE_ROOT_ID:
-            raise ValueError("node id 1 is the served directory itself")
-        fs = self.fs
-        node = fs.nodes.get(nodeid)
-        if node is not None and node.mode & S_IFMT != attr.mode & S_IFMT:
-            del fs.nodes[nodeid]  # (the server reused the id for another type)
-            node = None
-        if node is None:
-            node = self._make(nodeid, attr)
-            fs.nodes[nodeid] = node
-        node.nlookup += 1
-        node.apply(attr, attr_ms)
-        if self.children.get(name) is not node:
-            self._drop(name)
-            self.children[name] = node
-            node.dentries += 1
-        if isinstance(node, ServedDir):
-            node.parent = self
-            node.name = name
-        self.valid[name] = fs.kernel.now() + entry_ms * _MS
-        return node
-
-    def _make(self, nodeid: int, attr: Attr) -> Any:
-        ftype = attr.mode & S_IFMT
-        ch = self.channel
-        if ftype == S_IFDIR:
-            return ServedDir(self.fs, ch, nodeid, attr.mode, attr.uid, attr.gid, self)
-        if ftype == S_IFLNK:
-            return ServedLink(self.fs, ch, nodeid)
-        if ftype in (S_IFREG, S_IFCHR):
-            kind = SERVE_CHR if ftype == S_IFCHR else SERVE_FILE
-            return ServedInode(self.fs, ch, kind, attr.mode, attr.uid, attr.gid, nodeid)
-        raise ValueError(f"type {ftype:o} (served trees hold directories, files, devices, links)")
-
-    def _drop(self, name: str) -> None:
-        old = self.children.pop(name, None)
-        self.valid.pop(name, None)
-        if old is not None:
-            old.dentries -= 1  # type: ignore[attr-defined]
-            self.fs.maybe_forget(old)
-
-    # -- entries -------------------------------------------------------------------------
-    def getdents(self, t: Thread, f: File) -> list[Dirent]:
-        """The next entries (getdents(2)): ``.`` and ``..``, then READDIR's from the
-        server's offset (``f.pos``) on; [] at the end."""
-        h = self._ready(f, Restart)
-        if h.eof:
-            return []
-        out: list[Dirent] = []
-        if not h.dots:
-            ns = getattr(t.proc, "mnt_ns", None) or self.fs.kernel.root_ns
-            parent = ns.parent_of(self)
-            out = [Dirent(self.ino, DT_DIR, "."), Dirent(parent.ino, DT_DIR, "..")]
-        payload = self._call(
-            t, f, OP_READDIR, ("d", f.pos), Restart, offset=f.pos, size=READDIR_SIZE
-        )
-        try:
-            ents = unpack_dirents(payload)
-        except ValueError as exc:
-            self.fs.kernel.log(f"served: pid {self.channel.server_pid} READDIR: {exc}: EIO")
-            raise Error(EIO) from None
-        h.dots = True
-        if not ents:
-            h.eof = True
-        else:
-            f.pos = ents[-1][1]
-        out += [Dirent(ino, dtype, name) for ino, _, dtype, name in ents]
-        return out
-
-    def rewind(self, f: File) -> None:
-        h: Handle | None = f.private
-        if h is not None:
-            h.dots = f.pos != 0
-            h.eof = False
-
-    def list(self) -> list[tuple[str, Inode]]:
-        return list(self.children.items())  # (the names cached; getdents asks)
-
-    # -- no changes: EROFS ---------------------------------------------------------------
-    def check_new(self, name: str) -> None:
-        raise Error(EROFS)
-
-    def check_rename(self) -> None:
-        raise Error(EROFS)
-
-    def remove(self, name: str) -> Inode:
-        raise Error(EROFS)
