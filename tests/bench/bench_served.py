@@ -1,5 +1,8 @@
 """Round trip of a served path against an in-kernel device, in the same run.
 
+Second pair: stat(2) of a file in a served tree (``SERVE_DIR``, answers never cached, so
+every stat is a LOOKUP round trip that restarts the call) against stat of a tmpfs file.
+
 libk side: a registered program does N round trips — open, read of 1 byte, close — on
 a character device: either /dev/zero (the kernel answers) or /dev/bench, served by a
 second process (``userland.libk.serve.Server``: every open, read and close is a request
@@ -17,8 +20,8 @@ import time
 
 import _common as c
 
-from kernel.abi import O_RDONLY
-from kernel.abi.serve import SERVE_CHR, ServeRequest
+from kernel.abi import O_RDONLY, S_IFREG
+from kernel.abi.serve import SERVE_CHR, SERVE_DIR, Attr, ServeRequest
 from userland.libk import sys as lsys
 from userland.libk.serve import Server
 
@@ -33,20 +36,38 @@ class Zeros(Server):
         return bytes(req.size)
 
 
+class Tree(Server):
+    """A directory holding one file, ``f``; its answers are never cached."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entry_valid_ms = self.attr_valid_ms = 0
+
+    async def lookup(self, req: ServeRequest, name: str) -> tuple[int, Attr]:
+        if name != "f":
+            return await super().lookup(req, name)
+        return 2, Attr(2, S_IFREG | 0o644, 1)
+
+
 async def server(argv: list[str]) -> int:
-    """``bench_served_server``: serve /dev/bench until killed."""
-    await Zeros().serve("/dev/bench", SERVE_CHR, 0o666)
+    """``bench_served_server [tree]``: serve /dev/bench (or the tree /srv) until killed."""
+    if argv[1:] == ["tree"]:
+        await Tree().serve("/srv", SERVE_DIR, 0o755)
+    else:
+        await Zeros().serve("/dev/bench", SERVE_CHR, 0o666)
     return 0
 
 
 async def rounds(argv: list[str]) -> int:
     """``bench_served_rounds served|kernel N``: N open+read+close; 0 if all read 1 byte."""
     kind, n = argv[1], int(argv[2])
-    path = "/dev/zero"
+    path = {"served": "/dev/bench", "kernel": "/dev/zero", "tree": "/srv/f"}.get(kind, "/tmp/f")
     pid = 0
-    if kind == "served":
-        path = "/dev/bench"
-        pid = await lsys.spawn("/bin/bench_served_server", ["bench_served_server"])
+    if kind == "tmpfs":
+        await lsys.close(await lsys.open(path, 0o101, 0o644))
+    if kind in ("served", "tree"):
+        argv = ["bench_served_server"] + (["tree"] if kind == "tree" else [])
+        pid = await lsys.spawn("/bin/bench_served_server", argv)
         while True:
             try:
                 await lsys.stat(path)
@@ -56,6 +77,9 @@ async def rounds(argv: list[str]) -> int:
     t0 = await lsys.clock_gettime()
     ok = True
     for _ in range(n):
+        if kind in ("tree", "tmpfs"):
+            ok = ok and (await lsys.stat(path)).st_size == (1 if kind == "tree" else 0)
+            continue
         fd = await lsys.open(path, O_RDONLY)
         ok = ok and await lsys.read(fd, 1) == b"\0"
         await lsys.close(fd)
@@ -92,6 +116,11 @@ def main() -> int:
     us_served = max(served.best - fixed["served"].best, 1e-9) / n * 1e6
     us_kernel = max(kernel.best - fixed["kernel"].best, 1e-9) / n * 1e6
     ratio = us_served / us_kernel
+    stat_us = {}
+    for kind in ("tree", "tmpfs"):
+        base = c.time_best(lambda kind=kind: machine_seconds(kind, 0), repeats)
+        run = c.time_best(lambda kind=kind: machine_seconds(kind, n), repeats)
+        stat_us[kind] = (max(run.best - base.best, 1e-9) / n * 1e6, VIRTUAL[kind])
     c.report(
         "served",
         {
@@ -100,6 +129,11 @@ def main() -> int:
             "in-kernel /dev/zero": f"{us_kernel:.1f} us/round trip host"
             f" (median run {kernel.median * 1e3:.1f} ms); {vkernel / 1e3:.1f} us virtual",
             "virtual-time ratio": f"{vserved / max(vkernel, 1e-9):.3g}",
+            "stat in a served tree (LOOKUP each)": f"{stat_us['tree'][0]:.1f} us host;"
+            f" {stat_us['tree'][1] / 1e3:.1f} us virtual",
+            "stat on tmpfs": f"{stat_us['tmpfs'][0]:.1f} us host;"
+            f" {stat_us['tmpfs'][1] / 1e3:.1f} us virtual"
+            f" (ratio {stat_us['tree'][0] / stat_us['tmpfs'][0]:.3g})",
         },
         ratio,
         "served us/round trip ÷ in-kernel us/round trip (host)",
