@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ksim import MS, SECOND, errno_of, run_body
 from test_served import spawn_server
 
@@ -345,3 +347,58 @@ def test_a_served_tree_refuses_changes_with_erofs() -> None:
         ]
 
     assert run_body(body)["errs"] == [EROFS] * 5
+
+
+_NAME = st.sampled_from(["a", "b", "c.txt", "dir", "x y"])
+
+
+@st.composite
+def _trees(draw: Any, depth: int = 0, prefix: str = "") -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name in draw(st.lists(_NAME, max_size=4, unique=True)):
+        path = prefix + name
+        kind = draw(st.sampled_from(["file", "dir"] if depth < 2 else ["file"]))
+        if kind == "dir":
+            tree[path] = None
+            tree.update(draw(_trees(depth + 1, path + "/")))
+        else:
+            tree[path] = draw(st.binary(max_size=40))
+    return tree
+
+
+async def _walk(path: str, rel: str, out: dict[str, Any]) -> None:
+    """Everything below ``path`` as MemTree's dict: getdents, lstat, read."""
+    fd = await sys.open(path, O_RDONLY | O_DIRECTORY)
+    names = []
+    while batch := await sys.getdents(fd):
+        names += [d.d_name for d in batch if d.d_name not in (".", "..")]
+    await sys.close(fd)
+    for name in names:
+        full, key = f"{path}/{name}", f"{rel}{name}"
+        st_ = await sys.lstat(full)
+        if st_.st_mode & S_IFMT == S_IFDIR:
+            out[key] = None
+            await _walk(full, key + "/", out)
+        else:
+            f = await sys.open(full, O_RDONLY)
+            out[key] = await sys.read(f, 1 << 16)
+            await sys.close(f)
+            assert st_.st_size == len(out[key])
+
+
+@settings(derandomize=True, max_examples=12, deadline=None)
+@given(tree=_trees(), valid=st.sampled_from([0, 1000]))
+def test_a_served_tree_reads_back_as_the_servers_tree(tree: dict[str, Any], valid: int) -> None:
+    """Whatever the tree and however long answers are kept, walking the served tree
+    (names, types, sizes, contents) gives back exactly the server's tree."""
+
+    async def body(seen: dict[str, Any]) -> None:
+        srv = MemTree(seen, tree)
+        srv.entry_valid_ms = srv.attr_valid_ms = valid
+        await spawn_server(seen, "/srv", DIR, srv)
+        got: dict[str, Any] = {}
+        await _walk("/srv", "", got)
+        await _walk("/srv", "", got)  # (a second time: from the caches, if kept)
+        seen["got"] = got
+
+    assert run_body(body)["got"] == tree
