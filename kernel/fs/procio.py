@@ -10,7 +10,7 @@ there). ``kernel.fs.procfs`` owns the nodes that call these.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kernel.abi import ENOENT, O_CLOEXEC, O_NOCTTY, Error
 
@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from kernel.proc import Process
 
 
-def mount_id(k: Kernel, f: File) -> int:
-    """The id of the mount holding ``f``'s file, 0 when mounts have no ids (or the file
-    is on no mount: a pipe, a ring)."""
+def mount_id(k: Kernel, f: File, ns: Any = None) -> int:
+    """The id of the mount holding ``f``'s file in mount namespace ``ns`` (the root
+    one if None; a served node is mounted in its server's namespace only), 0 when
+    mounts have no ids (or the file is on no mount: a pipe, a ring)."""
     fs = f.inode.fs
-    for m in k.root_ns.mounts:
+    for m in (ns or k.root_ns).mounts:
         if m.fs is fs:
             return int(getattr(m, "mnt_id", 0))
     return 0
@@ -54,7 +55,7 @@ class ProcIo:
         if fd in proc.fds.cloexec:
             flags |= O_CLOEXEC
         text = (
-            f"pos:\t{f.pos}\nflags:\t0{flags:o}\nmnt_id:\t{mount_id(self.k, f)}\n"
+            f"pos:\t{f.pos}\nflags:\t0{flags:o}\nmnt_id:\t{mount_id(self.k, f, proc.mnt_ns)}\n"
             f"ino:\t{f.inode.ino}\n"
         )
         return text + f.inode.fdinfo(f)

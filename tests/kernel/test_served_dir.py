@@ -218,6 +218,7 @@ def test_getdents_reads_the_servers_offsets_and_rewinds() -> None:
     ]  # fmt: skip
     assert seen["end"] == [] and seen["again"] == [".", "..", "a.txt", "b.txt", "deep"]
     assert b"served_by:" in seen["fdinfo"][1] and b" /srv" in seen["fdinfo"][1]
+    assert b"mnt_id:\t0\n" not in seen["fdinfo"][1]  # (the served mount's id)
     assert seen["notdir"] == ENOTDIR
     ops = [r.opcode for r in seen["reqs"]]
     assert proto.OP_OPENDIR in ops and proto.OP_RELEASEDIR in ops

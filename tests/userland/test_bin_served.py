@@ -84,3 +84,12 @@ def test_firewall_on_a_directory_hides_and_refuses_what_its_rules_deny() -> None
     assert "/srv\n/srv/docs\n/srv/docs/a.txt\n/srv/link\n" in out  # (s.key not listed)
     assert "denied write of 2 bytes" in out and "/srv/docs\nfw=0\n" in out
     assert out.endswith("a.txt  s.key\npublic\n")  # outside the child: the real tree
+
+
+def test_a_served_file_in_a_namespace_has_its_mount_id_in_fdinfo() -> None:
+    out, _ = run_command(
+        "mkdir -p /srv; echo x > /srv/a; firewall /srv -- sh -c"
+        " 'grep mnt_id /proc/self/fdinfo/0 < /srv/a; grep \" /srv \" /proc/self/mountinfo'"
+    )
+    fdinfo, mountinfo = out.splitlines()
+    assert fdinfo.split()[1] == mountinfo.split()[0] != "0"
