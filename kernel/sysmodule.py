@@ -8,11 +8,13 @@ the registered module. ``params`` is modprobe's ``name=value ...`` text. The wor
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from kernel.abi import EBADF, EINVAL, Error
+from kernel.abi import EBADF, EINVAL, SIGSEGV, Error
 from kernel.fs.vfs import FileInode
-from kernel.modules.core import check_root
+from kernel.modules.core import ModuleOops, check_root
 from kernel.modules.files import parse_image
 
 if TYPE_CHECKING:
@@ -24,7 +26,8 @@ O_TRUNC = 0o1000  # delete_module's "force" flag: refused (no CONFIG_MODULE_FORC
 
 def sys_init_module(k: Kernel, t: Thread, image: bytes, params: str = "") -> int:
     check_root(t)
-    k.modules.load(parse_image(image), params)
+    with _oopses(k, t):
+        k.modules.load(parse_image(image), params)
     return 0
 
 
@@ -36,7 +39,8 @@ def sys_finit_module(k: Kernel, t: Thread, fd: int, params: str = "", flags: int
     inode = f.inode
     if not isinstance(inode, FileInode):
         raise Error(EBADF)
-    k.modules.load(parse_image(inode.cache.read(0, inode.size)), params)
+    with _oopses(k, t):
+        k.modules.load(parse_image(inode.cache.read(0, inode.size)), params)
     return 0
 
 
@@ -44,5 +48,15 @@ def sys_delete_module(k: Kernel, t: Thread, name: str, flags: int = 0) -> int:
     check_root(t)
     if flags & O_TRUNC:
         raise Error(EINVAL)
-    k.modules.unload(name)
+    with _oopses(k, t):
+        k.modules.unload(name)
     return 0
+
+
+@contextmanager
+def _oopses(k: Kernel, t: Thread) -> Iterator[None]:
+    """A module that oopsed kills its caller with SIGSEGV (the kernel lives on)."""
+    try:
+        yield
+    except ModuleOops:
+        k.exits.exit_process(t.proc, SIGSEGV)

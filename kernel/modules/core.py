@@ -13,11 +13,12 @@ A loaded module is an ``Owner`` of the device model: its open device nodes hold 
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kernel.abi import EEXIST, EINVAL, ENOENT, EPERM, EWOULDBLOCK, Error
+from kernel.abi import EEXIST, EFAULT, EINVAL, ENOENT, EPERM, EWOULDBLOCK, Error
 from kernel.dev.kobject import KObject
 
 if TYPE_CHECKING:
@@ -298,6 +299,10 @@ class Modules:
             self._forget(mod)
             k.log(f"{defn.name}: module init failed with error -{err.errno}")
             raise
+        except Exception as exc:  # noqa: BLE001 - a bug in the module: an oops, not a panic
+            ctx.unwind()
+            self._forget(mod)
+            raise oops(k, defn.name, "init", exc) from None
         mod.state = LIVE
         return mod
 
@@ -314,8 +319,13 @@ class Modules:
             raise Error(EWOULDBLOCK)
         mod.state = GOING
         assert mod.ctx is not None
-        if mod.defn.exit is not None:
-            mod.defn.exit(mod.ctx)
+        try:
+            if mod.defn.exit is not None:
+                mod.defn.exit(mod.ctx)
+        except Exception as exc:  # noqa: BLE001 - as in init: an oops; unloaded anyway
+            mod.ctx.unwind()
+            self._forget(mod)
+            raise oops(self.k, name, "exit", exc) from None
         mod.ctx.unwind()
         self._forget(mod)
 
@@ -333,6 +343,22 @@ class Modules:
             from kernel.modules.sysfs import module_kobject_del
 
             module_kobject_del(mod)
+
+
+class ModuleOops(Error):
+    """A module's init or exit raised something that is not an ``Error``: a bug in the
+    module. The kernel logs it as Linux logs an oops, unwinds what the module
+    registered (Linux would leave it stuck), and the calling process dies of SIGSEGV,
+    as a task that oopses does (``kernel.sysmodule``); at boot, the load just fails."""
+
+
+def oops(k: Any, name: str, what: str, exc: BaseException) -> ModuleOops:
+    """Log the oops of module ``name``'s ``what`` (init, exit) raising ``exc``."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+    k.log(f"BUG: {name}: module {what} raised {type(exc).__name__}: {exc}{where}")
+    k.log(f"Oops: {name} unloaded; the caller is killed")
+    return ModuleOops(EFAULT, f"module {name} {what} crashed")
 
 
 def check_root(t: Any) -> None:

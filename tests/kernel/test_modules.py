@@ -28,6 +28,14 @@ def _half_init(ctx: ModuleContext) -> None:
 register_module(ModuleDef("halfway", "test/halfway.ko", init=_half_init))
 
 
+def _buggy_init(ctx: ModuleContext) -> None:
+    ctx.device_register(Device("buggy0", cls="misc", devt=(10, 201)))
+    {}["no such key"]  # a bug: not an Error
+
+
+register_module(ModuleDef("buggy", "test/buggy.ko", init=_buggy_init))
+
+
 def img(name: str) -> bytes:
     return MAGIC + name.encode() + b"\n"
 
@@ -96,6 +104,22 @@ def test_failing_init_leaves_nothing() -> None:
     assert "halfdev0" not in seen["dev"] and "halfdev0" not in seen["misc"]
     assert "halfway" not in seen["sys"] and seen["proc"] == ""
     assert "halfway: module init failed with error -5" in seen["log"]
+
+
+def test_a_module_whose_init_crashes_oopses_without_a_panic() -> None:
+    async def body(seen: dict[str, Any]) -> None:
+        fd = await sys.open("/tmp/buggy.ko", 0o101, 0o644)
+        await sys.write(fd, img("buggy"))
+        await sys.close(fd)
+        pid = await sys.spawn("/bin/sh", ["sh", "-c", "insmod /tmp/buggy.ko"])
+        seen["wait"] = await sys.wait4(pid)
+        seen["dev"] = await list_dir("/dev")
+        seen["proc"] = await read_text("/proc/modules")
+
+    seen = run_body(body)
+    assert seen["wait"][1] >> 8 == 139  # sh: insmod died of SIGSEGV
+    assert "buggy0" not in seen["dev"] and seen["proc"] == ""
+    assert "BUG: buggy: module init raised KeyError: 'no such key'" in seen["log"]
 
 
 def test_parameters() -> None:
