@@ -29,9 +29,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from kernel.abi import (
-    ASYNC_CANCEL_ALL,
-    ASYNC_CANCEL_ANY,
-    ASYNC_CANCEL_FD,
     CQ_ENTRIES,
     CQ_HEAD,
     CQ_MASK,
@@ -41,11 +38,9 @@ from kernel.abi import (
     CQE_BUFFER_SHIFT,
     CQE_F_BUFFER,
     CQE_SIZE,
-    EALREADY,
     ECANCELED,
     EINVAL,
     ENOBUFS,
-    ENOENT,
     IOSQE_BUFFER_SELECT,
     IOSQE_IO_DRAIN,
     IOSQE_IO_LINK,
@@ -71,10 +66,10 @@ from kernel.abi import (
 )
 from kernel.io import buffers
 from kernel.io.request import DONE, PENDING, IoRequest, cancel, cancellable, finish, start
+from kernel.io.ringops import BufferGroup, cancel_op, provide_buffers, remove_buffers
 from kernel.thread import WaitQueue
 
 if TYPE_CHECKING:
-    from kernel.io.buffers import OwnedBuffer
     from kernel.kernel import Kernel
     from kernel.proc import Process
     from kernel.thread import Thread
@@ -82,21 +77,6 @@ if TYPE_CHECKING:
 _U32 = struct.Struct("<I")
 U32 = 0xFFFF_FFFF
 U64 = (1 << 64) - 1
-
-
-class BufferGroup:
-    """Buffers provided to a ring (OP_PROVIDE_BUFFERS) under one group id."""
-
-    __slots__ = ("ring", "bgid", "free")
-
-    def __init__(self, ring: Ring, bgid: int) -> None:
-        self.ring = ring
-        self.bgid = bgid
-        self.free: list[tuple[int, OwnedBuffer]] = []  # (bid, buffer); the last goes first
-
-    def describe(self) -> str:
-        """For the fault log: whose buffer this is."""
-        return f"{self.ring.describe()}, buffer group {self.bgid}"
 
 
 class Ring:
@@ -294,13 +274,13 @@ class Ring:
             return
         if op == OP_CANCEL:
             req.state = PENDING
-            finish(self.k, req, self._cancel(req))
+            finish(self.k, req, cancel_op(self, req))
             return
         if op == OP_PROVIDE_BUFFERS:
-            finish(self.k, req, self._provide(req))
+            finish(self.k, req, provide_buffers(self, req))
             return
         if op == OP_REMOVE_BUFFERS:
-            finish(self.k, req, self._remove(req))
+            finish(self.k, req, remove_buffers(self, req))
             return
         if req.flags & IOSQE_BUFFER_SELECT:
             group = self.groups.get(req.buf_group)
@@ -408,67 +388,6 @@ class Ring:
     def count_timeout(self, req: IoRequest) -> None:
         """A timeout that also ends after ``req.off`` other completions."""
         self.timeouts.append([req, req.off])
-
-    # ------------------------------------------------------------------ cancel
-    def _cancel(self, creq: IoRequest) -> int:
-        """OP_CANCEL: 0 (or how many, with ALL) if cancelled, else -ENOENT/-EALREADY."""
-        how = creq.op_flags
-        if how & ~(ASYNC_CANCEL_ALL | ASYNC_CANCEL_FD | ASYNC_CANCEL_ANY):
-            return -EINVAL
-        every = bool(how & (ASYNC_CANCEL_ALL | ASYNC_CANCEL_ANY))
-        found = done = 0
-        for req in list(self.inflight):
-            if req is creq or req.state is DONE:
-                continue
-            if how & ASYNC_CANCEL_ANY:
-                pass
-            elif how & ASYNC_CANCEL_FD:
-                if req.fd != creq.fd or req.op in (OP_CANCEL, OP_TIMEOUT):
-                    continue
-            elif req.user_data != creq.addr:
-                continue
-            found += 1
-            if cancellable(req) and cancel(self.k, req):
-                done += 1
-            if not every:
-                break
-        if done:
-            return done if every else 0
-        return -EALREADY if found else -ENOENT
-
-    # ------------------------------------------------------------------ buffer groups
-    def _provide(self, req: IoRequest) -> int:
-        """OP_PROVIDE_BUFFERS: ``fd`` buffers of ``length`` bytes from ``addr``, ids from
-        ``off``, into group ``buf_group``; returns how many."""
-        nbufs, size = req.fd, req.length
-        if nbufs <= 0 or nbufs > 1 << 15 or size <= 0 or req.off < 0:
-            return -EINVAL
-        group = self.groups.get(req.buf_group)
-        if group is None:
-            group = self.groups[req.buf_group] = BufferGroup(self, req.buf_group)
-        taken: list[tuple[int, OwnedBuffer]] = []
-        try:
-            for i in range(nbufs):
-                buf = buffers.take(self.proc.mm, req.addr + i * size, size, group, write=True)
-                taken.append((req.off + i, buf))
-        except Error as err:
-            for _, buf in taken:
-                buf.give_back()
-            return -err.errno
-        group.free.extend(reversed(taken))  # the lowest id is picked first
-        return nbufs
-
-    def _remove(self, req: IoRequest) -> int:
-        """OP_REMOVE_BUFFERS: give up to ``fd`` buffers of group ``buf_group`` back."""
-        group = self.groups.get(req.buf_group)
-        if group is None or not group.free:
-            return -ENOENT
-        n = 0
-        while group.free and n < req.fd:
-            _, buf = group.free.pop()
-            buf.give_back()
-            n += 1
-        return n
 
     # ------------------------------------------------------------------ the end
     def close(self) -> None:
