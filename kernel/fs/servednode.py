@@ -203,6 +203,8 @@ class ServedNode:
         raise Restart(sl, self.channel)
 
     def stat_for(self, t: Thread) -> Stat:
+        if t.observer:  # (the app's host client cannot wait: the cached attributes)
+            return self.stat()  # type: ignore[attr-defined]
         proc = t.proc
         self.revalidate((proc.cred.euid, proc.cred.egid, proc.pid))
         return self.stat()  # type: ignore[attr-defined]
