@@ -6,41 +6,33 @@ and positioning; insert and delete of lines and characters; a scrolling region; 
 and restore of the cursor; the alternate screen (``top`` and editors use it); and
 hiding the cursor. Lines that scroll off the top of the main screen go into a bounded
 scrollback. Resizing loses no text (:meth:`Terminal.resize`). :attr:`Terminal.version`
-changes whenever anything visible changes, so a widget can skip redraws.
+changes whenever anything visible changes, so a widget can skip redraws. What the
+screen is made of (cells, :class:`Attr`, lines) and SGR parsing live in
+:mod:`tui.termcells`; their names are re-exported here.
 """
 
 from __future__ import annotations
 
 import codecs
 from collections import deque
-from dataclasses import dataclass, replace
+
+from tui.termcells import (
+    BLANK,
+    PLAIN,
+    Attr,
+    Cell,
+    Line,
+    apply_sgr,
+    blank_line,
+    fit,
+    is_blank,
+    spans,
+)
 
 TAB = 8
 SCROLLBACK = 5_000
 
-
-@dataclass(frozen=True, slots=True)
-class Attr:
-    """How a cell is drawn. Colours: None (default), 0..255 (palette) or (r, g, b)."""
-
-    fg: int | tuple[int, int, int] | None = None
-    bg: int | tuple[int, int, int] | None = None
-    bold: bool = False
-    dim: bool = False
-    italic: bool = False
-    underline: bool = False
-    reverse: bool = False
-
-
-PLAIN = Attr()
-Cell = tuple[str, Attr]
-Line = list[Cell]
-BLANK: Cell = (" ", PLAIN)
-
-
-def _blank_line(cols: int, attr: Attr = PLAIN) -> Line:
-    cell = (" ", attr) if attr is not PLAIN else BLANK
-    return [cell] * cols
+__all__ = ["BLANK", "PLAIN", "SCROLLBACK", "TAB", "Attr", "Cell", "Line", "Terminal", "spans"]
 
 
 class Terminal:
@@ -62,7 +54,7 @@ class Terminal:
         self.cols = max(1, cols)
         self.rows = max(1, rows)
         self.scrollback: deque[Line] = deque(maxlen=scrollback)
-        self.screen: list[Line] = [_blank_line(self.cols) for _ in range(self.rows)]
+        self.screen: list[Line] = [blank_line(self.cols) for _ in range(self.rows)]
         self.cursor_row = 0
         self.cursor_col = 0
         self.cursor_visible = True
@@ -150,13 +142,13 @@ class Terminal:
             gone = self.screen.pop(top)
             if top == 0 and not self.alternate:
                 self.scrollback.append(gone)
-            self.screen.insert(bottom, _blank_line(self.cols))
+            self.screen.insert(bottom, blank_line(self.cols))
 
     def _scroll_down(self, n: int) -> None:
         top, bottom = self._top, self._bottom
         for _ in range(min(n, bottom - top + 1)):
             self.screen.pop(bottom)
-            self.screen.insert(top, _blank_line(self.cols))
+            self.screen.insert(top, blank_line(self.cols))
 
     # ------------------------------------------------------------------ escapes
     def _escape(self, ch: str) -> None:
@@ -229,7 +221,7 @@ class Terminal:
         if final != "m":
             self._wrap_pending = False
         if final == "m":
-            self._sgr(params)
+            self.attr = apply_sgr(self.attr, params)
         elif final == "A":
             self.cursor_row = max(
                 self._top if self.cursor_row >= self._top else 0, self.cursor_row - n
@@ -264,12 +256,12 @@ class Terminal:
             if self._top <= self.cursor_row <= self._bottom:
                 for _ in range(min(n, self._bottom - self.cursor_row + 1)):
                     self.screen.pop(self._bottom)
-                    self.screen.insert(self.cursor_row, _blank_line(self.cols))
+                    self.screen.insert(self.cursor_row, blank_line(self.cols))
         elif final == "M":
             if self._top <= self.cursor_row <= self._bottom:
                 for _ in range(min(n, self._bottom - self.cursor_row + 1)):
                     self.screen.pop(self.cursor_row)
-                    self.screen.insert(self._bottom, _blank_line(self.cols))
+                    self.screen.insert(self._bottom, blank_line(self.cols))
         elif final == "P":
             line = self.screen[self.cursor_row]
             c = self.cursor_col
@@ -308,11 +300,11 @@ class Terminal:
             elif p in (47, 1047, 1049):
                 if on and not self.alternate:
                     self._main = (self.screen, self.cursor_row, self.cursor_col, self.attr)
-                    self.screen = [_blank_line(self.cols) for _ in range(self.rows)]
+                    self.screen = [blank_line(self.cols) for _ in range(self.rows)]
                     self.alternate = True
                 elif not on and self.alternate and self._main is not None:
                     screen, row, col, attr = self._main
-                    self.screen = _fit(screen, self.cols, self.rows)
+                    self.screen = fit(screen, self.cols, self.rows)
                     self.cursor_row = min(row, self.rows - 1)
                     self.cursor_col = min(col, self.cols - 1)
                     self.attr = attr
@@ -325,14 +317,14 @@ class Terminal:
         if mode == 0:
             self.screen[r][c:] = [BLANK] * (self.cols - c)
             for i in range(r + 1, self.rows):
-                self.screen[i] = _blank_line(self.cols)
+                self.screen[i] = blank_line(self.cols)
         elif mode == 1:
             self.screen[r][: c + 1] = [BLANK] * (c + 1)
             for i in range(r):
-                self.screen[i] = _blank_line(self.cols)
+                self.screen[i] = blank_line(self.cols)
         elif mode == 2:
             for i in range(self.rows):
-                self.screen[i] = _blank_line(self.cols)
+                self.screen[i] = blank_line(self.cols)
         elif mode == 3:
             self.scrollback.clear()
 
@@ -345,53 +337,6 @@ class Terminal:
             line[: c + 1] = [BLANK] * (c + 1)
         else:
             line[:] = [BLANK] * self.cols
-
-    def _sgr(self, params: list[int]) -> None:
-        if not params:
-            params = [0]
-        attr = self.attr
-        i = 0
-        while i < len(params):
-            p = params[i]
-            if p == 0:
-                attr = PLAIN
-            elif p == 1:
-                attr = replace(attr, bold=True)
-            elif p == 2:
-                attr = replace(attr, dim=True)
-            elif p == 3:
-                attr = replace(attr, italic=True)
-            elif p == 4:
-                attr = replace(attr, underline=True)
-            elif p == 7:
-                attr = replace(attr, reverse=True)
-            elif p == 22:
-                attr = replace(attr, bold=False, dim=False)
-            elif p == 23:
-                attr = replace(attr, italic=False)
-            elif p == 24:
-                attr = replace(attr, underline=False)
-            elif p == 27:
-                attr = replace(attr, reverse=False)
-            elif 30 <= p <= 37:
-                attr = replace(attr, fg=p - 30)
-            elif 40 <= p <= 47:
-                attr = replace(attr, bg=p - 40)
-            elif 90 <= p <= 97:
-                attr = replace(attr, fg=p - 90 + 8)
-            elif 100 <= p <= 107:
-                attr = replace(attr, bg=p - 100 + 8)
-            elif p == 39:
-                attr = replace(attr, fg=None)
-            elif p == 49:
-                attr = replace(attr, bg=None)
-            elif p in (38, 48):
-                colour, used = _extended_colour(params[i + 1 :])
-                i += used
-                if colour is not None:
-                    attr = replace(attr, fg=colour) if p == 38 else replace(attr, bg=colour)
-            i += 1
-        self.attr = PLAIN if attr == PLAIN else attr
 
     # ------------------------------------------------------------------ size and state
     def resize(self, cols: int, rows: int) -> None:
@@ -410,7 +355,7 @@ class Terminal:
         if self.alternate and self._main is not None:
             s, r, c, a = self._main
             s, r = self._fit_rows(s, r, rows, keep=True)
-            self._main = (_fit(s, cols, rows), r, min(c, cols - 1), a)
+            self._main = (fit(s, cols, rows), r, min(c, cols - 1), a)
             self.screen, self.cursor_row = self._fit_rows(
                 self.screen, self.cursor_row, rows, keep=False
             )
@@ -419,7 +364,7 @@ class Terminal:
                 self.screen, self.cursor_row, rows, keep=True
             )
         self.cols, self.rows = cols, rows
-        self.screen = _fit(self.screen, cols, rows)
+        self.screen = fit(self.screen, cols, rows)
         self.cursor_row = min(self.cursor_row, rows - 1)
         self.cursor_col = min(self.cursor_col, cols - 1)
         self._top, self._bottom = 0, rows - 1
@@ -432,7 +377,7 @@ class Terminal:
         leaving the top go to the scrollback and lines from it fill a taller screen."""
         screen = list(screen)
         excess = len(screen) - rows
-        while excess > 0 and len(screen) - 1 > cursor_row and _is_blank(screen[-1]):
+        while excess > 0 and len(screen) - 1 > cursor_row and is_blank(screen[-1]):
             screen.pop()
             excess -= 1
         for _ in range(max(0, excess)):
@@ -449,7 +394,7 @@ class Terminal:
     def reset(self) -> None:
         """Back to a blank screen (scrollback kept)."""
         self.version += 1
-        self.screen = [_blank_line(self.cols) for _ in range(self.rows)]
+        self.screen = [blank_line(self.cols) for _ in range(self.rows)]
         self.cursor_row = self.cursor_col = 0
         self.attr = PLAIN
         self.cursor_visible = True
@@ -486,45 +431,3 @@ class Terminal:
     def cursor_line_text(self) -> str:
         """The text on the cursor's line left of the cursor (a shell's prompt, say)."""
         return "".join(ch for ch, _ in self.screen[self.cursor_row][: self.cursor_col])
-
-
-def spans(line: Line) -> list[tuple[str, Attr]]:
-    """A line as runs of text that share an attribute."""
-    out: list[tuple[str, Attr]] = []
-    if not line:
-        return out
-    chars: list[str] = []
-    cur = line[0][1]
-    for ch, attr in line:
-        if attr is not cur and attr != cur:
-            out.append(("".join(chars), cur))
-            chars = []
-            cur = attr
-        chars.append(ch)
-    out.append(("".join(chars), cur))
-    return out
-
-
-def _extended_colour(rest: list[int]) -> tuple[int | tuple[int, int, int] | None, int]:
-    if len(rest) >= 2 and rest[0] == 5:
-        return max(0, min(255, rest[1])), 2
-    if len(rest) >= 4 and rest[0] == 2:
-        r, g, b = (max(0, min(255, v)) for v in rest[1:4])
-        return (r, g, b), 4
-    return None, len(rest)
-
-
-def _is_blank(line: Line) -> bool:
-    return all(ch == " " and attr.bg is None and not attr.reverse for ch, attr in line)
-
-
-def _fit(screen: list[Line], cols: int, rows: int) -> list[Line]:
-    """``rows`` lines at least ``cols`` wide; longer lines keep their hidden tail."""
-    out: list[Line] = []
-    for line in screen[:rows]:
-        if len(line) < cols:
-            line = line + [BLANK] * (cols - len(line))
-        out.append(line)
-    while len(out) < rows:
-        out.append(_blank_line(cols))
-    return out

@@ -25,6 +25,7 @@ from userland.sh.lexer import (
     Token,
     assignment_tildes,
 )
+from userland.sh.tokenstream import TokenStream, unexpected
 
 __all__ = ["IncompleteInput", "Parser", "ShSyntaxError", "parse", "parse_text"]
 
@@ -36,7 +37,7 @@ _OPENERS = frozenset(("if", "while", "until", "for", "case", "{"))
 _COMPOUND_START = _OPENERS | {"("}
 
 
-class Parser:
+class Parser(TokenStream):
     """Parses shell source one complete command at a time.
 
     Args:
@@ -51,21 +52,7 @@ class Parser:
             next word is checked too.
     """
 
-    __slots__ = ("_lex", "_tok", "aliases", "_alias_ends", "_alias_next")
-
-    def __init__(
-        self,
-        source: str,
-        *,
-        first_line: int = 1,
-        complete: bool = False,
-        aliases: dict[str, str] | None = None,
-    ) -> None:
-        self._lex = Lexer(source, 0, first_line, complete)
-        self._tok: Token | None = None
-        self.aliases = aliases
-        self._alias_ends: list[tuple[str, int]] = []  # aliases being expanded, region ends
-        self._alias_next = -1
+    __slots__ = ()
 
     # ------------------------------------------------------------------ public
 
@@ -90,61 +77,6 @@ class Parser:
             self._recover()
             raise
 
-    # ------------------------------------------------------------------ tokens
-
-    def _peek(self) -> Token:
-        tok = self._tok
-        if tok is None:
-            tok = self._tok = self._lex.next_token()
-        return tok
-
-    def _next(self) -> Token:
-        tok = self._tok
-        if tok is None:
-            return self._lex.next_token()
-        self._tok = None
-        return tok
-
-    def _skip_newlines(self) -> None:
-        while self._peek().kind == NEWLINE:
-            self._tok = None
-
-    def _is_op(self, text: str) -> bool:
-        tok = self._peek()
-        return tok.kind == OP and tok.text == text
-
-    def _is_word(self, text: str) -> bool:
-        tok = self._peek()
-        return tok.kind == WORD and tok.text == text
-
-    def _expect_word(self, text: str) -> Token:
-        tok = self._next()
-        if tok.kind != WORD or tok.text != text:
-            raise _unexpected(tok)
-        return tok
-
-    def _expect_op(self, text: str) -> Token:
-        tok = self._next()
-        if tok.kind != OP or tok.text != text:
-            raise _unexpected(tok)
-        return tok
-
-    def _recover(self) -> None:
-        """After an error, drop the lookahead and the rest of the current line."""
-        lex = self._lex
-        if self._tok is not None:
-            lex.last_kind = self._tok.kind
-            self._tok = None
-        lex.heredocs = []
-        if lex.last_kind not in (NEWLINE, EOF):
-            end = lex.src.find("\n", lex.pos)
-            if end < 0:
-                lex.pos = lex.n
-            else:
-                lex.pos = end + 1
-                lex.line += 1
-        lex.last_kind = NEWLINE
-
     # ------------------------------------------------------------------ lists
 
     def _top_list(self) -> ast.Node:
@@ -166,7 +98,7 @@ class Parser:
             if tok.kind == NEWLINE:
                 self._tok = None
             elif tok.kind != EOF:
-                raise _unexpected(tok)
+                raise unexpected(tok)
             break
         return items[0] if len(items) == 1 else ast.Sequence(tuple(items), items[0].line)
 
@@ -195,7 +127,7 @@ class Parser:
         if not items:
             if allow_empty:
                 return None
-            raise _unexpected(self._peek())
+            raise unexpected(self._peek())
         return items[0] if len(items) == 1 else ast.Sequence(tuple(items), items[0].line)
 
     def _body(self) -> ast.Node:
@@ -230,32 +162,6 @@ class Parser:
 
     # ------------------------------------------------------------------ commands
 
-    def _try_alias(self, tok: Token) -> bool:
-        """Replace the peeked word ``tok`` by its alias value in the source, if it has one.
-
-        An alias is not expanded again inside its own expansion (no recursion).
-        """
-        text = tok.text
-        aliases = self.aliases
-        if not aliases or text is None or text not in aliases:
-            return False
-        lex = self._lex
-        pos = lex.pos
-        if any(name == text and end >= pos for name, end in self._alias_ends):
-            return False
-        value = aliases[text]
-        lex.src = lex.src[:pos] + value + lex.src[pos:]
-        lex.n = len(lex.src)
-        self._alias_ends = [
-            (name, end + len(value) if end >= pos else end)
-            for name, end in self._alias_ends
-            if end >= pos
-        ]
-        self._alias_ends.append((text, pos + len(value)))
-        self._tok = None
-        self._alias_next = pos + len(value) if value[-1:] in (" ", "\t") else -1
-        return True
-
     def _command(self) -> ast.Node:
         tok = self._peek()
         if tok.kind == WORD and self.aliases and self._try_alias(tok):
@@ -266,7 +172,7 @@ class Parser:
                 if text in _OPENERS:
                     return self._compound()
                 if text in _CLOSERS:
-                    raise _unexpected(tok)
+                    raise unexpected(tok)
                 if "=" not in text:
                     self._tok = None
                     if self._is_op("("):
@@ -277,7 +183,7 @@ class Parser:
             return self._simple_command(tok.line, None)
         if tok.kind == OP and tok.text == "(":
             return self._compound()
-        raise _unexpected(tok)
+        raise unexpected(tok)
 
     def _simple_command(self, line: int, first: Token | None) -> ast.SimpleCommand:
         assigns: list[ast.Assignment] = []
@@ -315,7 +221,7 @@ class Parser:
         fd = tok.fd if tok.fd is not None else (0 if op[0] == "<" else 1)
         target = self._next()
         if target.kind != WORD:
-            raise _unexpected(target)
+            raise unexpected(target)
         word = target.word
         if op == "<<" or op == "<<-":
             doc = ast.HereDoc(
@@ -337,7 +243,7 @@ class Parser:
         self._skip_newlines()
         tok = self._peek()
         if tok.text not in _COMPOUND_START or tok.kind == REDIR:
-            raise _unexpected(tok)
+            raise unexpected(tok)
         return ast.FunctionDef(name_tok.text, self._compound(), name_tok.line)
 
     def _compound(self) -> ast.Node:
@@ -366,7 +272,7 @@ class Parser:
                     self._expect_word("fi")
                     break
                 if end.kind != WORD or end.text != "fi":
-                    raise _unexpected(end)
+                    raise unexpected(end)
                 break
             return ast.If(tuple(clauses), else_body, self._redirects(), line)
         if kw == "while" or kw == "until":
@@ -386,7 +292,7 @@ class Parser:
     def _for(self, line: int) -> ast.For:
         tok = self._next()
         if tok.kind != WORD:
-            raise _unexpected(tok)
+            raise unexpected(tok)
         if tok.text is None or not _NAME.match(tok.text):
             raise ShSyntaxError("syntax error: bad for loop variable", tok.line)
         self._skip_newlines()
@@ -399,7 +305,7 @@ class Parser:
             words = tuple(collected)
             sep = self._next()
             if not (sep.kind == NEWLINE or (sep.kind == OP and sep.text == ";")):
-                raise _unexpected(sep)
+                raise unexpected(sep)
             self._skip_newlines()
         else:
             at = ast.DoubleQuoted((ast.Param("@"),))
@@ -413,7 +319,7 @@ class Parser:
     def _case(self, line: int) -> ast.Case:
         subject = self._next()
         if subject.kind != WORD:
-            raise _unexpected(subject)
+            raise unexpected(subject)
         self._skip_newlines()
         self._expect_word("in")
         self._skip_newlines()
@@ -425,31 +331,25 @@ class Parser:
             while True:
                 tok = self._next()
                 if tok.kind != WORD:
-                    raise _unexpected(tok)
+                    raise unexpected(tok)
                 patterns.append(tok.word)
                 sep = self._next()
                 if sep.kind == OP and sep.text == ")":
                     break
                 if sep.kind != OP or sep.text != "|":
-                    raise _unexpected(sep)
+                    raise unexpected(sep)
             body = self._compound_list(allow_empty=True)
             items.append(ast.CaseItem(tuple(patterns), body, patterns[0].line))
             if self._is_op(";;"):
                 self._tok = None
                 self._skip_newlines()
             elif not self._is_word("esac"):
-                raise _unexpected(self._peek())
+                raise unexpected(self._peek())
         self._tok = None
         return ast.Case(subject.word, tuple(items), self._redirects(), line)
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-def _unexpected(tok: Token) -> ShSyntaxError:
-    if tok.kind == EOF:
-        return IncompleteInput("syntax error: unexpected end of file", tok.line)
-    return ShSyntaxError(f"syntax error: unexpected {tok.describe()}", tok.line)
 
 
 def _assignment(word: ast.Word) -> ast.Assignment | None:

@@ -6,13 +6,14 @@ same one without a system call. It owns:
 
 - the **regions**: every mapping it made (named ``[anon:libk-heap]``), each starting
   with a ``REGION`` header; a sorted list of their starts finds the region of an
-  address, as the kernel's list of areas finds a mapping;
+  address, as the kernel's list of areas finds a mapping (``regions``, the base class
+  of :class:`Heap`);
 - the **arenas**: one (``global``), one per thread group (``thread``: a thread keeps
   its arena until it finds it contended, then moves to a new or another one), or one
   per CPU (``cpu``: chosen by ``tp.tls.cpu``, a free from another CPU is queued on the
   owner's lock-free list and drained by the owner);
 - **large blocks**: requests at or above the mmap threshold get a mapping of their own
-  (glibc's M_MMAP_THRESHOLD), resized with mremap;
+  (glibc's M_MMAP_THRESHOLD), resized with mremap (``regions`` too);
 - the **checks**: an address that is not a live block's start aborts the process with
   SIGABRT and a message naming it; with LIBK_HEAP_CHECK=1 every block is tracked with
   the function that allocated it, for the leak report at exit.
@@ -20,38 +21,19 @@ same one without a system call. It owns:
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass
 from typing import NoReturn
 
 from kernel.abi import (
     EBUSY,
     EINVAL,
     ENOMEM,
-    FORMAT_NONE,
     FUTEX_PRIVATE_FLAG,
     FUTEX_WAKE,
-    HEAP_MAGIC,
-    HEAP_VERSION,
-    HEAP_VMA_NAME,
-    KIND_LARGE,
-    KIND_NAIVE,
-    MAP_ANONYMOUS,
-    MAP_PRIVATE,
     MMU,
-    MREMAP_MAYMOVE,
-    NO_CPU,
-    PR_SET_VMA,
-    PR_SET_VMA_ANON_NAME,
-    PROT_READ,
-    PROT_WRITE,
-    REGION,
     REGION_COUNTS,
     REGION_OFF,
-    REGION_SIZE,
     SIGABRT,
     Error,
-    caller_name,
     tp,
 )
 from userland.libk import io as kio
@@ -66,42 +48,24 @@ from userland.libk.heap.arena import (
     HeapCorruption,
 )
 from userland.libk.heap.config import HeapConfig
+from userland.libk.heap.regions import Region, Regions, caller
 
 MAX_SIZE = 1 << 47  # no request bigger than the address space is ever met
 _U64 = (1 << 64) - 1
 
 
-@dataclass(slots=True)
-class Region:
-    """What the heap remembers of one of its mappings (the truth is its header)."""
-
-    start: int
-    length: int
-    kind: int
-    arena: Arena | None
-
-
-class Heap:
+class Heap(Regions):
     """A process's heap (see the module docstring). Make it with :meth:`open`."""
 
     def __init__(self, mem: MMU, cfg: HeapConfig, arena_cls: type[Arena]) -> None:
-        self.mem = mem
+        super().__init__(mem, arena_cls)
         self.cfg = cfg
-        self.arena_cls = arena_cls
-        self.page = mem.page_size
-        self.starts: list[int] = []
-        self.regions: dict[int, Region] = {}
         self.arenas: list[Arena] = []
         self.by_cpu: dict[int, Arena] = {}
-        self.naive = arena_cls.format == FORMAT_NONE  # every block is a mapping of its own
         self.threshold = cfg.mmap_threshold or MAX_SIZE
-        self.live: dict[int, tuple[int, str]] | None = {} if cfg.check else None
+        self.live = {} if cfg.check else None
         self.one_arena = cfg.arenas == "global"
         self.per_cpu = cfg.arenas == "cpu"
-        self.mmaps = 0  # mmap and munmap calls the heap made
-        self.munmaps = 0
-        self.mapped = 0  # bytes of regions mapped now, and the most so far
-        self.peak_mapped = 0
         self._next_rebalance = 0
 
     # ------------------------------------------------------------------ making it
@@ -156,65 +120,6 @@ class Heap:
         runtime["heap"] = heap
         heap._started()
         return heap
-
-    # ------------------------------------------------------------------ regions
-    def region_overhead(self, size: int, align: int) -> int:
-        """Bytes a region needs around a block of ``size``: header, alignment, slack."""
-        return REGION_SIZE + size + align + 4 * self.page
-
-    async def map_region(self, length: int, kind: int, arena: Arena | None) -> int:
-        """Map a region, name it, write the common header fields and index it."""
-        mem = self.mem
-        length = -(-length // self.page) * self.page
-        try:
-            addr = await sys.mmap(0, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
-        except Error as err:
-            raise Error(ENOMEM, f"libk heap: cannot map {length} bytes: {err.message}") from None
-        self.mmaps += 1
-        await sys.prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, addr, length, HEAP_VMA_NAME)
-        cls = arena.__class__ if arena is not None else self.arena_cls
-        fmt = cls.format if kind not in (KIND_LARGE, KIND_NAIVE) else FORMAT_NONE
-        header = REGION.pack(
-            HEAP_MAGIC,
-            HEAP_VERSION,
-            kind,
-            arena.index if arena is not None else NO_CPU,
-            arena.cpu if arena is not None and arena.cpu is not None else NO_CPU,
-            length,
-            cls.strategy.encode()[:16],
-            0,
-            fmt,
-            cls.granule,
-            REGION_SIZE,
-            *([0] * 13),
-        )
-        mem.write(addr, header)
-        bisect.insort(self.starts, addr)
-        self.regions[addr] = Region(addr, length, kind, arena)
-        self._mapped(length)
-        return addr
-
-    def _mapped(self, delta: int) -> None:
-        self.mapped += delta
-        if self.mapped > self.peak_mapped:
-            self.peak_mapped = self.mapped
-
-    async def unmap_region(self, addr: int) -> None:
-        """Give a region back to the kernel."""
-        r = self.regions.pop(addr)
-        del self.starts[bisect.bisect_left(self.starts, addr)]
-        await sys.munmap(addr, r.length)
-        self.munmaps += 1
-        self._mapped(-r.length)
-
-    def find(self, addr: int) -> Region | None:
-        """The region holding ``addr`` (None: not the heap's)."""
-        starts = self.starts
-        i = bisect.bisect_right(starts, addr) - 1
-        if i < 0:
-            return None
-        r = self.regions[starts[i]]
-        return r if addr < r.start + r.length else None
 
     # ------------------------------------------------------------------ arenas
     async def _new_arena(self, cpu: int | None) -> Arena:
@@ -370,7 +275,7 @@ class Heap:
                 if mem.xchg32(lock, 0) == 2:
                     await sys.futex(lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1)
         if self.live is not None:
-            self.live[addr] = (size, _caller())
+            self.live[addr] = (size, caller())
         return addr
 
     async def free(self, addr: int) -> None:
@@ -455,7 +360,7 @@ class Heap:
                 await self._unlock(arena)
             if done:
                 if self.live is not None:
-                    self.live[addr] = (size, self.live.get(addr, (0, _caller()))[1])
+                    self.live[addr] = (size, self.live.get(addr, (0, caller()))[1])
                 return addr
         new_addr = await self.alloc(size)
         self.mem.copy(new_addr, addr, min(old, size))
@@ -492,41 +397,6 @@ class Heap:
         except HeapCorruption as err:
             raise Error(EINVAL, f"kmheap_usable: {err.what} ({addr:#x})") from None
 
-    # ------------------------------------------------------------------ blocks of their own
-    async def _map_block(self, size: int, align: int) -> int:
-        """A block in a mapping of its own (above the threshold, or naive)."""
-        kind = KIND_NAIVE if self.naive else KIND_LARGE
-        page = self.page
-        data = -(-REGION_SIZE // align) * align
-        if align <= page:
-            addr = await self.map_region(data + size, kind, None)
-        else:  # map more and keep the part where the block lands aligned
-            addr = await self.map_region(data + size + align, kind, None)
-            data = -(-(addr + REGION_SIZE) // align) * align - addr
-        self.mem.store64(addr + REGION_OFF["data_off"], data)
-        self.mem.store64(addr + O_IN_USE, size)
-        return addr + data
-
-    async def _remap_block(self, r: Region, addr: int, size: int) -> int:
-        """kmheapr of a block mapped on its own: mremap it (it may move)."""
-        data = addr - r.start
-        length = -(-(data + size) // self.page) * self.page
-        if length != r.length:
-            new = await sys.mremap(r.start, r.length, length, MREMAP_MAYMOVE)
-            self._mapped(length - r.length)
-            del self.regions[r.start]
-            del self.starts[bisect.bisect_left(self.starts, r.start)]
-            r.start, r.length = new, length
-            self.mem.store64(new + REGION_OFF["length"], length)
-            bisect.insort(self.starts, new)
-            self.regions[new] = r
-        self.mem.store64(r.start + O_IN_USE, size)
-        new_addr = r.start + data
-        if self.live is not None:
-            caller = self.live.pop(addr, (0, _caller()))[1]
-            self.live[new_addr] = (size, caller)
-        return new_addr
-
     # ------------------------------------------------------------------ failing
     async def abort(self, call: str, addr: object, what: str) -> NoReturn:
         """Print what was wrong and end the process with SIGABRT (as glibc's
@@ -537,8 +407,3 @@ class Heap:
         finally:
             await sys.kill(await sys.getpid(), SIGABRT)
         raise AssertionError("SIGABRT did not end the process")  # pragma: no cover
-
-
-def _caller() -> str:
-    """The name of the function that called the heap (for the leak report)."""
-    return caller_name("userland.libk.heap")
