@@ -396,17 +396,24 @@ def test_the_table_is_dash(group: str, tmp_path: object) -> None:
     for script, out, status in GROUPS[group]:
         if "/tmp/" in script or "cd /tmp" in script:
             continue  # the host's /tmp holds other files: checked on the machine only
-        done = subprocess.run(
-            [
-                "bash",
-                "-c",
-                'cd "$2"; exec -a sh dash -c "$1" </dev/null 2>&1',
-                "x",
-                script,
-                str(tmp_path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        assert (done.stdout, done.returncode) == (out, status), script
+        # A few scripts race on the host (a job killed before it may have started): dash
+        # itself answers otherwise now and then under load, so it gets three tries.
+        got = []
+        for _ in range(3):
+            done = subprocess.run(
+                [
+                    "bash",
+                    "-c",
+                    'cd "$2"; exec -a sh dash -c "$1" </dev/null 2>&1',
+                    "x",
+                    script,
+                    str(tmp_path),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
+            got.append((done.stdout, done.returncode))
+            if got[-1] == (out, status):
+                break
+        assert got[-1] == (out, status), (script, got)

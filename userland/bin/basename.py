@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from userland.libk import args
 from userland.libk import io as kio
+from userland.libk import text
 
 USAGE = """Usage: basename NAME [SUFFIX]
   or:  basename OPTION... NAME...
@@ -36,27 +36,19 @@ def base_name(name: str, suffix: str = "") -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "as:z", long={"multiple": "a", "suffix": "s", "zero": "z"})
-    except args.UsageError as err:
-        await kio.warn("basename", f"{err}\nTry 'basename --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "basename", argv, "as:z", USAGE, long={"multiple": "a", "suffix": "s", "zero": "z"}
+    )
+    if isinstance(opts, int):
+        return opts
     names = opts.operands
     if not names:
-        await kio.warn("basename", "missing operand\nTry 'basename --help' for more information.")
-        return 1
+        return await text.usage_error("basename", "missing operand")
     suffix = opts.value("s", "") or ""
     multiple = opts.has("a") or opts.has("s")
     if not multiple:
         if len(names) > 2:
-            await kio.warn(
-                "basename",
-                f"extra operand '{names[2]}'\nTry 'basename --help' for more information.",
-            )
-            return 1
+            return await text.usage_error("basename", f"extra operand '{names[2]}'")
         if len(names) == 2:
             suffix = names[1]
             names = names[:1]

@@ -21,7 +21,7 @@ from kernel.abi import (
     PROT_WRITE,
     Error,
 )
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.blkdev import BlockDriver, random_offsets
 from userland.libk.procinfo import syscall_counts
@@ -67,8 +67,7 @@ async def main(argv: list[str]) -> int:
                 "missing device operand" if not opts.operands else "extra operand"
             )
     except args.UsageError as err:
-        await kio.warn("blkdrv", f"{err}\nTry 'blkdrv --help' for more information.")
-        return 1
+        return await text.usage_error("blkdrv", err)
     path = opts.operands[0]
     try:
         drv = await BlockDriver.attach(path)

@@ -146,12 +146,11 @@ async def main(argv: list[str]) -> int:
     """Entry point."""
     try:
         argv, ring = take_ring_flag(argv)
-        opts = args.getopt(argv, "AbeEnstTuv", long=LONG)
     except args.UsageError as err:
         return await text.usage_error("cat", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("cat", argv, "AbeEnstTuv", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     flags: set[str] = set()
     for flag, _ in opts.seen:
         flags.update({"A": "vET", "e": "vE", "t": "vT"}.get(flag, flag))

@@ -10,7 +10,7 @@ import re
 
 from kernel.abi import S_ISDIR, S_ISLNK, Error, Stat
 from userland.libk import io as kio
-from userland.libk import sys
+from userland.libk import sys, text
 from userland.libk.fmt import ModeError, mode_string, parse_mode
 from userland.libk.walk import walk
 
@@ -97,41 +97,29 @@ async def main(argv: list[str]) -> int:
         if a.startswith("--"):
             name = a[2:]
             if name not in LONG:
-                await kio.warn(
-                    "chmod", f"unrecognized option '{a}'\nTry 'chmod --help' for more information."
-                )
-                return 1
+                return await text.usage_error("chmod", f"unrecognized option '{a}'")
             flags.add(LONG[name])
         elif mode is None and _MODE_ARG.fullmatch(a):
             mode = a
         elif a.startswith("-") and len(a) > 1:
             for c in a[1:]:
                 if c not in "cfvR":
-                    await kio.warn(
-                        "chmod",
-                        f"invalid option -- '{c}'\nTry 'chmod --help' for more information.",
-                    )
-                    return 1
+                    return await text.usage_error("chmod", f"invalid option -- '{c}'")
                 flags.add(c)
         elif mode is None:
             mode = a
         else:
             operands.append(a)
     if mode is None:
-        await kio.warn("chmod", "missing operand\nTry 'chmod --help' for more information.")
-        return 1
+        return await text.usage_error("chmod", "missing operand")
     if not operands:
-        await kio.warn(
-            "chmod", f"missing operand after '{mode}'\nTry 'chmod --help' for more information."
-        )
-        return 1
+        return await text.usage_error("chmod", f"missing operand after '{mode}'")
     umask = await sys.umask(0)
     await sys.umask(umask)
     try:
         parse_mode(mode, 0o644, umask=umask)
     except ModeError:
-        await kio.warn("chmod", f"invalid mode: '{mode}'\nTry 'chmod --help' for more information.")
-        return 1
+        return await text.usage_error("chmod", f"invalid mode: '{mode}'")
     ch = Changer(mode, flags, umask)
 
     async def report(path: str, err: Error) -> None:

@@ -7,8 +7,8 @@ Names are looked up in /etc/passwd and /etc/group; numbers are taken as ids.
 from __future__ import annotations
 
 from kernel.abi import S_ISLNK, Error, Stat
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.walk import walk
 
 USAGE = """Usage: chown [OPTION]... [OWNER][:[GROUP]] FILE...
@@ -82,23 +82,14 @@ async def parse_spec(spec: str) -> tuple[int, int, str, str]:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "cfvRhHLP", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("chown", f"{err}\nTry 'chown --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("chown", argv, "cfvRhHLP", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     ops = opts.operands
     if not ops:
-        await kio.warn("chown", "missing operand\nTry 'chown --help' for more information.")
-        return 1
+        return await text.usage_error("chown", "missing operand")
     if len(ops) == 1:
-        await kio.warn(
-            "chown", f"missing operand after '{ops[0]}'\nTry 'chown --help' for more information."
-        )
-        return 1
+        return await text.usage_error("chown", f"missing operand after '{ops[0]}'")
     try:
         uid, gid, _, _ = await parse_spec(ops[0])
     except SpecError as err:

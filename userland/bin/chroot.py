@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from kernel.abi import ENOENT, Error
 from userland.bin.which import search_path, wait_for
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.proc import exit_code
 
 USAGE = """Usage: chroot [OPTION] NEWROOT [COMMAND [ARG]...]
@@ -28,17 +28,11 @@ EX_FAIL = 125
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "", long={}, permute=False)
-    except args.UsageError as err:
-        await kio.warn("chroot", f"{err}\nTry 'chroot --help' for more information.")
-        return EX_FAIL
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("chroot", argv, "", USAGE, status=EX_FAIL, long={}, permute=False)
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("chroot", "missing operand\nTry 'chroot --help' for more information.")
-        return EX_FAIL
+        return await text.usage_error("chroot", "missing operand", EX_FAIL)
     newroot, *cmd = opts.operands
     try:
         await sys.chroot(newroot)

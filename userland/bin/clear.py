@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from userland.libk import args
 from userland.libk import io as kio
+from userland.libk import text
 
 USAGE = """Usage: clear [options]
 
@@ -19,14 +19,9 @@ CLEAR_SCROLLBACK = "\x1b[3J"
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "xT:V")
-    except args.UsageError as err:
-        await kio.warn("clear", f"{err}\n{USAGE}")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("clear", argv, "xT:V", USAGE, hint=USAGE)
+    if isinstance(opts, int):
+        return opts
     if opts.operands:
         await kio.warn("clear", f"unexpected argument: '{opts.operands[0]}'\n{USAGE}")
         return 1

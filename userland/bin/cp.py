@@ -25,7 +25,7 @@ from kernel.abi import (
     Error,
     Stat,
 )
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.ringcopy import is_block, ring_copy, take_ring_flag
 from userland.libk.walk import join, listdir
@@ -342,21 +342,15 @@ async def target_dir(path: str) -> bool:
 async def plan(prog: str, operands: list[str], no_target: bool) -> list[tuple[str, str]] | None:
     """Pair sources with destinations the way cp and mv do; None after an error message."""
     if not operands:
-        await kio.warn(prog, f"missing file operand\nTry '{prog} --help' for more information.")
+        await text.usage_error(prog, "missing file operand")
         return None
     if len(operands) == 1:
-        await kio.warn(
-            prog,
-            f"missing destination file operand after '{operands[0]}'\n"
-            f"Try '{prog} --help' for more information.",
-        )
+        await text.usage_error(prog, f"missing destination file operand after '{operands[0]}'")
         return None
     *sources, dest = operands
     if no_target:
         if len(sources) > 1:
-            await kio.warn(
-                prog, f"extra operand '{operands[2]}'\nTry '{prog} --help' for more information."
-            )
+            await text.usage_error(prog, f"extra operand '{operands[2]}'")
             return None
         return [(sources[0], dest)]
     if await target_dir(dest):
@@ -375,13 +369,11 @@ async def main(argv: list[str]) -> int:
     """Entry point."""
     try:
         argv, ring = take_ring_flag(argv)
-        opts = args.getopt(argv, "adfinPLpRrTv", long=LONG)
     except args.UsageError as err:
-        await kio.warn("cp", f"{err}\nTry 'cp --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+        return await text.usage_error("cp", err)
+    opts = await text.options("cp", argv, "adfinPLpRrTv", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     deref: bool | None = None
     interactive = no_clobber = False
     for flag, _ in opts.seen:

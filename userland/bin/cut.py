@@ -7,8 +7,8 @@ GNU cut does). Lines without the delimiter print whole under ``-f`` unless ``-s`
 
 from __future__ import annotations
 
-from userland.libk import args, text
 from userland.libk import io as kio
+from userland.libk import text
 
 USAGE = """Usage: cut OPTION... [FILE]...
 Print selected parts of lines from each FILE to standard output.
@@ -121,13 +121,9 @@ def cut_fields(line: bytes, ranges: list[tuple[int, int]], delim: bytes, out_del
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "b:c:d:f:nsCO:", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("cut", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("cut", argv, "b:c:d:f:nsCO:", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     kinds = [f for f, _ in opts.seen if f in "bcf"]
     if not kinds:
         return await text.usage_error(

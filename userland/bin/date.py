@@ -11,8 +11,8 @@ import datetime
 import re
 
 from kernel.abi import CLOCK_REALTIME, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.fmt import boot_epoch_ns
 
 USAGE = """Usage: date [OPTION]... [+FORMAT]
@@ -247,14 +247,9 @@ async def main(argv: list[str]) -> int:
             iso = w.partition("=")[2]
         else:
             rest.append(w)
-    try:
-        opts = args.getopt(rest, "d:r:uR", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("date", f"{err}\nTry 'date --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("date", rest, "d:r:uR", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if iso is not None and iso not in ISO_FORMATS:
         await kio.warn(
             "date",
@@ -267,15 +262,9 @@ async def main(argv: list[str]) -> int:
     formats = [o for o in opts.operands if o.startswith("+")]
     others = [o for o in opts.operands if not o.startswith("+")]
     if others:
-        await kio.warn(
-            "date", f"invalid date '{others[0]}'\nTry 'date --help' for more information."
-        )
-        return 1
+        return await text.usage_error("date", f"invalid date '{others[0]}'")
     if len(formats) > 1:
-        await kio.warn(
-            "date", f"extra operand '{formats[1]}'\nTry 'date --help' for more information."
-        )
-        return 1
+        return await text.usage_error("date", f"extra operand '{formats[1]}'")
     chosen = [x for x in (formats, iso is not None, opts.has("R")) if x]
     if len(chosen) > 1:
         await kio.warn("date", "multiple output formats specified")
@@ -292,10 +281,10 @@ async def main(argv: list[str]) -> int:
         return 1
     when = now
     if opts.has("d"):
-        text = opts.value("d") or ""
-        parsed = parse_date(text, now)
+        shown = opts.value("d") or ""
+        parsed = parse_date(shown, now)
         if parsed is None:
-            await kio.warn("date", f"invalid date '{text}'")
+            await kio.warn("date", f"invalid date '{shown}'")
             return 1
         when = parsed
     elif opts.has("r"):
@@ -307,9 +296,9 @@ async def main(argv: list[str]) -> int:
             return 1
         when = st.st_mtime_ns + await boot_epoch_ns()
     try:
-        text = strftime(Moment(when), fmt)
+        shown = strftime(Moment(when), fmt)
     except (OverflowError, ValueError):
         await kio.warn("date", f"time {when // 1_000_000_000} is out of range")
         return 1
-    await kio.write_all(1, text + "\n")
+    await kio.write_all(1, shown + "\n")
     return 0

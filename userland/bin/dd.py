@@ -31,7 +31,7 @@ from kernel.abi import (
     Error,
 )
 from userland.libk import io as kio
-from userland.libk import sys
+from userland.libk import sys, text
 from userland.libk.sizes import INTMAX, parse_size, xfer_line
 
 USAGE = """Usage: dd [OPERAND]...
@@ -423,8 +423,7 @@ async def main(argv: list[str]) -> int:
     elif words and words[0].startswith("-") and words[0] != "-":
         opt = words[0]
         bad = f"unrecognized option '{opt}'" if opt[1] == "-" else f"invalid option -- '{opt[1]}'"
-        await kio.warn("dd", f"{bad}\n{HINT}")
-        return 1
+        return await text.usage_error("dd", bad)
     try:
         job = parse_operands(words)
     except Usage as err:

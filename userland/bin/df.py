@@ -7,8 +7,8 @@ Like GNU df, file systems without blocks (proc, sysfs, devtmpfs) are left out un
 from __future__ import annotations
 
 from kernel.abi import Error, StatFs
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.fmt import human_size
 
 USAGE = """Usage: df [OPTION]... [FILE]...
@@ -48,14 +48,9 @@ async def mounts() -> list[tuple[str, str, str]]:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "ahHikTP", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("df", f"{err}\nTry 'df --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("df", argv, "ahHikTP", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     try:
         table = await mounts()
     except Error as err:

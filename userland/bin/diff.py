@@ -10,7 +10,7 @@ machine's clock. Exit status: 0 same, 1 different, 2 trouble.
 from __future__ import annotations
 
 from kernel.abi import S_ISDIR, Error
-from userland.libk import args, fmt, sys, text
+from userland.libk import fmt, sys, text
 from userland.libk import io as kio
 
 USAGE = """Usage: diff [OPTION]... FILES
@@ -171,13 +171,9 @@ async def header_date(fd: int) -> str:
 async def main(argv: list[str]) -> int:
     """Entry point."""
     argv = [("-U3" if a in ("--unified",) else a) for a in argv]
-    try:
-        opts = args.getopt(argv, "qsuU:ai", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("diff", err, 2)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("diff", argv, "qsuU:ai", USAGE, status=2, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if len(opts.operands) < 2:
         where = f"after '{opts.operands[-1]}'" if opts.operands else "after 'diff'"
         await kio.warn(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from userland.libk import args
 from userland.libk import io as kio
+from userland.libk import text
 
 USAGE = """Usage: dirname [OPTION] NAME...
 Output each NAME with its last non-slash component and trailing slashes
@@ -32,17 +32,11 @@ def dir_name(name: str) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "z", long={"zero": "z"})
-    except args.UsageError as err:
-        await kio.warn("dirname", f"{err}\nTry 'dirname --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("dirname", argv, "z", USAGE, long={"zero": "z"})
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("dirname", "missing operand\nTry 'dirname --help' for more information.")
-        return 1
+        return await text.usage_error("dirname", "missing operand")
     end = "\0" if opts.has("z") else "\n"
     await kio.write_all(1, "".join(dir_name(n) + end for n in opts.operands))
     return 0

@@ -6,8 +6,8 @@ The kernel's log cannot be cleared, so there is no ``-c``.
 from __future__ import annotations
 
 from kernel.abi import Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """
 Usage:
@@ -34,23 +34,17 @@ def strip_time(line: str) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "t", long={"notime": "t"})
-    except args.UsageError as err:
-        await kio.warn("dmesg", f"{err}\nTry 'dmesg --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    opts = await text.options("dmesg", argv, "t", USAGE.lstrip("\n"), long={"notime": "t"})
+    if isinstance(opts, int):
+        return opts
     if opts.operands:
-        await kio.warn("dmesg", "bad usage\nTry 'dmesg --help' for more information.")
-        return 1
+        return await text.usage_error("dmesg", "bad usage")
     try:
-        text = await sys.syslog()
+        log = await sys.syslog()
     except Error as err:
         await kio.warn("dmesg", f"read kernel buffer failed: {err.message}")
         return 1
     if opts.has("t"):
-        text = "".join(strip_time(line) + "\n" for line in text.splitlines())
-    await kio.write_all(1, text)
+        log = "".join(strip_time(line) + "\n" for line in log.splitlines())
+    await kio.write_all(1, log)
     return 0

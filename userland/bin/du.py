@@ -7,7 +7,7 @@ by default, rounded up; a file with several hard links is counted once.
 from __future__ import annotations
 
 from kernel.abi import S_ISDIR, Error
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.fmt import human_size
 from userland.libk.walk import join, listdir
@@ -112,14 +112,9 @@ class Du:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "aAbcd:hkmsxL", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("du", f"{err}\nTry 'du --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("du", argv, "aAbcd:hkmsxL", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     max_depth = None
     depth_arg = opts.value("d")
     if depth_arg is not None:
@@ -137,11 +132,7 @@ async def main(argv: list[str]) -> int:
             )
             return 1
         if opts.has("a"):
-            await kio.warn(
-                "du",
-                "cannot both summarize and show all entries\nTry 'du --help' for more information.",
-            )
-            return 1
+            return await text.usage_error("du", "cannot both summarize and show all entries")
         max_depth = 0
     du = Du(opts, max_depth)
     total = 0

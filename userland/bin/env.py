@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from kernel.abi import SIG_DFL, WIFSIGNALED, WTERMSIG, Error
 from userland.bin.which import resolve, run_program
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.proc import exit_code
 
 USAGE = """Usage: env [OPTION]... [-] [NAME=VALUE]... [COMMAND [ARG]...]
@@ -33,19 +33,17 @@ Exit status:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(
-            argv,
-            "iu:0",
-            long={"ignore-environment": "i", "unset": "u", "null": "0"},
-            permute=False,
-        )
-    except args.UsageError as err:
-        await kio.warn("env", f"{err}\nTry 'env --help' for more information.")
-        return 125
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "env",
+        argv,
+        "iu:0",
+        USAGE,
+        status=125,
+        long={"ignore-environment": "i", "unset": "u", "null": "0"},
+        permute=False,
+    )
+    if isinstance(opts, int):
+        return opts
     rest = list(opts.operands)
     clear = opts.has("i")
     if rest and rest[0] == "-":

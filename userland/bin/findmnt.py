@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from userland.libk import args
 from userland.libk import io as kio
+from userland.libk import text
 from userland.libk.procinfo import read_text
 
 USAGE = """
@@ -125,14 +125,9 @@ def rows_of(entries: list[Entry], tree: bool) -> list[tuple[str, ...]]:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "lnt:", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("findmnt", f"{err}\nTry 'findmnt --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    opts = await text.options("findmnt", argv, "lnt:", USAGE.lstrip("\n"), long=LONG)
+    if isinstance(opts, int):
+        return opts
     entries = parse(await read_text("/proc/self/mountinfo") or "")
     types = [t for t in (opts.value("t") or "").split(",") if t]
     tree = not opts.has("l") and not types and not opts.operands

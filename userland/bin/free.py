@@ -9,7 +9,7 @@ does (``8.6Mi``). ``-s``/``-c`` repeat, sleeping on the machine's clock.
 
 from __future__ import annotations
 
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.procinfo import MemInfo, read_meminfo
 
@@ -151,14 +151,12 @@ async def usage_error() -> int:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "bkmghltvs:c:w", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("free", str(err))
-        return await usage_error()
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    usage = USAGE.lstrip("\n")
+    opts = await text.options(
+        "free", argv, "bkmghltvs:c:w", usage, hint=usage.rstrip("\n"), long=LONG
+    )
+    if isinstance(opts, int):
+        return opts
     if opts.operands:
         return await usage_error()
     units = [flag for flag, _ in opts.seen if flag in EXPONENTS]
@@ -169,26 +167,26 @@ async def main(argv: list[str]) -> int:
     scale = Scale(exponent, si or opts.has("S"), opts.has("h"))
     delay = 1.0
     if opts.has("s"):
-        text = opts.value("s") or ""
+        word = opts.value("s") or ""
         try:
-            delay = float(text)
+            delay = float(word)
         except ValueError:
-            await kio.warn("free", f"seconds argument failed: '{text}'")
+            await kio.warn("free", f"seconds argument failed: '{word}'")
             return 1
         if not delay * 1_000_000 >= 1:
-            await kio.warn("free", f"seconds argument `{text}' is not positive number")
+            await kio.warn("free", f"seconds argument `{word}' is not positive number")
             return 1
     count = -1
     if opts.has("c"):
-        text = opts.value("c") or ""
+        word = opts.value("c") or ""
         try:
-            count = int(text.strip())
+            count = int(word.strip())
         except ValueError:
-            await kio.warn("free", f"failed to parse count argument: '{text}'")
+            await kio.warn("free", f"failed to parse count argument: '{word}'")
             return 1
         if count < 1:
             await kio.warn(
-                "free", f"failed to parse count argument: '{text}': Numerical result out of range"
+                "free", f"failed to parse count argument: '{word}': Numerical result out of range"
             )
             return 1
     repeat = opts.has("s") or opts.has("c")

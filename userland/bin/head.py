@@ -8,8 +8,8 @@ enough has been read, so ``yes | head`` ends.
 
 from __future__ import annotations
 
-from userland.libk import args, sys, text
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: head [OPTION]... [FILE]...
 Print the first 10 lines of each FILE to standard output.
@@ -110,13 +110,9 @@ async def all_but_last(fd: int, count: int, lines: bool, out: kio.Output) -> Non
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(old_form(argv), "c:n:qv", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("head", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("head", old_form(argv), "c:n:qv", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     lines, count, negative = True, 10, False
     for flag, value in opts.seen:
         if flag in "cn":

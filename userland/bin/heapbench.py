@@ -33,7 +33,7 @@ from kernel.abi import (
     Error,
 )
 from userland.bin.which import search_path
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.heap import heap as open_heap
 from userland.libk.heap import strategy_names
@@ -409,8 +409,7 @@ async def main(argv: list[str]) -> int:
             return 0
         names = _strategies(opts.value("s"))
     except Usage as err:
-        await kio.warn(PROG, f"{err}\nTry 'heapbench --help' for more information.")
-        return 2
+        return await text.usage_error(PROG, str(err), 2)
     threads, seed = int(opts.value("n", "1") or 1), int(opts.value("e", "1") or 1)
     arenas = {"LIBK_HEAP_ARENAS": opts.value("A") or ""} if opts.has("A") else {}
     workloads: list[tuple[str, str, str]] = []  # (title, kind, what)

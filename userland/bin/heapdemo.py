@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernel.abi import Error
-from userland.libk import args, runtime, sys
 from userland.libk import io as kio
+from userland.libk import runtime, sys, text
 from userland.libk.heap import Heap, kmheap_usable, kmheapa, kmheapf
 from userland.libk.heap import config as heap_config
 
@@ -137,12 +137,6 @@ class Demo:
         self.live.clear()
 
 
-async def usage_error(message: str) -> int:
-    """``heapdemo: message`` and the hint on standard error; status 1."""
-    await kio.warn("heapdemo", f"{message}\nTry 'heapdemo --help' for more information.")
-    return 1
-
-
 def parse_delay(text: str) -> int | None:
     """``--delay`` seconds as nanoseconds; None unless a finite number >= 0."""
     try:
@@ -172,30 +166,26 @@ async def setup(strategy: str | None) -> Heap:
 @runtime.program  # exit handlers run when main returns: the leak report (LIBK_HEAP_CHECK=1)
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "s:d:n:l", long=LONG)
-    except args.UsageError as err:
-        return await usage_error(str(err))
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("heapdemo", argv, "s:d:n:l", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if opts.operands:
-        return await usage_error(f"extra operand '{opts.operands[0]}'")
+        return await text.usage_error("heapdemo", f"extra operand '{opts.operands[0]}'")
     delay_ns = 1_000_000_000
     if opts.has("d"):
         got = parse_delay(opts.value("d") or "")
         if got is None:
-            return await usage_error(f"invalid delay '{opts.value('d')}'")
+            return await text.usage_error("heapdemo", f"invalid delay '{opts.value('d')}'")
         delay_ns = got
     last: int | None = None
     if opts.has("n"):
-        text = opts.value("n") or ""
-        if not text.isdigit():
-            return await usage_error(f"invalid number of steps '{text}'")
-        last = int(text)
+        given = opts.value("n") or ""
+        if not given.isdigit():
+            return await text.usage_error("heapdemo", f"invalid number of steps '{given}'")
+        last = int(given)
     strategy = opts.value("s")
     if strategy is not None and not strategy:
-        return await usage_error("empty strategy name")
+        return await text.usage_error("heapdemo", "empty strategy name")
     try:
         heap = await setup(strategy)
     except Error as err:

@@ -22,8 +22,8 @@ from kernel.abi import (
     cell_stats,
     region_cells,
 )
-from userland.libk import args
 from userland.libk import io as kio
+from userland.libk import text
 from userland.libk.heap.fromproc import read_regions
 from userland.libk.procinfo import read_text
 
@@ -129,15 +129,11 @@ def table(stats: list[ArenaStat], regions: bool) -> list[str]:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "r", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("heapstat", str(err))
-        await kio.write_all(2, USAGE)
-        return 2
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "heapstat", argv, "r", USAGE, status=2, hint=USAGE.rstrip("\n"), long=LONG
+    )
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
         await kio.warn("heapstat", "missing PID")
         await kio.write_all(2, USAGE)

@@ -8,8 +8,8 @@ becomes ``*`` unless ``-v``; the last line is the total length.
 from __future__ import annotations
 
 from userland.bin.head import parse_count
-from userland.libk import args, sys, text
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage:
  hexdump [options] <file>...
@@ -44,13 +44,9 @@ def words(off: int, block: bytes) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "Cn:s:vh", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("hexdump", err)
-    if opts.help or opts.has("h"):
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("hexdump", argv, "Cn:s:vh", USAGE, help_flags="h", long=LONG)
+    if isinstance(opts, int):
+        return opts
     skip, limit = 0, None
     for flag in "ns":
         value = opts.value(flag)

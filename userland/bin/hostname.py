@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from kernel.abi import EPERM, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
-TRY = "Try 'hostname --help' for more information."
 USAGE = """Usage: hostname [-s]
        hostname NAME
 Print the host name, or set it to NAME (root only).
@@ -17,19 +16,11 @@ Print the host name, or set it to NAME (root only).
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "s", long={"short": "s"})
-    except args.UsageError as err:
-        await kio.warn("hostname", f"{err}\nTry 'hostname --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("hostname", argv, "s", USAGE, long={"short": "s"})
+    if isinstance(opts, int):
+        return opts
     if len(opts.operands) > 1:
-        await kio.warn(
-            "hostname", "too many arguments\nTry 'hostname --help' for more information."
-        )
-        return 1
+        return await text.usage_error("hostname", "too many arguments")
     if opts.operands:
         name = opts.operands[0]
         if not name or len(name) > 64:

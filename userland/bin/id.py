@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: id [OPTION]... [USER]
 Print user and group information for USER, or (when USER is omitted)
@@ -76,23 +76,17 @@ def labelled(num: int, name: str | None) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(
-            argv,
-            "gGnruz",
-            long={"group": "g", "groups": "G", "name": "n", "real": "r", "user": "u", "zero": "z"},
-        )
-    except args.UsageError as err:
-        await kio.warn("id", f"{err}\nTry 'id --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "id",
+        argv,
+        "gGnruz",
+        USAGE,
+        long={"group": "g", "groups": "G", "name": "n", "real": "r", "user": "u", "zero": "z"},
+    )
+    if isinstance(opts, int):
+        return opts
     if len(opts.operands) > 1:
-        await kio.warn(
-            "id", f"extra operand '{opts.operands[1]}'\nTry 'id --help' for more information."
-        )
-        return 1
+        return await text.usage_error("id", f"extra operand '{opts.operands[1]}'")
     choices = [c for c in "ugG" if opts.has(c)]
     if len(choices) > 1:
         await kio.warn("id", 'cannot print "only" of more than one choice')

@@ -35,7 +35,7 @@ from kernel.abi import (
     Error,
     checkpoint,
 )
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.blkdev import BlockDriver, random_offsets
 from userland.libk.procinfo import syscall_counts
@@ -352,8 +352,7 @@ async def main(argv: list[str]) -> int:
         if opts.operands:
             raise args.UsageError(f"extra operand '{opts.operands[0]}'")
     except args.UsageError as err:
-        await kio.warn("iobench", f"{err}\nTry 'iobench --help' for more information.")
-        return 1
+        return await text.usage_error("iobench", err)
     device = opts.value("D", "/dev/blk0") or "/dev/blk0"
     meter = Meter()
     await meter.calibrate()

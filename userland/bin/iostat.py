@@ -15,8 +15,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from kernel.abi import CLOCK_REALTIME
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.procinfo import list_dir, parse_diskstats, read_text
 
 USAGE = """Usage: iostat [ options ] [ <interval> [ <count> ] ]
@@ -190,15 +190,9 @@ def parse_count(text: str) -> int | None:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "cdkmtxyz", long={})
-    except args.UsageError as err:
-        await kio.warn("iostat", str(err))
-        await kio.write_all(2, USAGE)
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("iostat", argv, "cdkmtxyz", USAGE, hint=USAGE.rstrip("\n"), long={})
+    if isinstance(opts, int):
+        return opts
     words = list(opts.operands)
     numbers: list[int] = []
     while words and words[-1].isdigit() and len(numbers) < 2:

@@ -34,8 +34,8 @@ from kernel.abi import (
 )
 from kernel.abi import serve as proto
 from kernel.abi import tables as tb
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: jobserve [OPTION]... COMMAND...
 Run each COMMAND with 'sh -c', at most N processes of all the jobs at once, and
@@ -227,14 +227,9 @@ async def serve(j: Jobs) -> None:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "j:o:", permute=False)
-    except args.UsageError as err:
-        await kio.warn("jobserve", f"{err}\nTry 'jobserve --help' for more information.")
-        return 2
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("jobserve", argv, "j:o:", USAGE, status=2, permute=False)
+    if isinstance(opts, int):
+        return opts
     try:
         slots = int(opts.value("j", "1") or "")
         if slots < 1:
@@ -243,8 +238,7 @@ async def main(argv: list[str]) -> int:
         await kio.warn("jobserve", f"invalid number of jobs: '{opts.value('j')}'")
         return 2
     if not opts.operands:
-        await kio.warn("jobserve", "missing command\nTry 'jobserve --help' for more information.")
-        return 2
+        return await text.usage_error("jobserve", "missing command", 2)
     out = 1
     target = opts.value("o")
     if target is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kernel.abi import EEXIST, ENOENT, S_ISDIR, Error
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.walk import join
 
@@ -90,25 +90,18 @@ async def make_link(target: str, name: str, opts: args.Options) -> bool:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "fnsTv", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("ln", f"{err}\nTry 'ln --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("ln", argv, "fnsTv", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     ops = opts.operands
     if not ops:
-        await kio.warn("ln", "missing file operand\nTry 'ln --help' for more information.")
-        return 1
+        return await text.usage_error("ln", "missing file operand")
     follow = not (opts.has("n") or opts.has("T"))
     if len(ops) == 1:
         pairs = [(ops[0], base_name(ops[0]))]
     elif opts.has("T"):
         if len(ops) > 2:
-            await kio.warn("ln", f"extra operand '{ops[2]}'\nTry 'ln --help' for more information.")
-            return 1
+            return await text.usage_error("ln", f"extra operand '{ops[2]}'")
         pairs = [(ops[0], ops[1])]
     elif await is_dir(ops[-1], follow=follow):
         pairs = [(t, join(ops[-1], base_name(t))) for t in ops[:-1]]

@@ -18,7 +18,7 @@ from kernel.abi import (
     Error,
     Stat,
 )
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.fmt import (
     boot_epoch_ns,
@@ -267,14 +267,9 @@ class Lister:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "aAdlF1RhtSrinC", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("ls", f"{err}\nTry 'ls --help' for more information.")
-        return 2
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("ls", argv, "aAdlF1RhtSrinC", USAGE, status=2, long=LONG)
+    if isinstance(opts, int):
+        return opts
     try:
         ws = await sys.ioctl(1, TIOCGWINSZ)
         width: int | None = ws.cols or 80

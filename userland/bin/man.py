@@ -26,8 +26,8 @@ from kernel.abi import (
     TIOCGWINSZ,
     Error,
 )
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.procinfo import list_dir
 
 MANDIR = "/usr/share/man"
@@ -265,14 +265,9 @@ async def apropos(words: list[str], exact: bool) -> int:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "afkw", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("man", f"{err}\nTry 'man --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("man", argv, "afkw", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     words = list(opts.operands)
     if opts.has("k") or opts.has("f"):
         if not words:

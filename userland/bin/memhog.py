@@ -29,7 +29,7 @@ from kernel.abi import (
     Error,
     checkpoint,
 )
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 
 USAGE = """Usage: memhog [OPTION]... SIZE
@@ -190,44 +190,36 @@ class Hog:
         await self.say(f"{n} {'stores' if self.write else 'loads'} in {took:.6f} s")
 
 
-async def usage_error(message: str) -> int:
-    """``memhog: message`` and the hint on standard error; status 1."""
-    await kio.warn("memhog", f"{message}\nTry 'memhog --help' for more information.")
-    return 1
-
-
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "sPf:S:rpH:q", long=LONG)
-    except args.UsageError as err:
-        return await usage_error(str(err))
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("memhog", argv, "sPf:S:rpH:q", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        return await usage_error("missing SIZE")
+        return await text.usage_error("memhog", "missing SIZE")
     if len(opts.operands) > 1:
-        return await usage_error(f"extra operand '{opts.operands[1]}'")
+        return await text.usage_error("memhog", f"extra operand '{opts.operands[1]}'")
     if opts.has("s") and opts.has("P"):
-        return await usage_error("--shared and --private exclude each other")
+        return await text.usage_error("memhog", "--shared and --private exclude each other")
     if opts.has("s") and opts.has("f"):
-        return await usage_error("--shared is for anonymous memory; --file maps shared")
+        return await text.usage_error(
+            "memhog", "--shared is for anonymous memory; --file maps shared"
+        )
     size = parse_size(opts.operands[0])
     if not size:
-        return await usage_error(f"invalid size '{opts.operands[0]}'")
+        return await text.usage_error("memhog", f"invalid size '{opts.operands[0]}'")
     page = (await sys.mmu()).page_size
     stride = page
     if opts.has("S"):
         stride_value = parse_size(opts.value("S") or "")
         if not stride_value:
-            return await usage_error(f"invalid stride '{opts.value('S')}'")
+            return await text.usage_error("memhog", f"invalid stride '{opts.value('S')}'")
         stride = stride_value
     hold: float | None = None
     if opts.has("H"):
         hold = parse_seconds(opts.value("H") or "")
         if hold is None:
-            return await usage_error(f"invalid hold time '{opts.value('H')}'")
+            return await text.usage_error("memhog", f"invalid hold time '{opts.value('H')}'")
         if hold == float("inf"):
             hold = None
     hog = Hog(size, opts)

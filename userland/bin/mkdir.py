@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import EEXIST, ENOTDIR, S_ISDIR, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.fmt import ModeError, create_mode
 
 USAGE = """Usage: mkdir [OPTION]... DIRECTORY...
@@ -75,17 +75,13 @@ class Maker:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "m:pv", long={"mode": "m", "parents": "p", "verbose": "v"})
-    except args.UsageError as err:
-        await kio.warn("mkdir", f"{err}\nTry 'mkdir --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "mkdir", argv, "m:pv", USAGE, long={"mode": "m", "parents": "p", "verbose": "v"}
+    )
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("mkdir", "missing operand\nTry 'mkdir --help' for more information.")
-        return 1
+        return await text.usage_error("mkdir", "missing operand")
     try:
         mode, umask = await create_mode("mkdir", opts.value("m"), 0o777, is_dir=True)
     except ModeError:

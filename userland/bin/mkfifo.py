@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import S_IFIFO, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.fmt import ModeError, create_mode
 
 USAGE = """Usage: mkfifo [OPTION]... NAME...
@@ -17,17 +17,11 @@ Create named pipes (FIFOs) with the given NAMEs.
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "m:", long={"mode": "m"})
-    except args.UsageError as err:
-        await kio.warn("mkfifo", f"{err}\nTry 'mkfifo --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("mkfifo", argv, "m:", USAGE, long={"mode": "m"})
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("mkfifo", "missing operand\nTry 'mkfifo --help' for more information.")
-        return 1
+        return await text.usage_error("mkfifo", "missing operand")
     try:
         mode, umask = await create_mode("mkfifo", opts.value("m"), 0o666, is_dir=False)
     except ModeError:

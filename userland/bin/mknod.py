@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import S_IFBLK, S_IFCHR, S_IFIFO, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.fmt import ModeError, create_mode
 
 USAGE = """Usage: mknod [OPTION]... NAME TYPE [MAJOR MINOR]
@@ -25,42 +25,35 @@ TYPE may be:
 TYPES = {"b": S_IFBLK, "c": S_IFCHR, "u": S_IFCHR, "p": S_IFIFO}
 
 
-async def _usage_error(message: str) -> int:
-    await kio.warn("mknod", f"{message}\nTry 'mknod --help' for more information.")
-    return 1
-
-
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "m:", long={"mode": "m"})
-    except args.UsageError as err:
-        return await _usage_error(str(err))
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("mknod", argv, "m:", USAGE, long={"mode": "m"})
+    if isinstance(opts, int):
+        return opts
     ops = opts.operands
     if len(ops) < 2:
-        return await _usage_error(
-            "missing operand" if not ops else f"missing operand after '{ops[-1]}'"
+        return await text.usage_error(
+            "mknod", "missing operand" if not ops else f"missing operand after '{ops[-1]}'"
         )
     name, kind = ops[0], ops[1]
     if kind not in TYPES:
-        return await _usage_error(f"invalid device type '{kind}'")
+        return await text.usage_error("mknod", f"invalid device type '{kind}'")
     dev = 0
     if kind == "p":
         if len(ops) > 2:
-            return await _usage_error(
-                f"extra operand '{ops[2]}'\nFifos do not have major and minor device numbers."
+            return await text.usage_error(
+                "mknod",
+                f"extra operand '{ops[2]}'\nFifos do not have major and minor device numbers.",
             )
     else:
         if len(ops) < 4:
-            return await _usage_error(
+            return await text.usage_error(
+                "mknod",
                 f"missing operand after '{ops[-1]}'\n"
-                "Special files require major and minor device numbers."
+                "Special files require major and minor device numbers.",
             )
         if len(ops) > 4:
-            return await _usage_error(f"extra operand '{ops[4]}'")
+            return await text.usage_error("mknod", f"extra operand '{ops[4]}'")
         try:
             major, minor = int(ops[2], 0), int(ops[3], 0)
         except ValueError:

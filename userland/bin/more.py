@@ -32,8 +32,8 @@ from kernel.abi import (
     TIOCGWINSZ,
     Error,
 )
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: more [options] <file>...
 
@@ -349,14 +349,9 @@ async def is_terminal(fd: int) -> bool:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "")
-    except args.UsageError as err:
-        await kio.warn("more", f"{err}\nTry 'more --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("more", argv, "", USAGE)
+    if isinstance(opts, int):
+        return opts
     names = list(opts.operands)
     tty = -1
     if await is_terminal(1):

@@ -26,8 +26,8 @@ from kernel.abi import (
     MS_SHARED,
     Error,
 )
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.procinfo import read_text
 
 USAGE = """
@@ -118,14 +118,16 @@ def failure(target: str, fstype: str, err: Error) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "t:o:rwvBR" + "".join(k for k, _ in MAKE.values()), long=LONG)
-    except args.UsageError as err:
-        await kio.warn("mount", f"{err}\nTry 'mount --help' for more information.")
-        return EX_USAGE
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    opts = await text.options(
+        "mount",
+        argv,
+        "t:o:rwvBR" + "".join(k for k, _ in MAKE.values()),
+        USAGE.lstrip("\n"),
+        status=EX_USAGE,
+        long=LONG,
+    )
+    if isinstance(opts, int):
+        return opts
     types = [t for t in (opts.value("t") or "").split(",") if t]
     for key, flags in MAKE.values():
         if opts.has(key):
@@ -138,8 +140,7 @@ async def main(argv: list[str]) -> int:
         await kio.warn("mount", f"{opts.operands[0]}: can't find in /etc/fstab.")
         return EX_USAGE
     if len(opts.operands) > 2:
-        await kio.warn("mount", "bad usage\nTry 'mount --help' for more information.")
-        return EX_USAGE
+        return await text.usage_error("mount", "bad usage", EX_USAGE)
     source, target = opts.operands
     fstype = types[0] if types else ""
     if not fstype:
@@ -168,8 +169,7 @@ async def main(argv: list[str]) -> int:
 async def make(operands: list[str], flags: int) -> int:
     """``--make-shared DIR`` and the like: mount(2) with a propagation flag."""
     if len(operands) != 1:
-        await kio.warn("mount", "bad usage\nTry 'mount --help' for more information.")
-        return EX_USAGE
+        return await text.usage_error("mount", "bad usage", EX_USAGE)
     try:
         await sys.mount("none", operands[0], None, flags, None)
     except Error as err:
@@ -181,8 +181,7 @@ async def make(operands: list[str], flags: int) -> int:
 async def bind(operands: list[str], flags: int) -> int:
     """``--bind OLDDIR NEWDIR``: mount(2) with MS_BIND."""
     if len(operands) != 2:
-        await kio.warn("mount", "bad usage\nTry 'mount --help' for more information.")
-        return EX_USAGE
+        return await text.usage_error("mount", "bad usage", EX_USAGE)
     source, target = operands
     try:
         await sys.mount(source, target, None, flags, None)

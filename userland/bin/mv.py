@@ -9,8 +9,8 @@ from __future__ import annotations
 from kernel.abi import EXDEV, S_ISDIR, Error
 from userland.bin.cp import Copier, ask, plan, same_file
 from userland.bin.rm import Remover
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: mv [OPTION]... [-T] SOURCE DEST
   or:  mv [OPTION]... SOURCE... DIRECTORY
@@ -92,14 +92,9 @@ async def across(src: str, dst: str, replace_dir: bool) -> bool:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "finTv", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("mv", f"{err}\nTry 'mv --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("mv", argv, "finTv", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     mode = "f"
     for flag, _ in opts.seen:
         if flag in "fin":

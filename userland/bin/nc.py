@@ -30,8 +30,8 @@ from kernel.abi import (
     SOCK_STREAM,
     Error,
 )
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """usage: nc [-klNuUvz] [-s sourcename] -U path
 Connect to (or with -l, listen on) a UNIX-domain socket and copy standard input
@@ -51,15 +51,9 @@ CHUNK = 16384
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "klNuUvzs:")
-    except args.UsageError as err:
-        await kio.warn("nc", str(err))
-        await kio.write_all(2, USAGE)
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("nc", argv, "klNuUvzs:", USAGE, hint=USAGE.rstrip("\n"))
+    if isinstance(opts, int):
+        return opts
     if len(opts.operands) != 1:
         await kio.write_all(2, USAGE)
         return 1

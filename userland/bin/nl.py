@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from userland.libk import args, text
 from userland.libk import io as kio
+from userland.libk import text
 
 USAGE = """Usage: nl [OPTION]... [FILE]...
 Write each FILE to standard output, with line numbers added.
@@ -75,13 +75,9 @@ def parse_style(value: str) -> str | re.Pattern | None:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "b:d:f:h:i:n:ps:v:w:", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("nl", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("nl", argv, "b:d:f:h:i:n:ps:v:w:", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     styles: dict[str, str | re.Pattern] = {"h": "n", "b": "t", "f": "n"}
     fmt, width, sep, start, incr = "rn", 6, "\t", 1, 1
     delim = "\\:"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import O_DIRECTORY, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.procinfo import read_text
 
 USAGE = """Usage: nproc [OPTION]...
@@ -59,23 +59,12 @@ async def main(argv: list[str]) -> int:
     """Entry point."""
     short = next((a for a in argv[1:] if a.startswith("-") and not a.startswith("--")), None)
     if short is not None and short != "-":
-        await kio.warn(
-            "nproc", f"invalid option -- '{short[1]}'\nTry 'nproc --help' for more information."
-        )
-        return 1
-    try:
-        opts = args.getopt(argv, "ai:", long={"all": "a", "ignore": "i"})
-    except args.UsageError as err:
-        await kio.warn("nproc", f"{err}\nTry 'nproc --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+        return await text.usage_error("nproc", f"invalid option -- '{short[1]}'")
+    opts = await text.options("nproc", argv, "ai:", USAGE, long={"all": "a", "ignore": "i"})
+    if isinstance(opts, int):
+        return opts
     if opts.operands:
-        await kio.warn(
-            "nproc", f"extra operand '{opts.operands[0]}'\nTry 'nproc --help' for more information."
-        )
-        return 1
+        return await text.usage_error("nproc", f"extra operand '{opts.operands[0]}'")
     ignore = 0
     spec = opts.value("i")
     if spec is not None:

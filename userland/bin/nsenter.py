@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from kernel.abi import CLONE_NEWNS, O_RDONLY, Error
 from userland.bin.which import run_command_or_shell
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """
 Usage:
@@ -34,14 +34,11 @@ EX_FAIL = 1
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "t:m", long=LONG, permute=False)
-    except args.UsageError as err:
-        await kio.warn("nsenter", f"{err}\nTry 'nsenter --help' for more information.")
-        return EX_FAIL
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    opts = await text.options(
+        "nsenter", argv, "t:m", USAGE.lstrip("\n"), status=EX_FAIL, long=LONG, permute=False
+    )
+    if isinstance(opts, int):
+        return opts
     target = opts.value("t")
     if target is not None and not target.isdigit():
         await kio.warn("nsenter", f"failed to parse pid: '{target}'")

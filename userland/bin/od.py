@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from userland.bin.head import parse_count
-from userland.libk import args, sys, text
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: od [OPTION]... [FILE]...
 Write an unambiguous representation, octal bytes by default,
@@ -139,13 +139,9 @@ def parse_type(spec: str) -> list[Spec]:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "A:j:N:t:vbcdoxw:", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("od", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("od", argv, "A:j:N:t:vbcdoxw:", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     specs: list[Spec] = []
     radix = "o"
     skip, limit = 0, None

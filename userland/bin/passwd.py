@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from kernel.abi import CLOCK_REALTIME, ECHO, O_TRUNC, O_WRONLY, TCGETS, TCSETSW, Error
 from userland.bin.id import Names
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 SHADOW = "/etc/shadow"
 SETTING = "$libk-scrypt$ln=14,r=8,p=1$"
@@ -125,14 +125,11 @@ def status(row: list[str]) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "dhS", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("passwd", f"{err}\n{USAGE.rstrip()}")
-        return 2
-    if opts.has("h") or opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "passwd", argv, "dhS", USAGE, status=2, hint=USAGE.rstrip(), help_flags="h", long=LONG
+    )
+    if isinstance(opts, int):
+        return opts
     if len(opts.operands) > 1:
         await kio.write_all(2, USAGE)
         return 2

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 
 from kernel.abi import Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.procinfo import read_cmdline, read_text
 
 USAGE = """
@@ -335,14 +335,11 @@ async def usage_error() -> int:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "xXdqpA:hr", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("pmap", str(err))
-        return await usage_error()
-    if opts.help or opts.has("h"):
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "pmap", argv, "xXdqpA:hr", USAGE, hint=USAGE.rstrip("\n"), help_flags="h", long=LONG
+    )
+    if isinstance(opts, int):
+        return opts
     if len(argv) < 2:
         return await usage_error()
     if opts.has("r"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kernel.abi import TIOCGWINSZ, Error
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.procinfo import (
     list_tids,
@@ -185,14 +185,9 @@ async def screen_width() -> int | None:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "aAcGlnpTuU", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("pstree", f"{err}\n{USAGE}")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("pstree", argv, "aAcGlnpTuU", USAGE, hint=USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if len(opts.operands) > 1:
         await kio.write_all(2, USAGE)
         return 1

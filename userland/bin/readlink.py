@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.walk import canonicalize
 
 USAGE = """Usage: readlink [OPTION]... FILE...
@@ -41,17 +41,11 @@ LONG = {
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "femnqsvz", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("readlink", f"{err}\nTry 'readlink --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("readlink", argv, "femnqsvz", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("readlink", "missing operand\nTry 'readlink --help' for more information.")
-        return 1
+        return await text.usage_error("readlink", "missing operand")
     mode = ""
     verbose = False
     for flag, _ in opts.seen:
@@ -68,13 +62,13 @@ async def main(argv: list[str]) -> int:
     out = kio.Output(1)
     for name in opts.operands:
         try:
-            text = await canonicalize(name, mode) if mode else await sys.readlink(name)
+            target = await canonicalize(name, mode) if mode else await sys.readlink(name)
         except Error as err:
             status = 1
             if verbose:
                 await out.flush()
                 await kio.warn("readlink", f"{name}: {err.message}")
             continue
-        await out.write(text + end)
+        await out.write(target + end)
     await out.flush()
     return status

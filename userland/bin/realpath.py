@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.walk import canonicalize
 
 USAGE = """Usage: realpath [OPTION]... FILE...
@@ -46,17 +46,11 @@ async def normalize(path: str) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "emqsz", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("realpath", f"{err}\nTry 'realpath --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("realpath", argv, "emqsz", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("realpath", "missing operand\nTry 'realpath --help' for more information.")
-        return 1
+        return await text.usage_error("realpath", "missing operand")
     mode = "f"
     for flag, _ in opts.seen:
         if flag in "em":
@@ -67,17 +61,17 @@ async def main(argv: list[str]) -> int:
     for name in opts.operands:
         try:
             if opts.has("s"):
-                text = await normalize(name)
+                resolved = await normalize(name)
                 if mode != "m":
-                    await canonicalize(text, mode)  # existence checks only
+                    await canonicalize(resolved, mode)  # existence checks only
             else:
-                text = await canonicalize(name, mode)
+                resolved = await canonicalize(name, mode)
         except Error as err:
             status = 1
             if not opts.has("q"):
                 await out.flush()
                 await kio.warn("realpath", f"{name}: {err.message}")
             continue
-        await out.write(text + end)
+        await out.write(resolved + end)
     await out.flush()
     return status

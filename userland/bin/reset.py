@@ -8,8 +8,8 @@ echo, signals from ^C/^Z, CR-LF output), and ``ESC c`` resets the screen.
 from __future__ import annotations
 
 from kernel.abi import O_RDWR, TCGETS, TCSETSF, Error, Termios
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: reset [options]
 
@@ -41,14 +41,9 @@ async def terminal_fd() -> tuple[int | None, bool]:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "q")
-    except args.UsageError as err:
-        await kio.warn("reset", f"{err}\n{USAGE}")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("reset", argv, "q", USAGE, hint=USAGE)
+    if isinstance(opts, int):
+        return opts
     if opts.has("q"):
         env = await sys.environ()
         await kio.write_all(1, env.get("TERM", "unknown") + "\n")

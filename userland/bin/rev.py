@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from userland.libk import args, text
 from userland.libk import io as kio
+from userland.libk import text
 
 USAGE = """Usage: rev [options] [file ...]
 
@@ -16,13 +16,9 @@ Options:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "h")
-    except args.UsageError as err:
-        return await text.usage_error("rev", err)
-    if opts.help or opts.has("h"):
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("rev", argv, "h", USAGE, help_flags="h")
+    if isinstance(opts, int):
+        return opts
     out = kio.Output(1, 65536)
 
     async def rev(fd: int, _name: str) -> None:

@@ -7,8 +7,8 @@ system.
 from __future__ import annotations
 
 from kernel.abi import ENOENT, S_ISDIR, Error, Stat
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.fmt import file_type
 from userland.libk.walk import join, listdir
 
@@ -132,14 +132,9 @@ class Remover:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "fiIrRdv", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("rm", f"{err}\nTry 'rm --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("rm", argv, "fiIrRdv", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     force = interactive = False
     for flag, _ in opts.seen:
         if flag == "f":
@@ -156,8 +151,7 @@ async def main(argv: list[str]) -> int:
     if not opts.operands:
         if force:
             return 0
-        await kio.warn("rm", "missing operand\nTry 'rm --help' for more information.")
-        return 1
+        return await text.usage_error("rm", "missing operand")
     for path in opts.operands:
         last = path.rstrip("/").rsplit("/", 1)[-1]
         if last in (".", ".."):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import ENOTEMPTY, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: rmdir [OPTION]... DIRECTORY...
 Remove the DIRECTORY(ies), if they are empty.
@@ -20,21 +20,17 @@ Remove the DIRECTORY(ies), if they are empty.
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(
-            argv,
-            "pvI",
-            long={"parents": "p", "verbose": "v", "ignore-fail-on-non-empty": "I"},
-        )
-    except args.UsageError as err:
-        await kio.warn("rmdir", f"{err}\nTry 'rmdir --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "rmdir",
+        argv,
+        "pvI",
+        USAGE,
+        long={"parents": "p", "verbose": "v", "ignore-fail-on-non-empty": "I"},
+    )
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("rmdir", "missing operand\nTry 'rmdir --help' for more information.")
-        return 1
+        return await text.usage_error("rmdir", "missing operand")
     ignore = opts.has("I")
     status = 0
     for path in opts.operands:

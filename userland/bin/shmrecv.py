@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from kernel.abi import EAGAIN, ENOENT, Error
 from userland.bin.shmsend import busy, decode, parse_count, queue_path, syscall_counts
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.shmq import SPIN, ShmQueue
 
 USAGE = """Usage: shmrecv [OPTION]... NAME
@@ -37,12 +37,6 @@ RETRY_NS = 1_000_000
 REPORT = 5
 
 
-async def usage_error(message: str) -> int:
-    """``shmrecv: message`` and the hint on standard error; status 1."""
-    await kio.warn("shmrecv", f"{message}\nTry 'shmrecv --help' for more information.")
-    return 1
-
-
 async def wait_open(path: str, timeout_ns: int | None) -> ShmQueue | str:
     """Open the queue, retrying while it does not exist or is being made; an error
     message when it cannot be opened (or the timeout passed)."""
@@ -61,24 +55,22 @@ async def wait_open(path: str, timeout_ns: int | None) -> ShmQueue | str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "kt:w:S:vq", long=LONG)
-    except args.UsageError as err:
-        return await usage_error(str(err))
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("shmrecv", argv, "kt:w:S:vq", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if len(opts.operands) != 1:
-        return await usage_error("missing NAME" if not opts.operands else "too many operands")
+        return await text.usage_error(
+            "shmrecv", "missing NAME" if not opts.operands else "too many operands"
+        )
     path = queue_path(opts.operands[0])
     if path is None:
-        return await usage_error(f"invalid queue name '{opts.operands[0]}'")
+        return await text.usage_error("shmrecv", f"invalid queue name '{opts.operands[0]}'")
     work = parse_count(opts.value("w", "0"), 0, 1 << 30)
     if work is None:
-        return await usage_error(f"invalid work time '{opts.value('w')}'")
+        return await text.usage_error("shmrecv", f"invalid work time '{opts.value('w')}'")
     spin = parse_count(opts.value("S", str(SPIN)), 0, 1 << 20)
     if spin is None:
-        return await usage_error(f"invalid spin count '{opts.value('S')}'")
+        return await text.usage_error("shmrecv", f"invalid spin count '{opts.value('S')}'")
     timeout_ns: int | None = None
     if opts.has("t"):
         try:
@@ -86,7 +78,7 @@ async def main(argv: list[str]) -> int:
         except ValueError:
             timeout_ns = -1
         if not 0 <= timeout_ns < 1 << 62:
-            return await usage_error(f"invalid timeout '{opts.value('t')}'")
+            return await text.usage_error("shmrecv", f"invalid timeout '{opts.value('t')}'")
     opened = await wait_open(path, timeout_ns)
     if isinstance(opened, str):
         await kio.warn("shmrecv", opened)

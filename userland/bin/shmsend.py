@@ -15,8 +15,8 @@ import struct
 import zlib
 
 from kernel.abi import MMU, Error, checkpoint
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.shmq import SPIN, ShmQueue
 
 USAGE = """Usage: shmsend [OPTION]... NAME
@@ -160,26 +160,18 @@ class Sender:
         return 0
 
 
-async def usage_error(message: str) -> int:
-    """``shmsend: message`` and the hint on standard error; status 1."""
-    await kio.warn("shmsend", f"{message}\nTry 'shmsend --help' for more information.")
-    return 1
-
-
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "n:s:p:c:w:S:vq", long=LONG)
-    except args.UsageError as err:
-        return await usage_error(str(err))
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("shmsend", argv, "n:s:p:c:w:S:vq", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if len(opts.operands) != 1:
-        return await usage_error("missing NAME" if not opts.operands else "too many operands")
+        return await text.usage_error(
+            "shmsend", "missing NAME" if not opts.operands else "too many operands"
+        )
     path = queue_path(opts.operands[0])
     if path is None:
-        return await usage_error(f"invalid queue name '{opts.operands[0]}'")
+        return await text.usage_error("shmsend", f"invalid queue name '{opts.operands[0]}'")
     count = parse_count(opts.value("n", "1000"), 0, 1 << 31)
     size = parse_count(opts.value("s", "64"), MIN_SIZE, 1 << 20)
     producers = parse_count(opts.value("p", "1"), 1, MAX_PRODUCERS)
@@ -195,13 +187,13 @@ async def main(argv: list[str]) -> int:
         (spin, "S", "spin count"),
     ):
         if value is None:
-            return await usage_error(f"invalid {what} '{opts.value(flag)}'")
+            return await text.usage_error("shmsend", f"invalid {what} '{opts.value(flag)}'")
     assert count is not None and size is not None and producers is not None
     assert capacity is not None and work is not None and spin is not None
     if capacity & (capacity - 1):
-        return await usage_error(f"capacity {capacity} is not a power of two")
+        return await text.usage_error("shmsend", f"capacity {capacity} is not a power of two")
     if producers > 1 and capacity < 2:
-        return await usage_error("several producers need a capacity of 2 or more")
+        return await text.usage_error("shmsend", "several producers need a capacity of 2 or more")
     try:
         q = await ShmQueue.create(path, capacity, size, multi_producer=producers > 1)
     except Error as err:

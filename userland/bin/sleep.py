@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from userland.libk import io as kio
-from userland.libk import sys
+from userland.libk import sys, text
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 USAGE = """Usage: sleep NUMBER[SUFFIX]...
@@ -46,14 +46,12 @@ async def main(argv: list[str]) -> int:
         await kio.write_all(1, USAGE)
         return 0
     if not words:
-        await kio.warn("sleep", f"missing operand\n{TRY}")
-        return 1
+        return await text.usage_error("sleep", "missing operand")
     total = 0.0
     bad = False
     for arg in words:
         if arg.startswith("-") and len(arg) > 1:
-            await kio.warn("sleep", f"invalid option -- '{arg[1]}'\n{TRY}")
-            return 1
+            return await text.usage_error("sleep", f"invalid option -- '{arg[1]}'")
         value = parse_interval(arg)
         if value is None:
             await kio.warn("sleep", f"invalid time interval '{arg}'")

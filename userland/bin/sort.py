@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from kernel.abi import O_CREAT, O_TRUNC, O_WRONLY, Error
-from userland.libk import args, sys, text
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: sort [OPTION]... [FILE]...
 Write sorted concatenation of all FILE(s) to standard output.
@@ -219,13 +219,9 @@ def _cmp(a: object, b: object) -> int:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "bcCdfghiMnrsuk:o:t:zS:T:", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("sort", err, 2)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("sort", argv, "bcCdfghiMnrsuk:o:t:zS:T:", USAGE, status=2, long=LONG)
+    if isinstance(opts, int):
+        return opts
     global_opts = "".join(dict.fromkeys(f for f, _ in opts.seen if f in ORDERING))
     kinds = [k for k in "ghMn" if k in global_opts]
     if len(kinds) > 1:

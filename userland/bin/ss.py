@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernel.abi import SO_ACCEPTCON_FLAG, SOCK_TYPE_NAMES, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.walk import listdir
 
 USAGE = """Usage: ss [ OPTIONS ]
@@ -132,23 +132,19 @@ def table(rows: list[list[str]], header: bool) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
+    opts = await text.options(
+        "ss", argv, "xalpHnh", USAGE, hint=USAGE.rstrip("\n"), help_flags="h", long=LONG
+    )
+    if isinstance(opts, int):
+        return opts
     try:
-        opts = args.getopt(argv, "xalpHnh", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("ss", str(err))
-        await kio.write_all(2, USAGE)
-        return 1
-    if opts.help or opts.has("h"):
-        await kio.write_all(1, USAGE)
-        return 0
-    try:
-        text = (await kio.read_file("/proc/net/unix")).decode()
+        listing = (await kio.read_file("/proc/net/unix")).decode()
     except Error as err:
         await kio.warn("ss", f"/proc/net/unix: {err.message}")
         return 1
     procs = await owners() if opts.has("p") else {}
     rows = []
-    for row in parse(text):
+    for row in parse(listing):
         if not wanted(row, all_=opts.has("a"), listening=opts.has("l")):
             continue
         users = procs.get(row.inode)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from kernel.abi import S_IFMT, S_ISLNK, Error, Stat
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.fmt import (
     boot_epoch_ns,
     dev_major,
@@ -261,17 +261,11 @@ def default_format(st: Stat, name: str, link: str | None) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "Lc:P:tf", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("stat", f"{err}\nTry 'stat --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("stat", argv, "Lc:P:tf", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("stat", "missing operand\nTry 'stat --help' for more information.")
-        return 1
+        return await text.usage_error("stat", "missing operand")
     if opts.has("f"):
         await kio.warn("stat", "-f (file system status) is not supported; see df(1)")
         return 1

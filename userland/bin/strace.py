@@ -29,8 +29,8 @@ from kernel.abi import (
     TraceEvent,
 )
 from userland.bin.which import resolve, wait_for
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.memflags import flag_bits, mem_arg, mem_result
 from userland.libk.proc import exit_code
 
@@ -324,23 +324,17 @@ def parse_filter(values: list[str]) -> tuple[set[str] | None, bool]:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "cfqTe:o:s:", permute=False)
-    except args.UsageError as err:
-        await kio.warn("strace", f"{err}\nTry 'strace --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("strace", argv, "cfqTe:o:s:", USAGE, permute=False)
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("strace", "must have PROG [ARGS]\nTry 'strace --help' for more information.")
-        return 1
+        return await text.usage_error("strace", "must have PROG [ARGS]")
     try:
         limit = int(opts.value("s", "32") or 32)
         names, negate = parse_filter(opts.values("e"))
     except ValueError as err:
-        text = str(err) if "invalid" in str(err) else f"invalid -s argument: '{opts.value('s')}'"
-        await kio.warn("strace", text)
+        problem = str(err) if "invalid" in str(err) else f"invalid -s argument: '{opts.value('s')}'"
+        await kio.warn("strace", problem)
         return 1
     out_fd = 2
     if opts.has("o"):

@@ -39,7 +39,7 @@ from kernel.abi import (
     Winsize,
 )
 from userland.libk import io as kio
-from userland.libk import sys
+from userland.libk import sys, text
 
 USAGE = """Usage: stty [-F DEVICE | --file=DEVICE] [SETTING]...
   or:  stty [-F DEVICE | --file=DEVICE] [-a|--all]
@@ -214,8 +214,7 @@ async def main(argv: list[str]) -> int:
             mode = "a"
         elif w == "-F" or w == "--file":
             if i >= len(words):
-                await kio.warn("stty", f"option requires an argument -- 'F'\n{HINT}")
-                return 1
+                return await text.usage_error("stty", "option requires an argument -- 'F'")
             device = words[i]
             i += 1
         elif w.startswith("--file="):
@@ -225,12 +224,10 @@ async def main(argv: list[str]) -> int:
         else:
             rest.append(w)
     if mode and rest:
-        await kio.warn(
+        return await text.usage_error(
             "stty",
-            f"the options for verbose and stty-readable output styles are\n"
-            f"mutually exclusive\n{HINT}",
+            "the options for verbose and stty-readable output styles are\nmutually exclusive",
         )
-        return 1
     fd, label = 0, "standard input"
     try:
         if device is not None:
@@ -253,8 +250,7 @@ async def main(argv: list[str]) -> int:
     try:
         new_tio, new_ws = apply(tio, ws, rest)
     except Usage as err:
-        await kio.warn("stty", f"{err}\n{HINT}")
-        return 1
+        return await text.usage_error("stty", str(err))
     try:
         if new_tio != tio:
             await sys.ioctl(fd, TCSETSW, new_tio)
@@ -264,6 +260,3 @@ async def main(argv: list[str]) -> int:
         await kio.warn("stty", f"'{label}': {err.message}")
         return 1
     return 0
-
-
-HINT = "Try 'stty --help' for more information."

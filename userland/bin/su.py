@@ -27,8 +27,8 @@ from kernel.abi import (
 from userland.bin.id import Names
 from userland.bin.passwd import FAIL_DELAY_NS, ask, read_shadow, verify
 from userland.bin.which import run_program
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.proc import exit_code
 
 USAGE = """
@@ -87,14 +87,9 @@ async def authenticate(name: str) -> bool:
 async def main(argv: list[str]) -> int:
     """Entry point."""
     words = ["-l" if w == "-" else w for w in argv]
-    try:
-        opts = args.getopt(words, "c:lmps:", long=LONG, permute=False)
-    except args.UsageError as err:
-        await kio.warn("su", f"{err}\nTry 'su --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    opts = await text.options("su", words, "c:lmps:", USAGE.lstrip("\n"), long=LONG, permute=False)
+    if isinstance(opts, int):
+        return opts
     rest = list(opts.operands)
     if rest and rest[0] == "-":
         opts.seen.append(("l", None))

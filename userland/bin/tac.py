@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from kernel.abi import Error
-from userland.libk import args, text
 from userland.libk import io as kio
+from userland.libk import text
 
 USAGE = """Usage: tac [OPTION]... [FILE]...
 Write each FILE to standard output, last line first.
@@ -76,13 +76,9 @@ def reverse(data: bytes, sep: re.Pattern[bytes], before: bool, regex: bool = Fal
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "brs:", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("tac", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("tac", argv, "brs:", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     raw = (opts.value("s") or "\n").encode()
     if opts.value("s") == "":
         return await text.usage_error("tac", "separator cannot be empty")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from kernel.abi import S_ISREG, SEEK_SET, Error
 from userland.bin.head import old_form, parse_count
-from userland.libk import args, sys, text
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: tail [OPTION]... [FILE]...
 Print the last 10 lines of each FILE to standard output.
@@ -114,13 +114,9 @@ async def follow(t: Tail, files: list[tuple[str, int, int]], interval_ns: int) -
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(old_form(argv), "c:n:fFqvs:", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("tail", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("tail", old_form(argv), "c:n:fFqvs:", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     lines, count, from_start = True, 10, False
     interval_ns = 1_000_000_000
     for flag, value in opts.seen:

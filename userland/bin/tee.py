@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import O_APPEND, O_CREAT, O_TRUNC, O_WRONLY, SIG_IGN, SIGINT, Error
-from userland.libk import args, sys, text
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: tee [OPTION]... [FILE]...
 Copy standard input to each FILE, and also to standard output.
@@ -19,13 +19,9 @@ LONG = {"append": "a", "ignore-interrupts": "i"}
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "aip", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("tee", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("tee", argv, "aip", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if opts.has("i"):
         await sys.sigaction(SIGINT, SIG_IGN)
     flags = O_WRONLY | O_CREAT | (O_APPEND if opts.has("a") else O_TRUNC)

@@ -32,8 +32,8 @@ from kernel.abi import (
     SpawnAttr,
 )
 from userland.bin.which import resolve, run_program
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.proc import exit_code
 
 USAGE = """Usage: time [-p | -v | -f FORMAT] [-q] [-o FILE [-a]] COMMAND [ARG]...
@@ -176,19 +176,13 @@ def report(real: int, user: int, system: int, portable: bool) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        long = {"portability": "p", "output": "o", "append": "a", "verbose": "v"}
-        long |= {"format": "f", "quiet": "q"}
-        opts = args.getopt(argv, "po:avf:q", long=long, permute=False)
-    except args.UsageError as err:
-        await kio.warn("time", f"{err}\nTry 'time --help' for more information.")
-        return 125
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    long = {"portability": "p", "output": "o", "append": "a", "verbose": "v"}
+    long |= {"format": "f", "quiet": "q"}
+    opts = await text.options("time", argv, "po:avf:q", USAGE, status=125, long=long, permute=False)
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("time", "missing program to run\nTry 'time --help' for more information.")
-        return 125
+        return await text.usage_error("time", "missing program to run", 125)
     out_fd = 2
     if opts.has("o"):
         flags = O_WRONLY | O_CREAT | (O_APPEND if opts.has("a") else O_TRUNC)
@@ -228,15 +222,15 @@ async def main(argv: list[str]) -> int:
     fmt = VERBOSE if opts.has("v") else opts.value("f")
     if fmt is not None:
         page = (await sys.mmu()).page_size
-        text = gnu_format(fmt, command, real, used, wstatus, page)
+        summary = gnu_format(fmt, command, real, used, wstatus, page)
         if not opts.has("q"):
-            text = status_line(wstatus) + text
+            summary = status_line(wstatus) + summary
     else:
-        text = report(real, used.utime, used.stime, opts.has("p"))
+        summary = report(real, used.utime, used.stime, opts.has("p"))
         if WIFSIGNALED(wstatus):
-            text = f"Command terminated by signal {WTERMSIG(wstatus)}\n" + text
+            summary = f"Command terminated by signal {WTERMSIG(wstatus)}\n" + summary
     try:
-        await kio.write_all(out_fd, text)
+        await kio.write_all(out_fd, summary)
     except Error:
         pass
     return exit_code(wstatus)

@@ -36,8 +36,8 @@ from kernel.abi import (
     TIOCGWINSZ,
     Error,
 )
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.procinfo import (
     HZ,
     MemInfo,
@@ -336,14 +336,9 @@ async def catch_signals() -> bool:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "bn:d:p:u:U:o:w:cHiSs")
-    except args.UsageError as err:
-        await kio.warn("top", f"{err}\n{USAGE}")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("top", argv, "bn:d:p:u:U:o:w:cHiSs", USAGE, hint=USAGE)
+    if isinstance(opts, int):
+        return opts
     try:
         frames = int(opts.value("n")) if opts.has("n") else None
         delay = float(opts.value("d") or 3.0)
@@ -378,8 +373,8 @@ async def main(argv: list[str]) -> int:
     reverse = default_reverse(field) != reverse_flip
     shown = 0
     while True:
-        text = await sampler.frame(field, reverse, None, width)
-        await kio.write_all(1, ("\n" if shown else "") + text)
+        screen = await sampler.frame(field, reverse, None, width)
+        await kio.write_all(1, ("\n" if shown else "") + screen)
         shown += 1
         if frames is not None and shown >= frames:
             return 0

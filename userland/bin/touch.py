@@ -11,8 +11,8 @@ import datetime
 import re
 
 from kernel.abi import ENOENT, O_CREAT, O_WRONLY, UTIME_NOW, UTIME_OMIT, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.fmt import boot_epoch_ns
 
 USAGE = """Usage: touch [OPTION]... FILE...
@@ -95,17 +95,11 @@ def parse_stamp(text: str, now_ns: int) -> int:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "acd:fmr:t:", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("touch", f"{err}\nTry 'touch --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("touch", argv, "acd:fmr:t:", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("touch", "missing file operand\nTry 'touch --help' for more information.")
-        return 1
+        return await text.usage_error("touch", "missing file operand")
     atime = mtime = UTIME_NOW
     epoch = await boot_epoch_ns()
     now = await sys.clock_gettime(0)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from kernel.abi import Error
-from userland.libk import args, sys, text
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: tr [OPTION]... STRING1 [STRING2]
 Translate, squeeze, and/or delete characters from standard input,
@@ -138,13 +138,9 @@ def squeezer(chars: bytes) -> re.Pattern:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "cCdst", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("tr", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("tr", argv, "cCdst", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     comp = opts.has("c") or opts.has("C")
     delete, squeeze, truncate = opts.has("d"), opts.has("s"), opts.has("t")
     ops = opts.operands

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.abi import EBUSY, EINVAL, ENOENT, EPERM, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """
 Usage:
@@ -37,17 +37,13 @@ def failure(target: str, err: Error) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "v", long={"verbose": "v"})
-    except args.UsageError as err:
-        await kio.warn("umount", f"{err}\nTry 'umount --help' for more information.")
-        return EX_USAGE
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    opts = await text.options(
+        "umount", argv, "v", USAGE.lstrip("\n"), status=EX_USAGE, long={"verbose": "v"}
+    )
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
-        await kio.warn("umount", "bad usage\nTry 'umount --help' for more information.")
-        return EX_USAGE
+        return await text.usage_error("umount", "bad usage", EX_USAGE)
     status = 0
     for target in opts.operands:
         try:

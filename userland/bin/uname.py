@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: uname [OPTION]...
 Print certain system information.  With no OPTION, same as -s.
@@ -37,19 +37,11 @@ OPERATING_SYSTEM = "libk"
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "asnrvmpio", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("uname", f"{err}\nTry 'uname --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("uname", argv, "asnrvmpio", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     if opts.operands:
-        await kio.warn(
-            "uname", f"extra operand '{opts.operands[0]}'\nTry 'uname --help' for more information."
-        )
-        return 1
+        return await text.usage_error("uname", f"extra operand '{opts.operands[0]}'")
     u = await sys.uname()
     every = opts.has("a")
     fields = {

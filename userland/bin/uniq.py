@@ -103,13 +103,9 @@ class Uniq:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "cdDf:is:uw:z", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("uniq", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("uniq", argv, "cdDf:is:uw:z", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     numbers = {"f": 0, "s": 0, "w": -1}
     names = {
         "f": "number of fields to skip",

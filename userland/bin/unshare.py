@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from kernel.abi import CLONE_NEWNS, MS_PRIVATE, MS_REC, MS_SHARED, Error
 from userland.bin.which import run_command_or_shell
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """
 Usage:
@@ -39,16 +39,17 @@ EX_FAIL = 1
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(
-            argv, "m" + PROP + ":", long={"mount": "m", "propagation": PROP}, permute=False
-        )
-    except args.UsageError as err:
-        await kio.warn("unshare", f"{err}\nTry 'unshare --help' for more information.")
-        return EX_FAIL
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    opts = await text.options(
+        "unshare",
+        argv,
+        "m" + PROP + ":",
+        USAGE.lstrip("\n"),
+        status=EX_FAIL,
+        long={"mount": "m", "propagation": PROP},
+        permute=False,
+    )
+    if isinstance(opts, int):
+        return opts
     name = opts.value(PROP)
     if name is not None and name not in PROPAGATION:
         await kio.warn("unshare", f"unsupported propagation mode: {name}")

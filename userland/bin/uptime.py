@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 
 from kernel.abi import CLOCK_REALTIME
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.procinfo import (
     count_users,
     format_uptime,
@@ -48,14 +48,16 @@ def pretty(seconds: float) -> str:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "ps", long={"pretty": "p", "since": "s"})
-    except args.UsageError as err:
-        await kio.warn("uptime", f"{err}\n{USAGE.strip()}")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE.lstrip("\n"))
-        return 0
+    opts = await text.options(
+        "uptime",
+        argv,
+        "ps",
+        USAGE.lstrip("\n"),
+        hint=USAGE.strip(),
+        long={"pretty": "p", "since": "s"},
+    )
+    if isinstance(opts, int):
+        return opts
     if opts.operands:
         await kio.warn("uptime", f"unexpected argument: '{opts.operands[0]}'")
         return 1

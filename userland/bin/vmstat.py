@@ -14,7 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from kernel.abi import CLOCK_REALTIME, TIOCGWINSZ, Error
-from userland.libk import args, sys
+from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk.procinfo import (
     MemInfo,
@@ -396,26 +396,22 @@ def parse_long(text: str) -> int:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "afmnsdDp:S:wthy", long=LONG)
-    except args.UsageError as err:
-        await kio.warn("vmstat", str(err))
-        await kio.write_all(2, USAGE)
-        return 1
-    if opts.help or opts.has("h"):
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options(
+        "vmstat", argv, "afmnsdDp:S:wthy", USAGE, hint=USAGE.rstrip("\n"), help_flags="h", long=LONG
+    )
+    if isinstance(opts, int):
+        return opts
     if opts.has("f"):
         forks = (await read_sample()).processes
         await kio.write_all(1, f"{forks:13d} forks\n")
         return 0
     unit, letter = 1024, "K"
     if opts.has("S"):
-        text = opts.value("S") or ""
-        if text[:1] not in UNITS:
+        word = opts.value("S") or ""
+        if word[:1] not in UNITS:
             await kio.warn("vmstat", "-S requires k, K, m or M (default is KiB)")
             return 1
-        unit, letter = UNITS[text[0]], text[0]
+        unit, letter = UNITS[word[0]], word[0]
     delay, count, forever = 1, 1, False
     words = list(opts.operands)
     try:

@@ -8,8 +8,8 @@ bytes (non-printable bytes neither start nor end one), as in GNU wc under LC_ALL
 from __future__ import annotations
 
 from kernel.abi import S_ISREG, Error
-from userland.libk import args, sys, text
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 USAGE = """Usage: wc [OPTION]... [FILE]...
 Print newline, word, and byte counts for each FILE, and a total line if
@@ -106,13 +106,9 @@ def fields(c: Counts, want: set[str]) -> list[int]:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "clmwL", long=LONG)
-    except args.UsageError as err:
-        return await text.usage_error("wc", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("wc", argv, "clmwL", USAGE, long=LONG)
+    if isinstance(opts, int):
+        return opts
     want = {f for f, _ in opts.seen} or {"l", "w", "c"}
     names = opts.operands or [""]
     status = 0

@@ -7,8 +7,8 @@ call :func:`search_path` and :func:`run_program` from here.
 from __future__ import annotations
 
 from kernel.abi import EACCES, ENOENT, S_ISREG, X_OK, Error
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 
 DEFAULT_PATH = "/bin:/usr/bin"
 
@@ -126,14 +126,9 @@ async def wait_for(pid: int) -> int:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "a", long={"all": "a"})
-    except args.UsageError as err:
-        await kio.warn("which", f"{err}\nTry 'which --help' for more information.")
-        return 2
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("which", argv, "a", USAGE, status=2, long={"all": "a"})
+    if isinstance(opts, int):
+        return opts
     if not opts.operands:
         return 1
     env = await sys.environ()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from userland.libk import args, sys
 from userland.libk import io as kio
+from userland.libk import sys, text
 from userland.libk.users import user_names
 
 USAGE = """Usage: whoami [OPTION]...
@@ -16,20 +16,11 @@ Same as id -un.
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "")
-    except args.UsageError as err:
-        await kio.warn("whoami", f"{err}\nTry 'whoami --help' for more information.")
-        return 1
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("whoami", argv, "", USAGE)
+    if isinstance(opts, int):
+        return opts
     if opts.operands:
-        await kio.warn(
-            "whoami",
-            f"extra operand '{opts.operands[0]}'\nTry 'whoami --help' for more information.",
-        )
-        return 1
+        return await text.usage_error("whoami", f"extra operand '{opts.operands[0]}'")
     euid = await sys.geteuid()
     name = (await user_names()).get(euid)
     if name is None:

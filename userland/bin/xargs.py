@@ -11,9 +11,9 @@ Exit status as GNU: 123 some command failed, 124 one exited 255, 125 one was kil
 from __future__ import annotations
 
 from kernel.abi import EACCES, ENOENT, ENOEXEC, WIFSIGNALED, WTERMSIG, Error
-from userland.libk import args, sys, text
 from userland.libk import io as kio
 from userland.libk import proc as kproc
+from userland.libk import sys, text
 
 USAGE = """Usage: xargs [OPTION]... COMMAND [INITIAL-ARGS]...
 Run COMMAND with arguments INITIAL-ARGS and more arguments read from input.
@@ -130,13 +130,9 @@ async def run(cmd: list[str], trace: bool) -> int:
 
 async def main(argv: list[str]) -> int:
     """Entry point."""
-    try:
-        opts = args.getopt(argv, "0d:I:iL:n:rtx", long=LONG, permute=False)
-    except args.UsageError as err:
-        return await text.usage_error("xargs", err)
-    if opts.help:
-        await kio.write_all(1, USAGE)
-        return 0
+    opts = await text.options("xargs", argv, "0d:I:iL:n:rtx", USAGE, long=LONG, permute=False)
+    if isinstance(opts, int):
+        return opts
     command = opts.operands or ["echo"]
     replace = opts.value("I") or ("{}" if opts.has("i") else None)
     max_args = None

@@ -39,6 +39,55 @@ async def usage_error(prog: str, err: args.UsageError | str, status: int = 1) ->
     return status
 
 
+async def options(
+    prog: str,
+    argv: list[str],
+    spec: str,
+    usage: str,
+    *,
+    status: int = 1,
+    hint: str | None = None,
+    help_flags: str = "",
+    long: dict[str, str] | None = None,
+    permute: bool = True,
+) -> args.Options | int:
+    """Parse ``argv`` as :func:`args.getopt` does, with the usual GNU answers.
+
+    A caller ends with the returned status when it is an ``int``::
+
+        opts = await text.options("head", argv, "n:c:qv", USAGE, long=LONG)
+        if isinstance(opts, int):
+            return opts
+
+    Args:
+        prog: the program name for the error message.
+        argv: the program's argv.
+        spec: the getopt string.
+        usage: what ``--help`` prints on standard output.
+        status: the exit status of a usage error (GNU tools use 1 or 2).
+        hint: what follows ``prog: message`` on a usage error; the default is
+            ``Try 'prog --help' for more information.`` (procps tools print their usage).
+        help_flags: short flags that ask for help as ``--help`` does (``"h"``).
+        long: long option -> short flag, as for :func:`args.getopt`.
+        permute: options may follow operands, as for :func:`args.getopt`.
+
+    Returns:
+        The options; or ``status`` after the error message on standard error; or 0 after
+        the usage on standard output for ``--help``.
+    """
+    try:
+        opts = args.getopt(argv, spec, long=long, permute=permute)
+    except args.UsageError as err:
+        if hint is None:
+            return await usage_error(prog, err, status)
+        await kio.warn(prog, f"{err}\n{hint}")
+        return status
+    if opts.help or any(opts.has(flag) for flag in help_flags):
+        await kio.write_all(1, usage)
+        return 0
+    return opts
+
+
 async def finish(
     out: kio.Output, prog: str, status: int, what: str = "write error", failed: int = 1
 ) -> int:
