@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ksim import errno_of, image, machine, ok, register, run
@@ -66,6 +67,16 @@ async def hog(argv: list[str]) -> int:
 
 HOG = register(hog)
 COMM = HOG.rsplit("/", 1)[-1][:15]
+
+
+@pytest.fixture(autouse=True)
+def _bin_holds_the_shipped_programs_and_ours(installed_programs: dict[str, Any]) -> None:
+    """Each program in /bin is a page of these small machines: /bin holds what the
+    project ships and this module's programs, not every program the tests that ran
+    before in this process registered, so what is free does not depend on them (under
+    pytest-xdist, on which tests a worker ran first)."""
+    installed_programs[HOG.rsplit("/", 1)[-1]] = hog
+    installed_programs[WORKER.rsplit("/", 1)[-1]] = worker
 
 
 async def set_adj(pid: int | str, adj: int) -> None:
