@@ -90,16 +90,7 @@ class ServedLink(ServedNode, Inode):
             return p.result
         if self.fs.kernel.now() < self.target_expires:
             return self.target
-        if self.link_wait is None or self.link_wait.done:
-            p = self.link_wait = self.channel.submit(None, OP_READLINK, who=who, nodeid=self.nodeid)
-            p.then = self._link_answer
-        try:
-            self._wait(self.link_wait)
-        except Restart:
-            raise
-        except Error:
-            self.link_wait = None
-            raise
+        self._ask("link_wait", OP_READLINK, who, self._link_answer)
 
     def _link_answer(self, payload: bytes) -> str:
         if not payload or b"\0" in payload or len(payload) >= 4096:

@@ -24,7 +24,7 @@ Every operation on them is a request on the server's channel (``kernel.fs.served
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kernel.abi import (
     EINVAL,
@@ -184,18 +184,27 @@ class ServedNode:
             return
         if self.fs.kernel.now() < self.attr_expires:
             return
-        if self.attr_wait is None or self.attr_wait.done:
-            p = self.attr_wait = self.channel.submit(None, OP_GETATTR, who=who, nodeid=self.nodeid)
-            p.then = self._attr_answer
+        self._ask("attr_wait", OP_GETATTR, who, self._attr_answer)
+
+    def _ask(self, slot: str, op: int, who: tuple[int, int, int], then: Any) -> NoReturn:
+        """Ask ``op`` about this node, unless the question kept in ``slot`` is still
+        on its way, and raise Restart to wait for the answer (``then`` caches it when
+        it comes). A question the server let time out is dropped: EIO.
+        """
+        p = getattr(self, slot)
+        if p is None or p.done:
+            p = self.channel.submit(None, op, who=who, nodeid=self.nodeid)
+            p.then = then
+            setattr(self, slot, p)
         try:
-            self._wait(self.attr_wait)
+            self._wait(p)
         except Restart:
             raise
         except Error:
-            self.attr_wait = None
+            setattr(self, slot, None)
             raise
 
-    def _wait(self, p: Pending) -> None:
+    def _wait(self, p: Pending) -> NoReturn:
         """Raise Restart to wait for ``p`` (Error: EIO when it timed out)."""
         sl = self.channel.outcome(p)
         if sl is None:  # (cannot be: ``p`` was not answered)
