@@ -14,7 +14,8 @@ from __future__ import annotations
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from kernel.abi import ENOSYS, SYSCALL_BY_NAME, Error, tp
+from kernel.abi import EIO, ENOSYS, SYSCALL_BY_NAME, Error, tp
+from kernel.fs.vfs import Restart
 from kernel.thread import RUNNABLE, Sleep, Thread
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Dispatch:
     requests: int
     throttled_ns: int
     sleep: Any  # (kernel.wakeup.Waking's)
+    log: Any
 
     def _run_cpu(self, cpu: CPU, end: int, limit: int) -> int:
         """Run ``cpu`` until its clock reaches ``end`` or ``limit`` requests ran.
@@ -332,6 +334,13 @@ class Dispatch:
             t.resume_exc = err
             if t.trace_call is not None:
                 self.tracing.completed(t, None, err)
+            return t.state is RUNNABLE
+        except Restart:  # a walk that must wait, where no call can start over: a bug,
+            t.resume = None  # but the server's business, not worth the machine
+            t.resume_exc = Error(EIO)
+            self.log(f"pid {t.proc.pid}: a call that already slept cannot wait for a server")
+            if t.trace_call is not None:
+                self.tracing.completed(t, None, t.resume_exc)
             return t.state is RUNNABLE
         except Exception:  # noqa: BLE001 - a kernel bug: panic
             raise Panic(

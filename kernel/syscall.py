@@ -297,6 +297,21 @@ def _restarted(entry: Callable[..., Any], t: Any, a: tuple[Any, ...], r: Restart
             return (yield from drive(blk.gen, blk.sleep))
 
 
+def until_answered(fn: Callable[..., Any], *args: Any, **kw: Any) -> Generator:
+    """``fn(*args, **kw)`` inside a kernel half that may already have slept (so the entry
+    cannot start the call over): a :class:`~kernel.fs.vfs.Restart` it raises (a walk
+    into a served tree) sleeps here and calls ``fn`` again. ``fn`` must not have
+    changed anything when it raises Restart, as for the entries' restarts; a source
+    that died meanwhile is EIO."""
+    while True:
+        try:
+            return fn(*args, **kw)
+        except Restart as r:
+            yield r.sleep
+            if r.source is not None and not r.source.alive:
+                raise Error(EIO) from None
+
+
 def drive(gen: Generator, sleep: Any) -> Generator:
     """Continue a started kernel half whose next sleep is ``sleep``."""
     while True:

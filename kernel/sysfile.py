@@ -165,12 +165,17 @@ def open_file(
 def sys_open(k: Kernel, t: Thread, path: str, flags: int, mode: int) -> Any:
     proc = t.proc
     if proc.tables is not None:  # a served file table (kernel.systable, man 7 objects)
+        from kernel.syscall import until_answered
         from kernel.systable import open_through
 
         fd = yield from open_through(k, t, path, flags, mode)
         if fd is not None:
             return fd
-    f = open_file(k, t, walker(k, t), path, flags, mode, proc.umask)
+        # (it slept for the table's server: a walk that must wait for another server
+        # waits here, the call cannot start over from its entry)
+        f = yield from until_answered(open_file, k, t, walker(k, t), path, flags, mode, proc.umask)
+    else:
+        f = open_file(k, t, walker(k, t), path, flags, mode, proc.umask)
     wait_open = getattr(f.inode, "wait_open", None)
     if wait_open is not None:  # a FIFO's other end, a served path's server
         try:

@@ -236,6 +236,7 @@ def _spawn(
     attr: Any,
 ) -> Generator:
     from kernel.exec import spawn
+    from kernel.syscall import until_answered
 
     own = parent.tables
     files = own.files if own is not None else None
@@ -256,7 +257,9 @@ def _spawn(
     try:
         if own is not None and own.files is not None and actions:
             actions = yield from _open_actions(k, parent, own.files, cwd, actions, opened)
-        proc = spawn(k, parent, path, argv, env, cwd, actions, attr, through=True)
+        proc = yield from until_answered(
+            spawn, k, parent, path, argv, env, cwd, actions, attr, through=True
+        )
     except Error as err:
         if mine is not None:  # the granted spawn failed: the server gets its slot back
             _exit_request(mine, 0, -err.errno, fh)

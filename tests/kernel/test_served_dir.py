@@ -403,3 +403,16 @@ def test_a_served_tree_reads_back_as_the_servers_tree(tree: dict[str, Any], vali
         seen["got"] = got
 
     assert run_body(body)["got"] == tree
+
+
+def test_under_served_tables_a_walk_into_a_served_tree_waits_too() -> None:
+    """jobserve's children open and spawn through served tables (their calls have slept
+    for the table's server before they walk): the walk's LOOKUPs are waited for there."""
+
+    async def body(seen: dict[str, Any]) -> None:
+        await spawn_server(seen, "/srv", DIR, MemTree(seen))
+        seen["out"] = await _sh(
+            "jobserve -j 1 'cat /srv/docs/a.txt; cat < /srv/docs/b.txt; cat /srv/link'"
+        )
+
+    assert run_body(body)["out"] == (0, b"[1] alpha\n[1] bravo bravo\n[1] alpha\n")
