@@ -284,17 +284,31 @@ def restart(entry: Callable[..., Any], t: Any, a: tuple[Any, ...], r: Restart) -
 
 
 def _restarted(entry: Callable[..., Any], t: Any, a: tuple[Any, ...], r: Restart) -> Generator:
-    while True:
-        yield r.sleep
-        if r.source is not None and not r.source.alive:
-            raise Error(EIO)
-        try:
-            return entry(t, a)
-        except Restarting as again:  # it must wait again: the same loop, not a new one
-            again.gen.close()
-            r = again.restart
-        except Blocked as blk:  # it blocks for its own reasons: go on with its half
-            return (yield from drive(blk.gen, blk.sleep))
+    answers = []  # (the questions this call waited for: spent when it ends)
+    try:
+        while True:
+            answers.append(r.answer)
+            yield r.sleep
+            if r.source is not None and not r.source.alive:
+                raise Error(EIO)
+            try:
+                return entry(t, a)
+            except Restarting as again:  # it must wait again: the same loop, not a new one
+                again.gen.close()  # (closed, it spends nothing: its question is ours now)
+                r = again.restart
+            except Blocked as blk:  # it blocks for its own reasons: go on with its half
+                return (yield from drive(blk.gen, blk.sleep))
+    except GeneratorExit:  # closed unfinished: its answers age out at their deadlines
+        answers.clear()
+        raise
+    finally:
+        _spend(answers)
+
+
+def _spend(answers: list[Any]) -> None:
+    for answer in answers:
+        if answer is not None:
+            answer.spent = True
 
 
 def until_answered(fn: Callable[..., Any], *args: Any, **kw: Any) -> Generator:
@@ -303,13 +317,21 @@ def until_answered(fn: Callable[..., Any], *args: Any, **kw: Any) -> Generator:
     into a served tree) sleeps here and calls ``fn`` again. ``fn`` must not have
     changed anything when it raises Restart, as for the entries' restarts; a source
     that died meanwhile is EIO."""
-    while True:
-        try:
-            return fn(*args, **kw)
-        except Restart as r:
-            yield r.sleep
-            if r.source is not None and not r.source.alive:
-                raise Error(EIO) from None
+    answers = []
+    try:
+        while True:
+            try:
+                return fn(*args, **kw)
+            except Restart as r:
+                answers.append(r.answer)
+                yield r.sleep
+                if r.source is not None and not r.source.alive:
+                    raise Error(EIO) from None
+    except GeneratorExit:
+        answers.clear()
+        raise
+    finally:
+        _spend(answers)
 
 
 def drive(gen: Generator, sleep: Any) -> Generator:

@@ -68,7 +68,9 @@ OPENS = {OP_OPEN: OP_RELEASE, OP_OPENDIR: OP_RELEASEDIR}
 class Pending:
     """One request on its way to the server and back."""
 
-    __slots__ = ("req", "deadline", "done", "error", "payload", "wait", "key", "then", "result")
+    __slots__ = (
+        "req", "deadline", "done", "error", "payload", "wait", "key", "then", "result", "spent",
+    )  # fmt: skip
 
     def __init__(self, req: ServeRequest, deadline: int) -> None:
         self.req = req
@@ -83,6 +85,7 @@ class Pending:
         #: ValueError for an answer that does not parse.
         self.then: Callable[[bytes], Any] | None = None
         self.result: Any = None
+        self.spent = False  # the call that asked has ended (kernel.fs.vfs.Restart.answer)
 
 
 class Channel(Inode):

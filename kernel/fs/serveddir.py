@@ -84,7 +84,6 @@ class ServedLink(ServedNode, Inode):
     def _target(self, who: tuple[int, int, int]) -> str:
         p = taken(self.link_wait, self.fs.kernel.now())
         if p is not None:
-            self.link_wait = None
             if p.error:
                 raise Error(p.error)
             return p.result
@@ -140,8 +139,7 @@ class ServedDir(ServedNode, DirInode):
     def _lookup(self, who: tuple[int, int, int], name: str) -> Inode:
         now = self.fs.kernel.now()
         p = taken(self.lookups.get(name), now)
-        if p is not None:  # the answer a restarted walk comes back for
-            del self.lookups[name]
+        if p is not None:  # the answer a restarted walk comes back for (kept till it ends)
             if p.error:
                 if p.error == ENOENT:
                     self._drop(name)

@@ -66,11 +66,11 @@ KERNEL = (0, 0, 0)
 
 
 def taken(p: Pending | None, now: int) -> Pending | None:
-    """``p`` if it is an answer to take now: answered, and before its deadline (the
-    call that asked comes back for it at once, restarted). An answer nobody came back
-    for in time (its caller was interrupted) is not taken: the next caller asks again
-    if the cache says so."""
-    if p is not None and p.done and now < p.deadline:
+    """``p`` if it is an answer to take now: answered, and the call that asked for it
+    is still going (restarted: it may walk past it several times) — not spent, and
+    before its deadline. Once that call has ended, the next caller asks again if the
+    cache says so."""
+    if p is not None and p.done and not p.spent and now < p.deadline:
         return p
     return None
 
@@ -175,7 +175,6 @@ class ServedNode:
         have expired (raises Restart until the answer comes, Error with its error)."""
         p = taken(self.attr_wait, self.fs.kernel.now())
         if p is not None:  # answered: the attributes are what it said (valid or not)
-            self.attr_wait = None
             if p.error:
                 raise Error(p.error)
             return
@@ -209,7 +208,7 @@ class ServedNode:
         sl = self.channel.outcome(p)
         if sl is None:  # (cannot be: ``p`` was not answered)
             raise Error(EIO)
-        raise Restart(sl, self.channel)
+        raise Restart(sl, self.channel, p)
 
     def stat_for(self, t: Thread) -> Stat:
         if t.observer:  # (the app's host client cannot wait: the cached attributes)
@@ -319,7 +318,7 @@ class ServedNode:
             h.pending.pop(t, None)
             raise
         if sl is not None:
-            raise Restart(sl, self.channel) if block is Restart else block(sl)
+            raise Restart(sl, self.channel, p) if block is Restart else block(sl)
         h.pending.pop(t, None)
         return p.payload
 

@@ -446,11 +446,15 @@ class Restart(WouldBlock):
     caller must learn that its question went unanswered, not that the path vanished).
     """
 
-    __slots__ = ("source",)
+    __slots__ = ("source", "answer")
 
-    def __init__(self, sleep: Any, source: Any = None) -> None:
+    def __init__(self, sleep: Any, source: Any = None, answer: Any = None) -> None:
         super().__init__(sleep)
         self.source = source
+        #: the question whose answer the call comes back for (anything with a ``spent``
+        #: attribute): the restarted call may take it as often as it walks past it, and
+        #: it is marked spent when the call ends, so another call asks again.
+        self.answer = answer
 
 
 # ----------------------------------------------------------------------- permissions

@@ -416,3 +416,19 @@ def test_under_served_tables_a_walk_into_a_served_tree_waits_too() -> None:
         )
 
     assert run_body(body)["out"] == (0, b"[1] alpha\n[1] bravo bravo\n[1] alpha\n")
+
+
+def test_a_deep_walk_with_nothing_cached_asks_once_per_name() -> None:
+    """Answers with zero validity: the restarted call takes each answer it waited for
+    again as it walks past (one LOOKUP a name, not one more per restart)."""
+    tree: dict[str, Any] = {"a": None, "a/b": None, "a/b/c": None, "a/b/c/d": None}
+    tree["a/b/c/d/f"] = b"x"
+
+    async def body(seen: dict[str, Any]) -> None:
+        srv = MemTree(seen, tree)
+        srv.entry_valid_ms = srv.attr_valid_ms = 0
+        await spawn_server(seen, "/srv", DIR, srv)
+        await sys.stat("/srv/a/b/c/d/f")
+        await sys.stat("/srv/a/b/c/d/f")
+
+    assert len(_ops(run_body(body), proto.OP_LOOKUP)) == 10  # 5 names, twice
