@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from ksim import errno_of, image, machine, ok, register, run
 
 from kernel.abi import (
@@ -36,6 +37,11 @@ PAGE = 4096
 RW = PROT_READ | PROT_WRITE
 PRIVATE = MAP_PRIVATE | MAP_ANONYMOUS
 SHARED = MAP_SHARED | MAP_ANONYMOUS
+
+
+# Machines of a few MiB: only the shipped programs in /bin (each registered program is a
+# page there, and other files in the same worker register hundreds).
+pytestmark = pytest.mark.usefixtures("installed_programs")
 
 
 def small(memory: int = 8 << 20) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from ksim import MS, errno_of, image, machine, ok, register, run, run_main, shell
 
 from kernel.abi import (
@@ -67,6 +68,19 @@ async def blocker(argv: list[str]) -> int:
 
 
 BLOCKER = register(blocker)
+
+
+@pytest.fixture
+def few_programs(installed_programs: dict[str, Any]) -> None:
+    """Boot 4 MiB machines with only the shipped programs and the blocker in /bin.
+
+    Every registered program is a page of /bin; programs other test files registered
+    earlier in the same worker would leave such a machine no room to boot.
+    """
+    installed_programs[BLOCKER.removeprefix("/bin/")] = blocker
+
+
+pytestmark = pytest.mark.usefixtures("few_programs")
 
 
 async def start_blockers(n: int, attr: SpawnAttr | None = None) -> tuple[int, list[int], int]:
