@@ -153,6 +153,11 @@ class LibkApp(MachineControls, App[int]):
             self._schedule_tick(0)
         self.sync()
 
+    def on_unmount(self) -> None:
+        """The app is closing: close the machine's coroutines now, not in the GC (which
+        warns of a program that never ran, such as init on a machine never started)."""
+        self.machine.kernel.shutdown()
+
     def on_resize(self, event: events.Resize) -> None:
         """Narrow terminals put the panes under the console (decided on the new size:
         ``self.size`` may still be the old one while the event is handled)."""

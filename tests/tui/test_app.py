@@ -284,7 +284,10 @@ def test_the_picker_starts_here_for_the_packaged_image_and_beside_a_users_file(
     mine = tmp_path / "machines" / "m.yaml"
     mine.parent.mkdir()
     mine.write_text(Path(default_image()).read_text())
-    assert LibkApp(str(mine), autorun=False).picker_start() == str(mine.parent)
+    other = LibkApp(str(mine), autorun=False)
+    assert other.picker_start() == str(mine.parent)
+    for never_run in (app, other):  # close init's coroutine here, not in the GC
+        never_run.machine.kernel.shutdown()
 
 
 @run_async
@@ -308,5 +311,7 @@ def test_idle_cpus_draw_the_lowest_bar_not_a_blank(info: BootInfo) -> None:
     assert sparkline([1.0] * 12) == "█" * HISTORY
     header = MachineHeader()
     header.cpu_history = [deque(), deque([0.0])]  # just booted: one CPU not sampled yet
-    text = header.render_text(Machine(info))
+    machine = Machine(info)
+    text = header.render_text(machine)
+    machine.kernel.shutdown()  # never run: close init's coroutine here, not in the GC
     assert text.plain.endswith(f"cpu {NO_SAMPLE * HISTORY} {NO_SAMPLE * (HISTORY - 1)}▁")

@@ -7,6 +7,7 @@ when it loads, an unbound device vanishes and comes back, ``o`` opens a device i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -45,8 +46,10 @@ GIZMO = ModuleDef(
 
 
 @pytest.fixture
-def k() -> Kernel:
-    return boot.boot(fast_info())
+def k() -> Iterator[Kernel]:
+    kernel = boot.boot(fast_info())
+    yield kernel
+    kernel.shutdown()  # init never ran: close its coroutine here, not in the GC
 
 
 def rows_by_name(sampler: DevSampler) -> dict[str, Any]:
