@@ -404,7 +404,7 @@ def _enter_namespace(k: Kernel, parent: Process | None, proc: Process, attr: Spa
     namespace with ``attr.unshare`` (CLONE_NEWNS)."""
     ns = namespace(parent, k.root_ns)
     ns.ids.sweep()  # frees the namespaces whose last process has gone
-    proc.fs_root = parent.fs_root if parent is not None else None
+    proc.chroot(parent.fs_root if parent is not None else None)
     if attr.unshare & CLONE_NEWNS:
         enter_copy(proc, ns, attr.propagation)
     else:

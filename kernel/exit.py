@@ -131,6 +131,7 @@ class Exits:
         from kernel.fs.mount import release
 
         release(proc)  # its mount namespace: freed when it was the last user
+        proc.leave_directories()
         if proc.tracer is not None or proc in k.tracing.queues:
             k.tracing.exited(proc)
         sig = status & 0x7F

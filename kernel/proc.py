@@ -140,6 +140,31 @@ class Process:
     fs_root: Any = None
     cwd_mnt: Any = None
 
+    def __post_init__(self) -> None:
+        self.cwd.hold(1)
+
+    def chdir(self, directory: Inode, mnt: Any) -> None:
+        """Make ``directory`` (entered through ``mnt``; None: the first mount showing
+        it) the working directory; the directory is held while it is (a served one is
+        not forgotten: relative paths ask its server with its node id)."""
+        directory.hold(1)
+        self.cwd.hold(-1)
+        self.cwd, self.cwd_mnt = directory, mnt
+
+    def chroot(self, root: tuple[Any, Inode] | None) -> None:
+        """Make ``root`` (mount, directory) the root of the process's paths (None: its
+        namespace's), held as the working directory is."""
+        if root is not None:
+            root[1].hold(1)
+        if self.fs_root is not None:
+            self.fs_root[1].hold(-1)
+        self.fs_root = root
+
+    def leave_directories(self) -> None:
+        """The process exited: stop holding its working directory and root."""
+        self.cwd.hold(-1)
+        self.chroot(None)
+
     @property
     def main_thread(self) -> Thread | None:
         """The thread whose id is the pid, if it is still alive."""

@@ -205,7 +205,7 @@ def sys_chdir(k: Kernel, t: Thread, path: str) -> int:
     if not inode.is_dir:
         raise Error(ENOTDIR)
     require(inode, t.proc.cred, 1)
-    t.proc.cwd, t.proc.cwd_mnt = inode, mnt  # the mount too: a bind mount's path is its own
+    t.proc.chdir(inode, mnt)  # the mount too: a bind mount's path is its own
     return 0
 
 
@@ -214,7 +214,7 @@ def sys_fchdir(k: Kernel, t: Thread, fd: int) -> int:
     if not inode.is_dir:
         raise Error(ENOTDIR)
     require(inode, t.proc.cred, 1)
-    t.proc.cwd, t.proc.cwd_mnt = inode, None  # (an open file keeps no mount here)
+    t.proc.chdir(inode, None)  # (an open file keeps no mount here)
     return 0
 
 

@@ -47,8 +47,8 @@ def sys_setns(k: Kernel, t: Thread, fd: int, nstype: int) -> int:
     if not proc.cred.is_root:
         raise Error(EPERM)
     switch_namespace(proc, ns)
-    proc.fs_root = None
-    proc.cwd, proc.cwd_mnt = ns.root, ns.root_mount
+    proc.chroot(None)
+    proc.chdir(ns.root, ns.root_mount)
     return 0
 
 
@@ -59,5 +59,5 @@ def sys_chroot(k: Kernel, t: Thread, path: str) -> int:
         raise Error(ENOTDIR)
     if not t.proc.cred.is_root:
         raise Error(EPERM)
-    t.proc.fs_root = (mnt, directory)
+    t.proc.chroot((mnt, directory))
     return 0

@@ -458,7 +458,6 @@ def release(proc: Any) -> None:
     ns = getattr(proc, "mnt_ns", None)
     if ns is not None:
         ns.drop(proc)
-    proc.fs_root = None
 
 
 def switch_namespace(proc: Any, ns: MountNamespace) -> None:

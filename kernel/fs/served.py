@@ -305,8 +305,9 @@ class ServedFS(FileSystem):
         self.nodes: dict[int, Any] = {}  # node id -> ServedNode
 
     def maybe_forget(self, node: Any) -> None:
-        """FORGET ``node`` if nothing holds it any more (no cached name, no open file)."""
-        if node.dentries or node.opens or node is self.root or not node.nlookup:
+        """FORGET ``node`` if nothing holds it any more (no cached name, no open file, no
+        working directory or root on it or below it)."""
+        if node.dentries or node.opens or node.pins or node is self.root or not node.nlookup:
             return
         if self.nodes.get(node.nodeid) is node:
             del self.nodes[node.nodeid]
@@ -314,3 +315,5 @@ class ServedFS(FileSystem):
         if ch.alive:
             ch.submit(None, OP_FORGET, nodeid=node.nodeid, offset=node.nlookup)
         node.nlookup = 0
+        for name in list(getattr(node, "children", ())):  # a forgotten directory's names go
+            node._drop(name)

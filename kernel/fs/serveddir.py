@@ -129,6 +129,16 @@ class ServedDir(ServedNode, DirInode):
         self.valid: dict[str, int] = {}
         self.lookups: dict[str, Pending] = {}
 
+    def hold(self, n: int) -> None:
+        """A working directory or root moved onto or off this directory, or a held one
+        below it appeared or went: while held, it is not forgotten, and it holds its
+        parent (``..`` from a held directory asks with the parent's node id)."""
+        self.pins += n
+        if self.pins == (1 if n > 0 else 0) and self.parent is not None:
+            self.parent.hold(n)
+        if not self.pins:
+            self.fs.maybe_forget(self)
+
     # -- names ---------------------------------------------------------------------------
     def lookup(self, name: str) -> Inode:
         return self._lookup(KERNEL, name)
@@ -184,8 +194,11 @@ class ServedDir(ServedNode, DirInode):
             self.children[name] = node
             node.dentries += 1
         if isinstance(node, ServedDir):
-            node.parent = self
-            node.name = name
+            old, node.parent, node.name = node.parent, self, name
+            if node.pins and old is not self:  # (held below: the hold moves with it)
+                self.hold(1)
+                if old is not None:
+                    old.hold(-1)
         self.valid[name] = fs.kernel.now() + entry_ms * _MS
         return node
 

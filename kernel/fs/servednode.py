@@ -92,7 +92,7 @@ class Handle:
 #: The slots of every served node (what :class:`ServedNode` keeps).
 NODE_SLOTS = (
     "channel", "nodeid", "attr_expires", "attr_wait", "nlookup", "dentries", "opens",
-    "size_", "grace",
+    "pins", "size_", "grace",
 )  # fmt: skip
 
 
@@ -102,7 +102,8 @@ class ServedNode:
     A mixin for the node classes below, which declare the slots: ``channel``,
     ``nodeid``, ``attr_expires`` (when the cached attributes expire, ns),
     ``attr_wait`` (a GETATTR in flight), ``nlookup`` (LOOKUPs the kernel holds),
-    ``dentries`` (names cached for it), ``opens`` (open file descriptions), ``size_``,
+    ``dentries`` (names cached for it), ``opens`` (open file descriptions), ``pins``
+    (working directories and roots on it, and held directories below it), ``size_``,
     ``grace`` (the walk that took a LOOKUP answer may use its attributes, however
     short their validity: the same call asked for them).
     """
@@ -119,6 +120,7 @@ class ServedNode:
     nlookup: int
     dentries: int
     opens: int
+    pins: int
     size_: int
     grace: bool
     fs: ServedFS
@@ -131,6 +133,7 @@ class ServedNode:
         self.nlookup = 0
         self.dentries = 0
         self.opens = 0
+        self.pins = 0
         self.size_ = 0
         self.grace = False
 

@@ -86,6 +86,11 @@ class Inode:
     def check_chmod(self) -> None:
         """Refuse a change of permission bits (procfs: Linux's proc_setattr, EPERM)."""
 
+    def hold(self, n: int) -> None:
+        """A process's working directory or root moved onto (``n`` = 1) or off (-1) this
+        directory. A served directory is not forgotten while held (Linux's cwd and root
+        pin their dentries); a local one needs nothing."""
+
     def __init__(self, fs: FileSystem, mode: int, uid: int = 0, gid: int = 0) -> None:
         self.fs = fs
         self.ino = fs.next_ino()

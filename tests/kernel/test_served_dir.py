@@ -115,11 +115,16 @@ def _ops(seen: dict[str, Any], op: int) -> list[proto.ServeRequest]:
 
 async def _sh(script: str) -> tuple[int, bytes]:
     """Run ``sh -c script``; its status and what it wrote (stdout and stderr)."""
+    return await _run(["sh", "-c", script])
+
+
+async def _run(argv: list[str]) -> tuple[int, bytes]:
+    """Run /bin/``argv[0]``; its status and what it wrote (stdout and stderr)."""
     from kernel.abi import O_CREAT, O_TRUNC, O_WRONLY
 
     out = await sys.open("/tmp/out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     acts = [("dup2", out, 1), ("dup2", out, 2)]
-    pid = await sys.spawn("/bin/sh", ["sh", "-c", script], None, None, acts)
+    pid = await sys.spawn("/bin/" + argv[0], argv, None, None, acts)
     await sys.close(out)
     _, status = await sys.wait4(pid)
     fd = await sys.open("/tmp/out", O_RDONLY)
@@ -243,6 +248,63 @@ def test_a_replaced_name_forgets_the_old_node() -> None:
     seen = run_body(body)
     forgets = _ops(seen, proto.OP_FORGET)
     assert [(f.nodeid, f.offset) for f in forgets] == [(seen["old"], 1)]
+
+
+class Renaming(MemTree):
+    """A MemTree that can give ``docs`` a new node id (``rename``) and that honours
+    FORGET: a node id it was told to forget is ENOENT from then on."""
+
+    def __init__(self, seen: dict[str, Any]) -> None:
+        super().__init__(seen)
+        self.entry_valid_ms = 0  # (every walk asks again: a new id is seen at once)
+        self.forgotten: set[int] = set()
+        self.new_docs = 0
+
+    def rename(self) -> None:
+        self.paths.append("docs")
+        self.new_docs = len(self.paths)
+
+    def path_of(self, nodeid: int) -> str:
+        if nodeid in self.forgotten:
+            raise Error(ENOENT)
+        return super().path_of(nodeid)
+
+    async def lookup(self, req: proto.ServeRequest, name: str) -> tuple[int, proto.Attr]:
+        if self.new_docs and req.nodeid == 1 and name == "docs":
+            return self.new_docs, self.attr(self.new_docs)
+        return await super().lookup(req, name)
+
+    async def forget(self, req: proto.ServeRequest) -> None:
+        self.forgotten.add(req.nodeid)
+
+
+def test_a_working_directory_holds_its_node_and_its_parents() -> None:
+    async def body(seen: dict[str, Any]) -> None:
+        tree = Renaming(seen)
+        await spawn_server(seen, "/srv", DIR, tree)
+        deep = tree.paths.index("docs/deep") + 1
+        await sys.chdir("/srv/docs/deep")
+        tree.rename()
+        await sys.stat("/srv/docs")  # the name now leads to another node
+        await sys.nanosleep(MS)
+        seen["held"] = [r.nodeid for r in _ops(seen, proto.OP_FORGET)]
+        seen["here"] = (await sys.stat("c")).st_size
+        seen["up"] = (await sys.stat("../a.txt")).st_size  # asked with the old docs' id
+        seen["child"] = await _run(["cat", "c", "../b.txt"])  # (a child inherits it)
+        await sys.nanosleep(MS)
+        seen["child_gone"] = [r.nodeid for r in _ops(seen, proto.OP_FORGET)]
+        await sys.chdir("/")
+        await sys.nanosleep(MS)
+        seen["let_go"] = sorted(r.nodeid for r in _ops(seen, proto.OP_FORGET))
+        seen["ids"] = [tree.paths.index(p) + 1 for p in ("docs", "docs/a.txt", "docs/b.txt")]
+        seen["ids"] += [deep, tree.paths.index("docs/deep/c") + 1]
+
+    seen = run_body(body)
+    assert seen["held"] == []  # nothing forgotten while a process is in there
+    assert seen["here"] == len(b"charlie\n") and seen["up"] == len(b"alpha\n")
+    assert seen["child"] == (0, b"charlie\nbravo bravo\n")
+    assert seen["child_gone"] == []  # (the parent is still in there)
+    assert seen["let_go"] == sorted(seen["ids"])  # then the old docs and all below it go
 
 
 class Silent(MemTree):
