@@ -316,4 +316,4 @@ class ServedFS(FileSystem):
             ch.submit(None, OP_FORGET, nodeid=node.nodeid, offset=node.nlookup)
         node.nlookup = 0
         for name in list(getattr(node, "children", ())):  # a forgotten directory's names go
-            node._drop(name)
+            node.drop(name)

@@ -152,7 +152,7 @@ class ServedDir(ServedNode, DirInode):
         if p is not None:  # the answer a restarted walk comes back for (kept till it ends)
             if p.error:
                 if p.error == ENOENT:
-                    self._drop(name)
+                    self.drop(name)
                 raise Error(p.error)
             p.result.grace = True
             return p.result
@@ -190,7 +190,7 @@ class ServedDir(ServedNode, DirInode):
         node.nlookup += 1
         node.apply(attr, attr_ms)
         if self.children.get(name) is not node:
-            self._drop(name)
+            self.drop(name)
             self.children[name] = node
             node.dentries += 1
         if isinstance(node, ServedDir):
@@ -214,7 +214,8 @@ class ServedDir(ServedNode, DirInode):
             return ServedInode(self.fs, ch, kind, attr.mode, attr.uid, attr.gid, nodeid)
         raise ValueError(f"type {ftype:o} (served trees hold directories, files, devices, links)")
 
-    def _drop(self, name: str) -> None:
+    def drop(self, name: str) -> None:
+        """Forget the cached name ``name`` (and its node, if nothing else holds it)."""
         old = self.children.pop(name, None)
         self.valid.pop(name, None)
         if old is not None:
